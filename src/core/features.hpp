@@ -1,0 +1,48 @@
+// Features: what a policy's network sees, built from observations by one piece of code for training,
+// evaluation and serving alike (DESIGN §1: no train/serve skew). The policy file records the feature
+// set and the per-pod memory limit it was trained with.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/observation.hpp"
+
+namespace maestro::core {
+
+enum class FeatureSet {
+  // The five metrics, memory as a fraction of the deployment's memory limit (replicas × limit per pod).
+  kOriginal,
+};
+
+std::string_view feature_set_name(FeatureSet set);
+std::optional<FeatureSet> feature_set_from_name(std::string_view name);
+std::size_t feature_count(FeatureSet set);
+
+struct FeatureSpec {
+  FeatureSet set = FeatureSet::kOriginal;
+  double memory_limit_bytes_per_pod = 512.0 * 1024 * 1024;
+};
+
+Result<FeatureSpec> validate(const FeatureSpec& spec);
+
+// Builds the feature vector of one deployment, step after step. Feature sets that look at history keep it
+// here; start each episode or deployment with a fresh builder.
+class FeatureBuilder {
+ public:
+  explicit FeatureBuilder(const FeatureSpec& spec);
+
+  const FeatureSpec& spec() const { return spec_; }
+  std::size_t size() const { return feature_count(spec_.set); }
+
+  // Writes the features of the latest observation into `out` (size()).
+  void build(const Observation& observation, std::vector<double>& out);
+
+ private:
+  FeatureSpec spec_;
+};
+
+}  // namespace maestro::core
