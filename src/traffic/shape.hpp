@@ -1,0 +1,56 @@
+// Request-rate shapes: what a scenario's traffic looks like, second by second. Synthetic shapes (steady,
+// diurnal, ramp, flash crowd, noise) and trace replay (a window of a Trace, sped up and scaled to a peak)
+// render to the same thing: the expected requests per second for each second of the run. The
+// simulator and the load generator both read this, so a scenario means the same thing simulated and live.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "traffic/trace.hpp"
+
+namespace maestro::traffic {
+
+enum class ShapeKind { kSteady, kDiurnal, kRamp, kFlashCrowd, kNoise, kTrace };
+
+std::string_view shape_name(ShapeKind kind);
+std::optional<ShapeKind> shape_from_name(std::string_view name);
+
+// Every shape is a curve between `base_fraction` and 1, times `peak_rps`.
+struct ShapeSpec {
+  ShapeKind kind = ShapeKind::kSteady;
+  double peak_rps = 100;
+  double base_fraction = 0.2;     // diurnal trough, ramp start, flash-crowd baseline, noise level
+  double period_seconds = 3000;   // diurnal: one day compressed into this many seconds
+  double event_at_seconds = 600;  // ramp start / flash-crowd onset
+  double rise_seconds = 60;       // ramp length / flash-crowd rise time
+  double hold_seconds = 300;      // flash crowd: time at peak
+  double decay_seconds = 600;     // flash crowd: exponential decay constant back to the base
+  double noise = 0;               // relative s.d. of multiplicative noise (AR(1), 30 s correlation)
+  // Trace replay: sim second t covers trace time [window_start + t·speedup, window_start + (t+1)·speedup).
+  std::shared_ptr<const Trace> trace;
+  double window_start_seconds = 0;
+  double speedup = 1;
+};
+
+// Checks values (positive peak, fractions in [0, 1], a trace and a window inside it for kTrace).
+Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds);
+
+// Expected requests per second for each of `duration_seconds` seconds. Noise (if any) is drawn from `rng`.
+// A trace window is scaled so that its busiest second equals peak_rps.
+std::vector<double> render_rates(const ShapeSpec& spec, int duration_seconds, std::mt19937_64& rng);
+
+// Requests arriving in each second: Poisson draws around the expected rates.
+std::vector<double> sample_arrivals(std::span<const double> rates, std::mt19937_64& rng);
+
+// Trace requests in trace time [from, to) seconds, spreading each sample evenly over its length.
+double trace_requests_between(const Trace& trace, double from_seconds, double to_seconds);
+
+}  // namespace maestro::traffic
