@@ -1,0 +1,724 @@
+#include "net/http_server.hpp"
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <csignal>
+#include <iterator>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+namespace maestro::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests and responses
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  if (fields == nullptr) return std::nullopt;
+  const auto& all = *static_cast<const http::fields*>(fields);
+  const auto found = all.find(beast::string_view(name.data(), name.size()));
+  if (found == all.end()) return std::nullopt;
+  return std::string_view(found->value().data(), found->value().size());
+}
+
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding: %XX and '+' for space; a malformed escape is kept as is.
+std::string percent_decode(std::string_view encoded) {
+  std::string decoded;
+  decoded.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    const char c = encoded[i];
+    if (c == '+') {
+      decoded += ' ';
+    } else if (c == '%' && i + 2 < encoded.size() && hex_digit(encoded[i + 1]) >= 0 &&
+               hex_digit(encoded[i + 2]) >= 0) {
+      decoded += static_cast<char>(hex_digit(encoded[i + 1]) * 16 + hex_digit(encoded[i + 2]));
+      i += 2;
+    } else {
+      decoded += c;
+    }
+  }
+  return decoded;
+}
+
+}  // namespace
+
+std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    if (percent_decode(key) != name) continue;
+    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.body = nlohmann::json{{"error", message}}.dump();
+  return response;
+}
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view address) {
+  std::string host = "0.0.0.0";
+  std::string_view port_text = address;
+  if (const auto colon = address.rfind(':'); colon != std::string_view::npos) {
+    std::string_view host_text = address.substr(0, colon);
+    port_text = address.substr(colon + 1);
+    if (host_text.size() >= 2 && host_text.front() == '[' && host_text.back() == ']')
+      host_text = host_text.substr(1, host_text.size() - 2);
+    if (!host_text.empty()) host = std::string(host_text);
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 || port_text.empty())
+    return fail("listen address '{}' has no valid port (expected HOST:PORT, :PORT or PORT)", address);
+  boost::system::error_code bad;
+  asio::ip::make_address(host, bad);
+  if (bad) return fail("listen address '{}': '{}' is not an IP address", address, host);
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Metrics: http_requests_total{handler,method,code} and http_request_duration_seconds{handler,method}.
+// Counters are created on first use and cached in lock-free tables, so recording costs no map lookup.
+
+namespace {
+
+constexpr std::array<std::string_view, 8> kMethods = {"GET",    "HEAD",  "POST",    "PUT",
+                                                      "DELETE", "PATCH", "OPTIONS", "other"};
+constexpr int kMinStatus = 100;
+constexpr int kMaxStatus = 599;
+
+std::size_t method_index(std::string_view method) {
+  for (std::size_t i = 0; i + 1 < kMethods.size(); ++i)
+    if (kMethods[i] == method) return i;
+  return kMethods.size() - 1;
+}
+
+class RouteMetrics {
+ public:
+  RouteMetrics(std::string handler, prometheus::Family<prometheus::Counter>& requests,
+               prometheus::Family<prometheus::Histogram>& durations, const std::vector<double>& buckets)
+      : handler_(std::move(handler)), requests_(requests), durations_(durations), buckets_(buckets) {}
+
+  void record(std::string_view method, int status, double seconds) {
+    const std::size_t m = method_index(method);
+    status = std::clamp(status, kMinStatus, kMaxStatus);
+    counter(m, status).Increment();
+    histogram(m).Observe(seconds);
+  }
+
+ private:
+  prometheus::Counter& counter(std::size_t m, int status) {
+    auto& slot = counters_[m][static_cast<std::size_t>(status - kMinStatus)];
+    if (auto* cached = slot.load(std::memory_order_acquire)) return *cached;
+    // Family::Add is thread-safe and returns the same counter for the same labels.
+    auto& created = requests_.Add(
+        {{"handler", handler_}, {"method", std::string(kMethods[m])}, {"code", std::to_string(status)}});
+    slot.store(&created, std::memory_order_release);
+    return created;
+  }
+
+  prometheus::Histogram& histogram(std::size_t m) {
+    auto& slot = histograms_[m];
+    if (auto* cached = slot.load(std::memory_order_acquire)) return *cached;
+    auto& created = durations_.Add({{"handler", handler_}, {"method", std::string(kMethods[m])}}, buckets_);
+    slot.store(&created, std::memory_order_release);
+    return created;
+  }
+
+  std::string handler_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  const std::vector<double>& buckets_;
+  std::array<std::array<std::atomic<prometheus::Counter*>, kMaxStatus - kMinStatus + 1>, kMethods.size()>
+      counters_{};
+  std::array<std::atomic<prometheus::Histogram*>, kMethods.size()> histograms_{};
+};
+
+struct Route {
+  std::string method;
+  Handler handler;
+  RouteMetrics* metrics;
+};
+
+enum class Builtin { kNone, kHealthz, kReadyz, kMetrics };
+
+Builtin builtin_for(std::string_view path) {
+  if (path == "/healthz") return Builtin::kHealthz;
+  if (path == "/readyz") return Builtin::kReadyz;
+  if (path == "/metrics") return Builtin::kMetrics;
+  return Builtin::kNone;
+}
+
+void serialize_response(const HttpResponse& response, bool head, bool keep_alive, std::string& out) {
+  out.clear();
+  const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(response.status)));
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+                 response.status, std::string_view(reason.data(), reason.size()), response.content_type,
+                 response.body.size());
+  for (const auto& [name, value] : response.headers)
+    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!head) out += response.body;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// The server
+
+struct Loop;
+
+struct HttpServer::Impl {
+  explicit Impl(HttpServerOptions opts);
+
+  HttpServerOptions options;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests_family;
+  prometheus::Family<prometheus::Histogram>& durations_family;
+  std::vector<std::unique_ptr<RouteMetrics>> route_metrics;
+  std::unordered_map<std::string, std::vector<Route>> routes;  // by path
+  std::optional<Route> fallback;
+  RouteMetrics* unmatched_metrics = nullptr;
+  std::function<bool()> ready = [] { return true; };
+
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::signal_set> signals;
+  std::unordered_map<int, std::function<void(int)>> signal_handlers;
+  std::optional<asio::thread_pool> handler_pool;
+  std::size_t next_loop = 0;
+  std::uint16_t bound_port = 0;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> served{0};
+  std::vector<std::thread> threads;  // start()'s, or run()'s extra loops
+  std::mutex state_mutex;
+  std::condition_variable state_changed;
+  bool running = false;
+  bool in_background = false;  // started by start(): stop() joins the threads
+
+  RouteMetrics* metrics_for(std::string handler) {
+    route_metrics.push_back(std::make_unique<RouteMetrics>(std::move(handler), requests_family,
+                                                           durations_family, options.latency_buckets));
+    return route_metrics.back().get();
+  }
+
+  void accept();
+  void watch_signals();
+  void begin_stop();
+  void serve_loops(bool on_calling_thread);
+};
+
+class Connection;
+
+// One event loop, run by one thread, and the connections it owns.
+struct Loop {
+  asio::io_context context{1};
+  asio::steady_timer sweep_timer{context};
+  std::unordered_set<std::shared_ptr<Connection>> connections;
+  bool stopping = false;
+  SteadyClock::time_point drain_deadline;
+
+  void sweep(HttpServer::Impl& server);
+  void schedule_sweep(HttpServer::Impl& server) {
+    sweep_timer.expires_after(std::chrono::milliseconds(100));
+    sweep_timer.async_wait([this, &server](boost::system::error_code ec) {
+      if (!ec) sweep(server);
+    });
+  }
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class State { kIdle, kReading, kHandling, kWriting };
+
+  Connection(tcp::socket socket, Loop& loop, HttpServer::Impl& server)
+      : socket_(std::move(socket)), loop_(loop), server_(server) {}
+
+  void start() { read_next(); }
+
+  State state() const { return state_; }
+  SteadyClock::time_point since() const { return since_; }
+  bool has_buffered_input() const { return buffer_.size() > 0; }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    loop_.connections.erase(shared_from_this());
+  }
+
+ private:
+  void read_next() {
+    state_ = State::kIdle;
+    since_ = SteadyClock::now();
+    sent_continue_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_body_bytes);
+    if (loop_.stopping && buffer_.size() == 0) return close();
+    read_some();
+  }
+
+  void read_some() {
+    http::async_read_some(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::body_limit) return reject(413, "request body is over the limit");
+    if (ec == http::error::header_limit) return reject(431, "request header is over the limit");
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
+      return close();
+    if (ec && ec.category() == http::make_error_code(http::error::end_of_stream).category())
+      return reject(400, fmt::format("malformed HTTP request: {}", ec.message()));
+    if (ec) return close();
+
+    if (state_ == State::kIdle) {
+      state_ = State::kReading;
+      since_ = SteadyClock::now();
+    }
+    if (parser_->is_done()) return handle();
+    if (parser_->is_header_done() && !sent_continue_ && expects_continue()) return send_continue();
+    read_some();
+  }
+
+  bool expects_continue() const {
+    const auto& request = parser_->get();
+    const auto expect = request.find(http::field::expect);
+    return expect != request.end() && beast::iequals(expect->value(), "100-continue");
+  }
+
+  // curl waits a second for this before sending a body it announced with "Expect: 100-continue".
+  void send_continue() {
+    sent_continue_ = true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->read_some();
+                      });
+  }
+
+  HttpRequest view() const {
+    const auto& message = parser_->get();
+    HttpRequest request;
+    request.method = std::string_view(message.method_string().data(), message.method_string().size());
+    request.target = std::string_view(message.target().data(), message.target().size());
+    const auto question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    request.query =
+        question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+    request.body = message.body();
+    request.fields = static_cast<const http::fields*>(&message);
+    return request;
+  }
+
+  // Answers an unreadable request and closes the connection: its stream can no longer be trusted.
+  void reject(int status, std::string_view message) {
+    started_ = SteadyClock::now();
+    metrics_ = server_.unmatched_metrics;
+    method_ = "other";
+    if (parser_->is_header_done()) {
+      const HttpRequest request = view();
+      method_ = std::string(request.method);
+      metrics_ = metrics_for_path(request.path, request.method);
+    }
+    keep_alive_ = false;
+    head_ = false;
+    response_ = error_response(status, message);
+    write_response();
+  }
+
+  RouteMetrics* metrics_for_path(std::string_view path, std::string_view method) const {
+    if (const auto found = server_.routes.find(std::string(path)); found != server_.routes.end()) {
+      for (const auto& route : found->second)
+        if (route.method == method) return route.metrics;
+      return found->second.front().metrics;
+    }
+    if (builtin_for(path) != Builtin::kNone) return nullptr;
+    return server_.fallback ? server_.fallback->metrics : server_.unmatched_metrics;
+  }
+
+  void handle() {
+    state_ = State::kHandling;
+    started_ = SteadyClock::now();
+    const HttpRequest request = view();
+    keep_alive_ = parser_->get().keep_alive() && !loop_.stopping;
+    head_ = request.method == "HEAD";
+    method_.assign(request.method);
+    response_ = HttpResponse{};
+
+    if (const Builtin builtin = builtin_for(request.path); builtin != Builtin::kNone) {
+      metrics_ = nullptr;  // probes and scrapes are not application traffic
+      answer_builtin(builtin, request);
+      return write_response();
+    }
+
+    const Route* route = nullptr;
+    if (const auto found = server_.routes.find(std::string(request.path)); found != server_.routes.end()) {
+      for (const auto& candidate : found->second)
+        if (candidate.method == request.method) route = &candidate;
+      if (route == nullptr) {
+        std::string allowed;
+        for (const auto& candidate : found->second)
+          allowed += (allowed.empty() ? "" : ", ") + candidate.method;
+        metrics_ = found->second.front().metrics;
+        response_ = error_response(405, fmt::format("{} is not allowed on {}", request.method, request.path));
+        response_.headers.emplace_back("Allow", allowed);
+        return write_response();
+      }
+    } else if (server_.fallback) {
+      route = &*server_.fallback;
+    } else {
+      metrics_ = server_.unmatched_metrics;
+      response_ = error_response(404, fmt::format("no such endpoint: {}", request.path));
+      return write_response();
+    }
+
+    metrics_ = route->metrics;
+    if (!server_.handler_pool) {
+      call(*route, request);
+      return write_response();
+    }
+    asio::post(*server_.handler_pool, [self = shared_from_this(), route, request] {
+      self->call(*route, request);
+      asio::post(self->socket_.get_executor(), [self] {
+        if (!self->closed_) self->write_response();
+      });
+    });
+  }
+
+  void call(const Route& route, const HttpRequest& request) {
+    try {
+      route.handler(request, response_);
+    } catch (const std::exception& error) {
+      spdlog::error("handler for {} {} threw: {}", request.method, request.path, error.what());
+      response_ = error_response(500, "internal error");
+    }
+  }
+
+  void answer_builtin(Builtin builtin, const HttpRequest& request) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      response_ = error_response(405, fmt::format("{} is not allowed on {}", request.method, request.path));
+      response_.headers.emplace_back("Allow", "GET, HEAD");
+      return;
+    }
+    switch (builtin) {
+      case Builtin::kHealthz:
+        response_ = json_response(200, R"({"status":"ok"})");
+        return;
+      case Builtin::kReadyz:
+        response_ =
+            server_.ready() ? json_response(200, R"({"status":"ready"})") : error_response(503, "not ready");
+        return;
+      case Builtin::kMetrics:
+        response_.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response_.body = prometheus::TextSerializer().Serialize(server_.registry->Collect());
+        return;
+      case Builtin::kNone:
+        return;
+    }
+  }
+
+  void write_response() {
+    state_ = State::kWriting;
+    since_ = SteadyClock::now();
+    if (loop_.stopping) keep_alive_ = false;
+    serialize_response(response_, head_, keep_alive_, out_);
+    asio::async_write(
+        socket_, asio::buffer(out_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+  }
+
+  void on_written(beast::error_code ec) {
+    server_.served.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_ != nullptr) {
+      const std::chrono::duration<double> took = SteadyClock::now() - started_;
+      metrics_->record(method_, response_.status, took.count());
+    }
+    if (ec || !keep_alive_) return close();
+    read_next();
+  }
+
+  tcp::socket socket_;
+  Loop& loop_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpResponse response_;
+  std::string out_;
+  std::string method_;
+  RouteMetrics* metrics_ = nullptr;
+  SteadyClock::time_point started_;
+  SteadyClock::time_point since_ = SteadyClock::now();
+  State state_ = State::kIdle;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  bool sent_continue_ = false;
+  bool closed_ = false;
+};
+
+void Loop::sweep(HttpServer::Impl& server) {
+  const auto now = SteadyClock::now();
+  const bool drained = stopping && now >= drain_deadline;
+  std::vector<std::shared_ptr<Connection>> expired;
+  for (const auto& connection : connections) {
+    const auto waited = now - connection->since();
+    switch (connection->state()) {
+      case Connection::State::kIdle:
+        if (stopping && !connection->has_buffered_input())
+          expired.push_back(connection);
+        else if (waited > server.options.idle_timeout)
+          expired.push_back(connection);
+        break;
+      case Connection::State::kReading:
+      case Connection::State::kWriting:
+        if (waited > server.options.read_timeout || drained) expired.push_back(connection);
+        break;
+      case Connection::State::kHandling:
+        if (drained) expired.push_back(connection);
+        break;
+    }
+  }
+  for (const auto& connection : expired) connection->close();
+  // While stopping, the loop ends once its last connection is gone: nothing else keeps it busy.
+  if (!stopping || !connections.empty()) schedule_sweep(server);
+}
+
+HttpServer::Impl::Impl(HttpServerOptions opts)
+    : options(std::move(opts)),
+      requests_family(prometheus::BuildCounter()
+                          .Name("http_requests_total")
+                          .Help("HTTP requests answered, by handler, method and status code")
+                          .Register(*registry)),
+      durations_family(prometheus::BuildHistogram()
+                           .Name("http_request_duration_seconds")
+                           .Help("Time from a request's last byte received to its response's last byte sent")
+                           .Register(*registry)) {
+  options.io_threads = std::max(options.io_threads, 1);
+  for (int i = 0; i < options.io_threads; ++i) loops.push_back(std::make_unique<Loop>());
+  if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
+  unmatched_metrics = metrics_for("unmatched");
+}
+
+void HttpServer::Impl::accept() {
+  Loop& target = *loops[next_loop];
+  next_loop = (next_loop + 1) % loops.size();
+  acceptor->async_accept(target.context, [this, &target](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping) return;
+    if (ec) {
+      // Out of file descriptors, say: log, and try again a little later rather than spin.
+      spdlog::warn("accept failed: {}", ec.message());
+      auto retry = std::make_shared<asio::steady_timer>(loops[0]->context, std::chrono::milliseconds(50));
+      retry->async_wait([this, retry](boost::system::error_code) {
+        if (!stopping) accept();
+      });
+      return;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::post(target.context, [this, &target, socket = std::move(socket)]() mutable {
+      if (target.stopping) return;
+      auto connection = std::make_shared<Connection>(std::move(socket), target, *this);
+      target.connections.insert(connection);
+      connection->start();
+    });
+    accept();
+  });
+}
+
+void HttpServer::Impl::begin_stop() {
+  if (stopping.exchange(true)) return;
+  const auto deadline = SteadyClock::now() + options.drain_timeout;
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    Loop& loop = *loops[i];
+    asio::post(loop.context, [this, &loop, i, deadline] {
+      loop.stopping = true;
+      loop.drain_deadline = deadline;
+      if (i == 0) {
+        boost::system::error_code ignored;
+        if (acceptor) acceptor->close(ignored);
+        if (signals) signals->cancel(ignored);
+      }
+      loop.sweep_timer.cancel();
+      loop.sweep(*this);
+    });
+  }
+}
+
+void HttpServer::Impl::serve_loops(bool on_calling_thread) {
+  {
+    std::lock_guard lock(state_mutex);
+    running = true;
+  }
+  for (auto& loop : loops) loop->schedule_sweep(*this);
+  if (acceptor && !stopping) accept();
+  if (!signal_handlers.empty() && !stopping) watch_signals();
+  const std::size_t first_background = on_calling_thread ? 1 : 0;
+  for (std::size_t i = first_background; i < loops.size(); ++i)
+    threads.emplace_back([loop = loops[i].get()] { loop->context.run(); });
+  if (on_calling_thread) loops[0]->context.run();
+}
+
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::route(std::string method, std::string path, Handler handler) {
+  auto* metrics = impl_->metrics_for(path);
+  impl_->routes[std::move(path)].push_back(Route{std::move(method), std::move(handler), metrics});
+}
+
+void HttpServer::fallback(Handler handler) {
+  impl_->fallback = Route{"*", std::move(handler), impl_->metrics_for("fallback")};
+}
+
+void HttpServer::set_readiness(std::function<bool()> ready) {
+  impl_->ready = std::move(ready);
+}
+
+prometheus::Registry& HttpServer::registry() {
+  return *impl_->registry;
+}
+
+Result<std::uint16_t> HttpServer::listen(std::string_view address) {
+  auto parsed = parse_listen_address(address);
+  if (!parsed) return std::unexpected(parsed.error());
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint(asio::ip::make_address(parsed->first), parsed->second);
+  auto& acceptor = impl_->acceptor.emplace(impl_->loops[0]->context);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    impl_->acceptor.reset();
+    return fail("cannot listen on {}: {}", address, ec.message());
+  }
+  impl_->bound_port = acceptor.local_endpoint().port();
+  return impl_->bound_port;
+}
+
+std::uint16_t HttpServer::port() const {
+  return impl_->bound_port;
+}
+
+void HttpServer::start() {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    impl_->in_background = true;
+  }
+  impl_->serve_loops(false);
+}
+
+void HttpServer::run() {
+  impl_->serve_loops(true);
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+  if (impl_->handler_pool) impl_->handler_pool->join();
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->running = false;
+  impl_->state_changed.notify_all();
+}
+
+void HttpServer::stop() {
+  impl_->begin_stop();
+  std::unique_lock lock(impl_->state_mutex);
+  if (!impl_->running) return;
+  if (!impl_->in_background) {
+    // run() is serving on another thread: it returns once the loops have drained.
+    impl_->state_changed.wait(lock, [this] { return !impl_->running; });
+    return;
+  }
+  impl_->in_background = false;
+  auto threads = std::move(impl_->threads);
+  lock.unlock();
+  for (auto& thread : threads) thread.join();
+  if (impl_->handler_pool) impl_->handler_pool->join();
+  lock.lock();
+  impl_->running = false;
+  impl_->state_changed.notify_all();
+}
+
+void HttpServer::handle_signals(std::vector<int> signals, std::function<void(int)> on_signal) {
+  for (int signal : signals) impl_->signal_handlers[signal] = on_signal;
+}
+
+void HttpServer::Impl::watch_signals() {
+  auto& set = signals.emplace(loops[0]->context);
+  for (const auto& [signal, handler] : signal_handlers) set.add(signal);
+  struct Rearm {
+    Impl* impl;
+    void operator()(boost::system::error_code ec, int signal) const {
+      if (ec) return;
+      impl->signal_handlers.at(signal)(signal);
+      if (!impl->stopping) impl->signals->async_wait(*this);
+    }
+  };
+  set.async_wait(Rearm{this});
+}
+
+void HttpServer::stop_on_signals() {
+  handle_signals({SIGTERM, SIGINT}, [this](int signal) {
+    spdlog::info("signal {}: finishing requests in flight, then stopping", signal);
+    impl_->begin_stop();
+  });
+}
+
+std::uint64_t HttpServer::requests_served() const {
+  return impl_->served.load(std::memory_order_relaxed);
+}
+
+}  // namespace maestro::net

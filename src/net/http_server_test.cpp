@@ -1,0 +1,326 @@
+// Tests of net::HttpServer over real loopback sockets: routing, limits, timeouts, keep-alive, the built-in
+// endpoints and graceful stop.
+#include "net/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <latch>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "net/http_client.hpp"
+
+namespace maestro::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A blocking loopback socket for what an HTTP client library will not do: half requests, idling, pipelining.
+class RawSocket {
+ public:
+  explicit RawSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawSocket() { ::close(fd_); }
+  bool connected() const { return connected_; }
+
+  void send(std::string_view data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), (ssize_t)data.size()); }
+
+  // Reads until `text` has arrived, the peer closes, or the deadline passes; returns what arrived.
+  std::string read_until(std::string_view text, std::chrono::milliseconds deadline = 5s) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (received_.find(text) == std::string::npos && !closed_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (left <= 0ms) break;
+      pollfd waiting{fd_, POLLIN, 0};
+      if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) continue;
+      char chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) closed_ = true;
+      else received_.append(chunk, static_cast<std::size_t>(n));
+    }
+    return received_;
+  }
+  // True once the server has closed the connection (polls until the deadline).
+  bool closed_by_peer(std::chrono::milliseconds deadline = 5s) {
+    read_until("\x01never\x01", deadline);
+    return closed_;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::string received_;
+};
+
+HttpClientOptions client_options(std::uint16_t port) {
+  HttpClientOptions options;
+  options.base_url = fmt::format("http://127.0.0.1:{}", port);
+  options.retry.max_attempts = 1;  // a retried request would hide what the server answered
+  return options;
+}
+
+struct Served {
+  explicit Served(HttpServerOptions options = {}) : server(std::move(options)) {}
+  void start() {
+    auto port = server.listen("127.0.0.1:0");
+    ASSERT_TRUE(port.has_value()) << port.error().message;
+    server.start();
+    client = std::make_unique<HttpClient>(client_options(*port));
+  }
+  HttpServer server;
+  std::unique_ptr<HttpClient> client;
+};
+
+void add_echo(HttpServer& server) {
+  server.route("POST", "/echo", [](const HttpRequest& request, HttpResponse& response) {
+    response.content_type = "text/plain";
+    response.body = std::string(request.body);
+  });
+  server.route("GET", "/hello", [](const HttpRequest& request, HttpResponse& response) {
+    response.body = fmt::format(R"({{"name":"{}"}})", request.query_param("name").value_or("nobody"));
+  });
+}
+
+TEST(HttpServer, RoutesByPathAndMethod) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  auto echoed = s.client->post("/echo", "payload", "text/plain");
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->status, 200);
+  EXPECT_EQ(echoed->body, "payload");
+
+  auto hello = s.client->get("/hello?name=a%20b+c&x=1");
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_EQ(hello->body, R"({"name":"a b c"})");
+
+  auto missing = s.client->get("/nowhere");
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("\"error\""), std::string::npos);
+
+  auto wrong_method = s.client->get("/echo");
+  ASSERT_TRUE(wrong_method.has_value());
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->header("allow").value_or(""), "POST");
+}
+
+TEST(HttpServer, QueryParametersAreDecoded) {
+  HttpRequest request;
+  request.query = "deployment=web%2Dapp&namespace=&flag&deployment=second";
+  EXPECT_EQ(request.query_param("deployment"), "web-app");
+  EXPECT_EQ(request.query_param("namespace"), "");
+  EXPECT_EQ(request.query_param("flag"), "");
+  EXPECT_EQ(request.query_param("absent"), std::nullopt);
+}
+
+TEST(HttpServer, ParsesListenAddresses) {
+  EXPECT_EQ(parse_listen_address("127.0.0.1:8080").value(), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 8080}));
+  EXPECT_EQ(parse_listen_address(":9090").value().first, "0.0.0.0");
+  EXPECT_EQ(parse_listen_address("9090").value().second, 9090);
+  EXPECT_EQ(parse_listen_address("[::1]:80").value().first, "::1");
+  EXPECT_FALSE(parse_listen_address("localhost:80").has_value());
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:").has_value());
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:70000").has_value());
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:80x").has_value());
+}
+
+TEST(HttpServer, HealthReadinessAndMetrics) {
+  Served s;
+  add_echo(s.server);
+  std::atomic<bool> ready{false};
+  s.server.set_readiness([&] { return ready.load(); });
+  s.start();
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+  EXPECT_EQ(s.client->get("/readyz")->status, 503);
+  ready = true;
+  EXPECT_EQ(s.client->get("/readyz")->status, 200);
+
+  ASSERT_EQ(s.client->post("/echo", "x", "text/plain")->status, 200);
+  ASSERT_EQ(s.client->post("/echo", "y", "text/plain")->status, 200);
+  ASSERT_EQ(s.client->get("/echo")->status, 405);
+  auto metrics = s.client->get("/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_EQ(metrics->header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& text = metrics->body;
+  EXPECT_NE(text.find(R"(http_requests_total{code="200",handler="/echo",method="POST"} 2)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(http_requests_total{code="405",handler="/echo",method="GET"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(http_request_duration_seconds_count{handler="/echo",method="POST"} 2)"), std::string::npos);
+  // Probes and scrapes are not application traffic.
+  EXPECT_EQ(text.find(R"(handler="/healthz")"), std::string::npos);
+  EXPECT_EQ(text.find(R"(handler="/metrics")"), std::string::npos);
+}
+
+TEST(HttpServer, KeepAliveServesPipelinedRequestsOnOneConnection) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  ASSERT_TRUE(socket.connected());
+  socket.send("GET /hello?name=one HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=two HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string both = socket.read_until(R"({"name":"two"})");
+  EXPECT_NE(both.find(R"({"name":"one"})"), std::string::npos);
+  EXPECT_NE(both.find(R"({"name":"two"})"), std::string::npos);
+  EXPECT_EQ(both.find("Connection: close"), std::string::npos);
+  EXPECT_FALSE(socket.closed_by_peer(100ms));
+}
+
+TEST(HttpServer, BodyOverTheLimitIs413AndTheServerStaysHealthy) {
+  Served s(HttpServerOptions{.max_body_bytes = 1000});
+  add_echo(s.server);
+  s.start();
+  auto too_big = s.client->post("/echo", std::string(1001, 'x'), "text/plain");
+  ASSERT_TRUE(too_big.has_value());
+  EXPECT_EQ(too_big->status, 413);
+  auto at_limit = s.client->post("/echo", std::string(1000, 'x'), "text/plain");
+  ASSERT_TRUE(at_limit.has_value());
+  EXPECT_EQ(at_limit->status, 200);
+  EXPECT_EQ(at_limit->body.size(), 1000u);
+
+  // Chunked bodies have no Content-Length to check up front; they are cut off as they cross the limit.
+  RawSocket chunked(s.server.port());
+  chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + std::string(1000, 'y') +
+               "\r\n");
+  chunked.send("10\r\n0123456789abcdef\r\n0\r\n\r\n");
+  EXPECT_NE(chunked.read_until("\r\n\r\n").find("HTTP/1.1 413"), std::string::npos);
+  EXPECT_TRUE(chunked.closed_by_peer());
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+}
+
+TEST(HttpServer, HeaderOverTheLimitIs431) {
+  Served s(HttpServerOptions{.max_header_bytes = 512});
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(600, 'z') + "\r\n\r\n");
+  EXPECT_NE(socket.read_until("\r\n\r\n").find("HTTP/1.1 431"), std::string::npos);
+  EXPECT_TRUE(socket.closed_by_peer());
+}
+
+TEST(HttpServer, MalformedRequestIs400) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("GET /hello HTTP/1.1\r\nHost x\r\n\r\n");
+  EXPECT_NE(socket.read_until("\r\n\r\n").find("HTTP/1.1 400"), std::string::npos);
+  EXPECT_TRUE(socket.closed_by_peer());
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+}
+
+TEST(HttpServer, AnswersExpectContinueBeforeTheBody) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_NE(socket.read_until("\r\n\r\n").find("HTTP/1.1 100 Continue"), std::string::npos);
+  socket.send("hello");
+  EXPECT_NE(socket.read_until("hello").find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, HandlerExceptionIs500) {
+  Served s;
+  s.server.route("GET", "/throw", [](const HttpRequest&, HttpResponse&) { throw std::runtime_error("boom"); });
+  s.start();
+  EXPECT_EQ(s.client->get("/throw")->status, 500);
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+}
+
+TEST(HttpServer, ClosesIdleConnections) {
+  Served s(HttpServerOptions{.idle_timeout = 200ms});
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(socket.read_until("nobody").find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_TRUE(socket.closed_by_peer(5s));
+}
+
+TEST(HttpServer, ClosesConnectionsThatSendTooSlowly) {
+  Served s(HttpServerOptions{.read_timeout = 200ms, .idle_timeout = 60s});
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_TRUE(socket.closed_by_peer(5s));
+  EXPECT_EQ(socket.read_until("HTTP", 0ms).find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, StopFinishesRequestsInFlightAndRefusesNewOnes) {
+  Served s(HttpServerOptions{.handler_threads = 2});
+  std::latch entered(1);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  s.server.route("GET", "/slow", [&](const HttpRequest&, HttpResponse& response) {
+    entered.count_down();
+    released.wait();
+    response.body = R"({"done":true})";
+  });
+  s.start();
+  const auto port = s.server.port();
+
+  RawSocket idle(port);  // a keep-alive connection with no request: closed at once on stop
+  ASSERT_TRUE(idle.connected());
+  RawSocket in_flight(port);
+  in_flight.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  entered.wait();
+
+  auto stopped = std::async(std::launch::async, [&] { s.server.stop(); });
+  EXPECT_TRUE(idle.closed_by_peer());
+  EXPECT_EQ(stopped.wait_for(50ms), std::future_status::timeout);  // still waiting for /slow
+  RawSocket late(port);
+  EXPECT_FALSE(late.connected());
+
+  release.set_value();
+  const std::string answer = in_flight.read_until(R"({"done":true})");
+  EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos);
+  EXPECT_EQ(stopped.wait_for(5s), std::future_status::ready);
+}
+
+TEST(HttpServer, RunReturnsAfterStopFromAnotherThread) {
+  HttpServer server;
+  ASSERT_TRUE(server.listen("127.0.0.1:0").has_value());
+  std::thread serving([&] { server.run(); });
+  HttpClient client(client_options(server.port()));
+  EXPECT_EQ(client.get("/healthz")->status, 200);
+  server.stop();
+  serving.join();
+  EXPECT_GE(server.requests_served(), 1u);
+}
+
+TEST(HttpServer, ManyIoThreadsServeConcurrentClients) {
+  Served s(HttpServerOptions{.io_threads = 3});
+  add_echo(s.server);
+  s.start();
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      HttpClient client(client_options(s.server.port()));
+      for (int i = 0; i < 50; ++i) {
+        const std::string body = fmt::format("{}-{}", c, i);
+        auto answer = client.post("/echo", body, "text/plain");
+        if (answer && answer->status == 200 && answer->body == body) ++ok;
+      }
+    });
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok.load(), 300);
+}
+
+}  // namespace
+}  // namespace maestro::net
