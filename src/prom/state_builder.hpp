@@ -1,0 +1,87 @@
+// The StateBuilder: the one place that turns a deployment into a core::Observation, for serving and for
+// live training alike, so that the model is served exactly the features it was trained on (DESIGN §1).
+// Each metric is a PromQL template; the defaults read cAdvisor's container metrics and the application's
+// http_requests_total / http_request_duration_seconds, and a deployment may override any of them.
+//
+// Template placeholders: $namespace, $deployment, $pods (a regex matching the deployment's pod names) and
+// $window (the rate window, e.g. 1m). PromQL never uses '$', so they cannot clash with label matchers.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/observation.hpp"
+#include "prom/query_client.hpp"
+
+namespace maestro::prom {
+
+struct QueryTemplates {
+  std::string cpu_usage;     // percent of one core, summed over pods
+  std::string memory_usage;  // working-set bytes, summed over pods
+  std::string latency;       // p95, milliseconds
+  std::string rps;           // requests per second
+};
+
+// CPU: rate(container_cpu_usage_seconds_total) × 100 summed, without the pod-level (container="") and pause
+// (container="POD") series that would count it twice; memory: the last working set within the window (so a
+// sample older than the window is no data), same filters; p95 from the request-duration histogram, in ms;
+// rps from the request counter.
+QueryTemplates default_templates();
+
+// Kubernetes names pods NAME-HASH-SUFFIX, with the hash and suffix from an alphabet without vowels (so that
+// no word in another deployment's name can pass for one): this matches exactly those of `deployment`.
+std::string default_pod_regex(std::string_view deployment);
+
+// True for a DNS-1123 subdomain (what Kubernetes accepts as a deployment or namespace name), which is also
+// what makes the name safe to put inside a PromQL string.
+bool is_kubernetes_name(std::string_view name);
+
+// A PromQL duration such as 30s, 1m, 1m30s, 2h.
+bool is_promql_duration(std::string_view window);
+
+struct DeploymentRef {
+  std::string namespace_name;
+  std::string name;
+  int replicas = 0;                         // from the Kubernetes API: Prometheus does not know it
+  std::optional<QueryTemplates> templates;  // the deployment's own queries (an empty field keeps the default)
+  std::optional<std::string> pods;          // the deployment's own pod-name regex
+};
+
+// Substitutes the placeholders; an unknown $placeholder is an error naming it.
+Result<std::string> render_template(std::string_view query_template, const DeploymentRef& deployment,
+                                    std::string_view window);
+
+struct StateBuilderOptions {
+  std::string window = "1m";
+  QueryTemplates templates = default_templates();
+};
+
+// The observation and the exact queries that produced it (for logs and for the suggestion's answer).
+struct BuiltState {
+  core::Observation observation;
+  std::array<std::string, 4> queries;  // cpu_usage, memory_usage, latency, rps
+};
+
+class StateBuilder {
+ public:
+  // `source` must outlive the builder.
+  StateBuilder(MetricsSource& source, StateBuilderOptions options = {});
+
+  static Result<StateBuilderOptions> validate(StateBuilderOptions options);
+
+  // Queries the four metrics of `deployment`. Any query that fails or has no data fails the whole
+  // observation, with the metric and the reason in the message: there is no partial observation.
+  Result<BuiltState> build(const DeploymentRef& deployment);
+
+  const StateBuilderOptions& options() const { return options_; }
+
+ private:
+  MetricsSource& source_;
+  StateBuilderOptions options_;
+};
+
+}  // namespace maestro::prom
