@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/action.hpp"
@@ -30,8 +31,8 @@ enum class ScalingPolicyType { kPods, kPercent };
 
 struct ScalingPolicy {
   ScalingPolicyType type = ScalingPolicyType::kPods;
-  int value = 1;                         // pods, or percent of the replicas at the period's start
-  std::chrono::seconds period{15};       // how far back changes count against this policy
+  int value = 1;                    // pods, or percent of the replicas at the period's start
+  std::chrono::seconds period{15};  // how far back changes count against this policy
 };
 
 // Which policy wins when several allow different changes (the HPA's selectPolicy).
@@ -48,6 +49,7 @@ struct ScalingRules {
 struct ScaleEvent {
   Clock::TimePoint at;
   int replica_change = 0;
+  bool outdated = false;  // older than the longest policy period when last checked: its slot may be reused
 };
 
 // A desired replica count computed at some time, kept for the stabilisation windows.
@@ -61,14 +63,41 @@ int replicas_changed_in_period(std::span<const ScaleEvent> events, std::chrono::
                                Clock::TimePoint now);
 
 // The most replicas the scale-up rules allow now (may be below current).
-int scale_up_limit(int current, std::span<const ScaleEvent> up_events, std::span<const ScaleEvent> down_events,
-                   const ScalingRules& up_rules, Clock::TimePoint now);
+int scale_up_limit(int current, std::span<const ScaleEvent> up_events,
+                   std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
+                   Clock::TimePoint now);
 
 // The fewest replicas the scale-down rules allow now (may be above current).
-int scale_down_limit(int current, std::span<const ScaleEvent> up_events, std::span<const ScaleEvent> down_events,
-                     const ScalingRules& down_rules, Clock::TimePoint now);
+int scale_down_limit(int current, std::span<const ScaleEvent> up_events,
+                     std::span<const ScaleEvent> down_events, const ScalingRules& down_rules,
+                     Clock::TimePoint now);
 
-// Desired replicas limited by the rate rules and the bounds (the HPA's convertDesiredReplicasWithBehaviorRate).
+// Why a rate-limited count is what it is (the HPA's ScalingLimited condition reasons).
+enum class LimitReason {
+  kDesiredWithinRange,
+  kScaleUpLimit,
+  kScaleDownLimit,
+  kTooManyReplicas,
+  kTooFewReplicas
+};
+
+// "DesiredWithinRange", "ScaleUpLimit", ... as the HPA writes them.
+std::string_view limit_reason_name(LimitReason reason);
+
+struct RateLimited {
+  int replicas = 0;
+  LimitReason reason = LimitReason::kDesiredWithinRange;
+};
+
+// Desired replicas limited by the rate rules and the bounds, with the reason
+// (the HPA's convertDesiredReplicasWithBehaviorRate). A desired count equal to current is returned as is.
+RateLimited limit_rate_with_reason(int current, int desired, std::span<const ScaleEvent> up_events,
+                                   std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
+                                   const ScalingRules& down_rules, const ReplicaBounds& bounds,
+                                   Clock::TimePoint now);
+
+// Desired replicas limited by the rate rules and the bounds (the HPA's
+// convertDesiredReplicasWithBehaviorRate).
 int limit_rate(int current, int desired, std::span<const ScaleEvent> up_events,
                std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
                const ScalingRules& down_rules, const ReplicaBounds& bounds, Clock::TimePoint now);
