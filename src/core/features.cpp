@@ -9,12 +9,15 @@ std::string_view feature_set_name(FeatureSet set) {
   switch (set) {
     case FeatureSet::kOriginal:
       return "original";
+    case FeatureSet::kExtended:
+      return "extended";
   }
   return "unknown";
 }
 
 std::optional<FeatureSet> feature_set_from_name(std::string_view name) {
   if (name == "original") return FeatureSet::kOriginal;
+  if (name == "extended") return FeatureSet::kExtended;
   return std::nullopt;
 }
 
@@ -22,27 +25,54 @@ std::size_t feature_count(FeatureSet set) {
   switch (set) {
     case FeatureSet::kOriginal:
       return Observation::kSize;
+    case FeatureSet::kExtended:
+      return Observation::kSize + 8;
   }
   return 0;
 }
 
 Result<FeatureSpec> validate(const FeatureSpec& spec) {
   if (!std::isfinite(spec.memory_limit_bytes_per_pod) || spec.memory_limit_bytes_per_pod <= 0)
-    return fail("memory limit per pod ({}) must be a positive number of bytes", spec.memory_limit_bytes_per_pod);
+    return fail("memory limit per pod ({}) must be a positive number of bytes",
+                spec.memory_limit_bytes_per_pod);
   return spec;
 }
 
 FeatureBuilder::FeatureBuilder(const FeatureSpec& spec) : spec_(spec) {}
 
-void FeatureBuilder::build(const Observation& observation, std::vector<double>& out) {
+void FeatureBuilder::build(const Observation& observation, const DeploymentStatus& status,
+                           std::vector<double>& out) {
   out.resize(size());
   // A deployment at zero replicas uses no memory; dividing by one pod's limit keeps the fraction finite.
-  const double memory_limit = std::max(observation.replicas, 1.0) * spec_.memory_limit_bytes_per_pod;
+  const double replicas = std::max(observation.replicas, 1.0);
+  const double memory_limit = replicas * spec_.memory_limit_bytes_per_pod;
   out[0] = observation.cpu_usage;
   out[1] = observation.memory_usage / memory_limit;
   out[2] = observation.replicas;
   out[3] = observation.latency;
   out[4] = observation.rps;
+  if (spec_.set == FeatureSet::kOriginal) return;
+
+  if (seen_ == 0) history_.fill(observation);
+  history_[seen_ % kHistory] = observation;
+  ++seen_;
+  const auto ago = [&](std::size_t steps) -> const Observation& {
+    return history_[(seen_ - 1 - steps) % kHistory];
+  };
+  const auto relative_change = [](double now, double before) {
+    return (now - before) / std::max(before, 1.0);
+  };
+  double rps_sum = 0, latency_max = 0;
+  for (std::size_t k = 0; k < kHistory; ++k) rps_sum += history_[k].rps;
+  for (std::size_t k = 0; k < 4; ++k) latency_max = std::max(latency_max, ago(k).latency);
+  out[5] = status.starting_replicas;
+  out[6] = observation.cpu_usage / replicas;
+  out[7] = observation.rps / replicas;
+  out[8] = relative_change(observation.rps, ago(1).rps);
+  out[9] = relative_change(observation.rps, ago(4).rps);
+  out[10] = observation.latency - ago(1).latency;
+  out[11] = rps_sum / kHistory;
+  out[12] = latency_max;
 }
 
 }  // namespace maestro::core

@@ -20,5 +20,30 @@ TEST(Features, NamesRoundTripAndBadLimitsAreRefused) {
   EXPECT_FALSE(validate(FeatureSpec{FeatureSet::kOriginal, 0}).has_value());
 }
 
+TEST(Features, ExtendedSetAddsStartingPodsPerReplicaValuesAndTrends) {
+  FeatureBuilder builder(FeatureSpec{FeatureSet::kExtended, 100.0});
+  ASSERT_EQ(builder.size(), 13u);
+  std::vector<double> f;
+  builder.build(Observation{200, 100, 2, 40, 100}, DeploymentStatus{3}, f);
+  EXPECT_EQ(std::vector<double>(f.begin(), f.begin() + 5), (std::vector<double>{200, 0.5, 2, 40, 100}));
+  EXPECT_EQ(f[5], 3);     // starting pods
+  EXPECT_EQ(f[6], 100);   // CPU per replica
+  EXPECT_EQ(f[7], 50);    // rps per replica
+  EXPECT_EQ(f[8], 0);     // no trend on the first step
+  EXPECT_EQ(f[11], 100);  // the history is filled with the first observation
+  builder.build(Observation{300, 100, 2, 70, 150}, DeploymentStatus{0}, f);
+  EXPECT_DOUBLE_EQ(f[8], 0.5);  // rps +50 % over one step
+  EXPECT_DOUBLE_EQ(f[10], 30);  // latency +30 ms
+  EXPECT_DOUBLE_EQ(f[11], (7 * 100 + 150) / 8.0);
+  EXPECT_EQ(f[12], 70);
+  for (int i = 0; i < 3; ++i) builder.build(Observation{300, 100, 2, 10, 200}, DeploymentStatus{0}, f);
+  EXPECT_DOUBLE_EQ(f[9], 1.0);  // 200 against 100 four steps ago
+  EXPECT_EQ(f[12], 70);         // still within the last four steps
+  builder.reset();
+  builder.build(Observation{300, 100, 2, 10, 200}, DeploymentStatus{0}, f);
+  EXPECT_EQ(f[9], 0);
+  EXPECT_EQ(feature_set_from_name("extended"), FeatureSet::kExtended);
+}
+
 }  // namespace
 }  // namespace maestro::core
