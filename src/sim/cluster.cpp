@@ -75,7 +75,8 @@ double Cluster::upcoming_startup_delay(int index) const {
   return startup_delays_[(next_startup_ + static_cast<std::size_t>(index)) % startup_delays_.size()];
 }
 
-void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed) {
+void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
+                    std::optional<int> initial_replicas) {
   arrivals_ = arrivals;
   rng_.seed(seed);
   noise_rng_.seed(seed ^ 0x9e3779b97f4a7c15ULL);
@@ -93,9 +94,10 @@ void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed) {
 
   now_ = 0;
   pods_.clear();
-  for (int i = 0; i < config_.initial_replicas; ++i)
-    pods_.push_back(Pod{PodState::kReady, -3600, -3600, 0, -1, 1});
-  replicas_ = ready_count_ = billed_pods_ = config_.initial_replicas;
+  const int initial =
+      core::clamp_replicas(initial_replicas.value_or(config_.initial_replicas), config_.bounds);
+  for (int i = 0; i < initial; ++i) pods_.push_back(Pod{PodState::kReady, -3600, -3600, 0, -1, 1});
+  replicas_ = ready_count_ = billed_pods_ = initial;
   const auto& chaos = config_.chaos;
   next_kill_ = chaos.pod_kills_per_hour > 0
                    ? std::exponential_distribution<double>(chaos.pod_kills_per_hour / 3600)(rng_)

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -116,8 +117,8 @@ class Cluster {
   explicit Cluster(const ClusterConfig& config);
 
   // A new run over `arrivals` (requests arriving in each second; borrowed, must outlive the run; past its
-  // end nothing arrives), starting with the initial replicas ready.
-  void reset(std::span<const double> arrivals, std::uint64_t seed);
+  // end nothing arrives), starting with `initial_replicas` (default: the config's) ready.
+  void reset(std::span<const double> arrivals, std::uint64_t seed, std::optional<int> initial_replicas = {});
 
   // Sets the deployment's replicas (clamped to the bounds): adds starting pods or removes pods,
   // starting ones first, then the most recently ready (as a ReplicaSet chooses).
