@@ -1,0 +1,54 @@
+// The policy a model server is serving, swapped atomically on reload: a request in flight keeps the policy
+// it started with, the next one gets the new policy, and none is dropped. A new file that does not load is
+// refused and the old policy kept.
+//
+// The server depends on this small interface, not on the policy file format, so that it can be tested with
+// policies of its own making; policy_from_nn.hpp adapts nn::Policy to it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/action.hpp"
+#include "core/error.hpp"
+#include "core/observation.hpp"
+
+namespace maestro::model_server {
+
+struct PolicyAnswer {
+  core::Action action = core::Action::kHold;
+  std::array<double, core::kActionCount> probabilities{};  // by action code
+};
+
+class ServedPolicy {
+ public:
+  virtual ~ServedPolicy() = default;
+  // `observation` has passed core::validate; thread-safe.
+  virtual PolicyAnswer predict(const core::Observation& observation) const = 0;
+  // Which model this is (e.g. the policy file's checksum).
+  virtual const std::string& version() const = 0;
+};
+
+using PolicyLoader =
+    std::function<Result<std::shared_ptr<const ServedPolicy>>(const std::filesystem::path& file)>;
+
+class PolicySlot {
+ public:
+  explicit PolicySlot(PolicyLoader loader) : loader_(std::move(loader)) {}
+
+  // Loads `file` and serves it from now on; on failure keeps what it had and says why.
+  Result<std::shared_ptr<const ServedPolicy>> load(const std::filesystem::path& file);
+
+  // The policy being served, or null before the first successful load.
+  std::shared_ptr<const ServedPolicy> current() const { return current_.load(std::memory_order_acquire); }
+
+ private:
+  PolicyLoader loader_;
+  std::atomic<std::shared_ptr<const ServedPolicy>> current_;
+};
+
+}  // namespace maestro::model_server

@@ -1,0 +1,70 @@
+// Tests of POST /predict body validation: every way a body can be wrong is refused, naming the field.
+#include "services/model_server/predict_request.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+namespace maestro::model_server {
+namespace {
+
+constexpr const char* kValid =
+    R"({"cpu_usage":150,"memory_usage":3e8,"replicas":3,"latency":12.5,"rps":100})";
+
+std::string error_of(std::string_view body) {
+  auto parsed = parse_predict_request(body);
+  return parsed ? "accepted" : parsed.error().message;
+}
+
+TEST(PredictRequest, AcceptsTheFiveFields) {
+  auto parsed = parse_predict_request(kValid);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_DOUBLE_EQ(parsed->cpu_usage, 150);
+  EXPECT_DOUBLE_EQ(parsed->memory_usage, 3e8);
+  EXPECT_DOUBLE_EQ(parsed->replicas, 3);
+  EXPECT_DOUBLE_EQ(parsed->latency, 12.5);
+  EXPECT_DOUBLE_EQ(parsed->rps, 100);
+}
+
+TEST(PredictRequest, RefusesBadBodiesNamingTheField) {
+  EXPECT_EQ(error_of(R"({"cpu_usage":150,"memory_usage":3e8,"replicas":3,"latency":12.5})"),
+            "missing field 'rps'");
+  EXPECT_NE(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1,"cpu":2})")
+                .find("unknown field 'cpu'"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"cpu_usage":"150","memory_usage":1,"replicas":3,"latency":1,"rps":1})"),
+            "field 'cpu_usage' must be a number, got string");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":null,"replicas":3,"latency":1,"rps":1})"),
+            "field 'memory_usage' must be a number, got null");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":true,"latency":1,"rps":1})"),
+            "field 'replicas' must be a number, got boolean");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":-0.5,"rps":1})"),
+            "latency is negative (-0.5)");
+  // JSON cannot carry NaN or infinities; bodies that try are still refused naming the field.
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1e999})"),
+            "field 'rps' is infinite (out of range for a double)");
+  EXPECT_EQ(error_of(R"({"cpu_usage":NaN,"memory_usage":1,"replicas":3,"latency":1,"rps":1})"),
+            "field 'cpu_usage' is NaN");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":-Infinity,"replicas":3,"latency":1,"rps":1})"),
+            "field 'memory_usage' is infinite");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1,})"),
+            "body is not valid JSON");
+  EXPECT_EQ(error_of(R"([1,2,3,4,5])").rfind("body must be a JSON object", 0), 0u);
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,)"), "body is not valid JSON");
+  EXPECT_EQ(error_of(""), "body is not valid JSON");
+}
+
+RC_GTEST_PROP(PredictRequest, AnyNonNegativeFiniteNumbersAreAccepted, ()) {
+  const auto values = *rc::gen::container<std::vector<double>>(
+      5, rc::gen::map(rc::gen::arbitrary<double>(),
+                      [](double v) { return std::isfinite(v) ? std::abs(v) : 1.0; }));
+  const std::string body =
+      fmt::format(R"({{"rps":{},"latency":{},"replicas":{},"memory_usage":{},"cpu_usage":{}}})", values[4],
+                  values[3], values[2], values[1], values[0]);
+  auto parsed = parse_predict_request(body);
+  RC_ASSERT(parsed.has_value());
+  RC_ASSERT(parsed->cpu_usage == values[0]);
+  RC_ASSERT(parsed->rps == values[4]);
+}
+
+}  // namespace
+}  // namespace maestro::model_server
