@@ -1,0 +1,218 @@
+#include "services/controller/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include "kube/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace maestro::controller {
+
+namespace {
+
+Result<void> only_keys(const YAML::Node& node, const std::string& where,
+                       std::initializer_list<const char*> keys) {
+  if (!node.IsMap()) return fail("{}: must be a mapping", where);
+  const std::set<std::string> allowed(keys.begin(), keys.end());
+  for (const auto& entry : node) {
+    const auto key = entry.first.as<std::string>();
+    if (!allowed.contains(key)) return fail("{}: unknown key \"{}\"", where, key);
+  }
+  return {};
+}
+
+template <typename T>
+Result<void> read(const YAML::Node& node, const char* key, const std::string& where, T& out) {
+  const YAML::Node value = node[key];
+  if (!value) return {};
+  try {
+    out = value.as<T>();
+  } catch (const YAML::Exception&) {
+    return fail("{}.{}: \"{}\" is not a valid value", where, key,
+                value.IsScalar() ? value.Scalar() : "(not a scalar)");
+  }
+  return {};
+}
+
+Result<void> read_seconds(const YAML::Node& node, const char* key, const std::string& where,
+                          std::chrono::seconds& out, bool allow_zero) {
+  long long seconds = out.count();
+  if (auto ok = read(node, key, where, seconds); !ok) return ok;
+  if (seconds < 0 || (!allow_zero && seconds == 0))
+    return fail("{}.{}: must be {} seconds", where, key, allow_zero ? "0 or more" : "more than 0");
+  out = std::chrono::seconds(seconds);
+  return {};
+}
+
+Result<void> read_settings(const YAML::Node& node, const std::string& where, DeploymentSettings& settings) {
+  if (auto ok = read(node, "min_replicas", where, settings.bounds.min); !ok) return ok;
+  if (auto ok = read(node, "max_replicas", where, settings.bounds.max); !ok) return ok;
+  if (auto ok = read(node, "step", where, settings.step); !ok) return ok;
+  if (auto ok = read_seconds(node, "interval_seconds", where, settings.interval, false); !ok) return ok;
+  if (auto ok = read_seconds(node, "cooldown_seconds", where, settings.cooldown, true); !ok) return ok;
+  if (auto ok = read(node, "dry_run", where, settings.dry_run); !ok) return ok;
+  if (auto bounds = core::validate(settings.bounds); !bounds)
+    return fail("{}: {}", where, bounds.error().message);
+  if (settings.step < 1) return fail("{}.step: must be at least 1, not {}", where, settings.step);
+  return {};
+}
+
+#define MAESTRO_TRY(expression)          \
+  if (auto ok_ = (expression); !ok_) {   \
+    return std::unexpected(ok_.error()); \
+  }
+
+}  // namespace
+
+Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& error) {
+    return fail("controller configuration: {}", error.what());
+  }
+  if (!root.IsMap()) return fail("controller configuration: must be a mapping");
+  ControllerConfig config;
+  try {
+    MAESTRO_TRY(only_keys(root, "config",
+                          {"suggestion_server", "suggestion_timeout_ms", "listen", "workers", "kubernetes",
+                           "defaults", "deployments", "discovery"}));
+    MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
+    if (config.suggestion_server.empty())
+      return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
+    long long timeout_ms = config.suggestion_timeout.count();
+    MAESTRO_TRY(read(root, "suggestion_timeout_ms", "config", timeout_ms));
+    if (timeout_ms <= 0) return fail("config.suggestion_timeout_ms: must be more than 0");
+    config.suggestion_timeout = std::chrono::milliseconds(timeout_ms);
+    MAESTRO_TRY(read(root, "listen", "config", config.listen));
+    MAESTRO_TRY(read(root, "workers", "config", config.workers));
+    if (config.workers < 1 || config.workers > 256) return fail("config.workers: must be between 1 and 256");
+
+    const YAML::Node kube = root["kubernetes"];
+    if (!kube) return fail("config.kubernetes: required (in_cluster, kubeconfig, or server with a token)");
+    MAESTRO_TRY(only_keys(kube, "config.kubernetes",
+                          {"in_cluster", "kubeconfig", "context", "server", "token", "token_file",
+                           "timeout_ms", "conflict_retries"}));
+    KubernetesSettings& k = config.kubernetes;
+    std::string kubeconfig, token_file;
+    MAESTRO_TRY(read(kube, "in_cluster", "config.kubernetes", k.in_cluster));
+    MAESTRO_TRY(read(kube, "kubeconfig", "config.kubernetes", kubeconfig));
+    MAESTRO_TRY(read(kube, "context", "config.kubernetes", k.context));
+    MAESTRO_TRY(read(kube, "server", "config.kubernetes", k.server));
+    MAESTRO_TRY(read(kube, "token", "config.kubernetes", k.token));
+    MAESTRO_TRY(read(kube, "token_file", "config.kubernetes", token_file));
+    k.kubeconfig = kubeconfig;
+    k.token_file = token_file;
+    const int sources = int{k.in_cluster} + int{!kubeconfig.empty()} + int{!k.server.empty()};
+    if (sources != 1) return fail("config.kubernetes: give exactly one of in_cluster, kubeconfig or server");
+    long long kube_timeout_ms = k.timeout.count();
+    MAESTRO_TRY(read(kube, "timeout_ms", "config.kubernetes", kube_timeout_ms));
+    if (kube_timeout_ms <= 0) return fail("config.kubernetes.timeout_ms: must be more than 0");
+    k.timeout = std::chrono::milliseconds(kube_timeout_ms);
+    MAESTRO_TRY(read(kube, "conflict_retries", "config.kubernetes", k.conflict_retries));
+    if (k.conflict_retries < 0 || k.conflict_retries > 10)
+      return fail("config.kubernetes.conflict_retries: must be between 0 and 10");
+
+    static constexpr std::initializer_list<const char*> kSettingKeys = {
+        "min_replicas", "max_replicas", "step", "interval_seconds", "cooldown_seconds", "dry_run"};
+    if (const YAML::Node defaults = root["defaults"]) {
+      MAESTRO_TRY(only_keys(defaults, "config.defaults", kSettingKeys));
+      MAESTRO_TRY(read_settings(defaults, "config.defaults", config.defaults));
+    }
+
+    if (const YAML::Node list = root["deployments"]) {
+      if (!list.IsSequence()) return fail("config.deployments: must be a list");
+      std::set<std::pair<std::string, std::string>> seen;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string where = fmt::format("config.deployments[{}]", i);
+        const YAML::Node entry = list[i];
+        MAESTRO_TRY(only_keys(entry, where,
+                              {"namespace", "name", "min_replicas", "max_replicas", "step",
+                               "interval_seconds", "cooldown_seconds", "dry_run"}));
+        TargetConfig target;
+        target.settings = config.defaults;
+        MAESTRO_TRY(read(entry, "namespace", where, target.namespace_));
+        MAESTRO_TRY(read(entry, "name", where, target.name));
+        if (target.name.empty() || target.namespace_.empty())
+          return fail("{}: name and namespace must not be empty", where);
+        MAESTRO_TRY(read_settings(entry, where, target.settings));
+        if (!seen.insert({target.namespace_, target.name}).second)
+          return fail("{}: {}/{} is listed twice", where, target.namespace_, target.name);
+        config.deployments.push_back(std::move(target));
+      }
+    }
+
+    if (const YAML::Node discovery = root["discovery"]) {
+      MAESTRO_TRY(only_keys(discovery, "config.discovery", {"enabled", "namespace", "refresh_seconds"}));
+      config.discovery.enabled = true;
+      MAESTRO_TRY(read(discovery, "enabled", "config.discovery", config.discovery.enabled));
+      MAESTRO_TRY(read(discovery, "namespace", "config.discovery", config.discovery.namespace_));
+      MAESTRO_TRY(
+          read_seconds(discovery, "refresh_seconds", "config.discovery", config.discovery.refresh, false));
+    }
+    if (config.deployments.empty() && !config.discovery.enabled)
+      return fail("config: nothing to manage: list deployments or enable discovery");
+  } catch (const YAML::Exception& error) {
+    return fail("controller configuration: {}", error.what());
+  }
+  return config;
+}
+
+Result<ControllerConfig> load_controller_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return fail("cannot read controller configuration {}", path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = parse_controller_config(text.str());
+  if (!config) return fail("{}: {}", path.string(), config.error().message);
+  // Relative paths in the file are relative to it.
+  const auto base = path.parent_path();
+  auto& kube = config->kubernetes;
+  if (!kube.kubeconfig.empty() && kube.kubeconfig.is_relative()) kube.kubeconfig = base / kube.kubeconfig;
+  if (!kube.token_file.empty() && kube.token_file.is_relative()) kube.token_file = base / kube.token_file;
+  return config;
+}
+
+Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& defaults,
+                                                     const std::map<std::string, std::string>& annotations) {
+  DeploymentSettings settings = defaults;
+  for (const auto& [key, target] : {std::pair{kMinReplicasAnnotation, &settings.bounds.min},
+                                    std::pair{kMaxReplicasAnnotation, &settings.bounds.max}}) {
+    const auto it = annotations.find(key);
+    if (it == annotations.end()) continue;
+    const std::string& text = it->second;
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size())
+      return fail("annotation {}: \"{}\" is not an integer", key, text);
+    *target = value;
+  }
+  if (auto bounds = core::validate(settings.bounds); !bounds)
+    return fail("annotations: {}", bounds.error().message);
+  return settings;
+}
+
+Result<net::HttpClientOptions> kubernetes_http_options(const KubernetesSettings& settings,
+                                                       const core::Clock& clock) {
+  Result<kube::ClusterConfig> cluster = [&]() -> Result<kube::ClusterConfig> {
+    if (settings.in_cluster) return kube::in_cluster_config();
+    if (!settings.kubeconfig.empty()) return kube::load_kubeconfig(settings.kubeconfig, settings.context);
+    kube::ClusterConfig plain;
+    plain.server = settings.server;
+    plain.token = settings.token;
+    plain.token_file = settings.token_file;
+    return plain;
+  }();
+  if (!cluster) return std::unexpected(cluster.error());
+  auto options = kube::http_options(*cluster, clock);
+  if (!options) return options;
+  options->total_timeout = settings.timeout;
+  options->connect_timeout = std::min(settings.timeout, options->connect_timeout);
+  return options;
+}
+
+}  // namespace maestro::controller

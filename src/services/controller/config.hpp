@@ -1,0 +1,72 @@
+// The controller's configuration file (YAML): where the suggestion server and the Kubernetes API are, which
+// deployments to manage — listed, and/or found by the annotation maestro.io/autoscale: "true" — and each
+// one's interval, bounds, step, cooldown and dry-run. Unknown keys and bad values are refused with a message
+// naming them, so that a typo never silently runs with defaults.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "net/http_client.hpp"
+#include "services/controller/decision.hpp"
+
+namespace maestro::controller {
+
+inline constexpr const char* kAutoscaleAnnotation = "maestro.io/autoscale";
+// Per-deployment overrides a discovered deployment may carry.
+inline constexpr const char* kMinReplicasAnnotation = "maestro.io/min-replicas";
+inline constexpr const char* kMaxReplicasAnnotation = "maestro.io/max-replicas";
+
+struct KubernetesSettings {
+  bool in_cluster = false;
+  std::filesystem::path kubeconfig;
+  std::string context;
+  std::string server;  // with token or token_file: a plain server (the local test double)
+  std::string token;
+  std::filesystem::path token_file;
+  std::chrono::milliseconds timeout{5000};
+  int conflict_retries = 3;  // re-reads and re-patches after a 409 before giving up for this interval
+};
+
+struct TargetConfig {
+  std::string namespace_ = "default";
+  std::string name;
+  DeploymentSettings settings;
+};
+
+struct DiscoveryConfig {
+  bool enabled = false;
+  std::string namespace_;  // "" all namespaces
+  std::chrono::seconds refresh{60};
+};
+
+struct ControllerConfig {
+  std::string suggestion_server;  // base URL, e.g. http://127.0.0.1:8081
+  std::chrono::milliseconds suggestion_timeout{2000};
+  std::string listen = ":9102";  // address of /metrics, /healthz, /readyz
+  int workers = 8;               // deployments reconciled in parallel
+  KubernetesSettings kubernetes;
+  DeploymentSettings defaults;
+  std::vector<TargetConfig> deployments;
+  DiscoveryConfig discovery;
+};
+
+Result<ControllerConfig> parse_controller_config(const std::string& yaml);
+Result<ControllerConfig> load_controller_config(const std::filesystem::path& path);
+
+// Settings of a discovered deployment: the defaults, with min/max from its annotations if it has them.
+Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& defaults,
+                                                     const std::map<std::string, std::string>& annotations);
+
+// HTTP client options for the configured Kubernetes API (in-cluster, kubeconfig, or server and token), with
+// the configured timeout; a token file is re-read through `clock`, which must outlive the client.
+Result<net::HttpClientOptions> kubernetes_http_options(const KubernetesSettings& settings,
+                                                       const core::Clock& clock);
+
+}  // namespace maestro::controller

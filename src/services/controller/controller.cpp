@@ -1,0 +1,324 @@
+#include "services/controller/controller.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <functional>
+
+namespace maestro::controller {
+
+namespace {
+
+constexpr const char* kEventReason = "SuccessfulRescale";  // the HPA's reason for the same event
+
+std::string key_of(const std::string& ns, const std::string& name) {
+  return ns + "/" + name;
+}
+
+}  // namespace
+
+struct Controller::Target {
+  std::string namespace_;
+  std::string name;
+  DeploymentSettings settings;  // guarded by the controller's mutex (discovery may update it)
+  bool listed = false;          // in the configuration file (discovery never removes it)
+  core::Clock::TimePoint next_due{};
+  bool in_flight = false;
+  ScalingHistory history;  // touched only by the worker reconciling the target
+};
+
+struct Controller::Metrics {
+  prometheus::Family<prometheus::Counter>& decisions;
+  prometheus::Family<prometheus::Counter>& errors;
+  prometheus::Family<prometheus::Gauge>& desired;
+  prometheus::Histogram& latency;
+  prometheus::Gauge& managed;
+
+  explicit Metrics(prometheus::Registry& registry)
+      : decisions(prometheus::BuildCounter()
+                      .Name("maestro_controller_decisions_total")
+                      .Help("Decisions by deployment, suggested action and result (scaled, held, dry_run)")
+                      .Register(registry)),
+        errors(prometheus::BuildCounter()
+                   .Name("maestro_controller_errors_total")
+                   .Help("Reconciles that held the current replicas because something failed, by cause")
+                   .Register(registry)),
+        desired(
+            prometheus::BuildGauge()
+                .Name("maestro_controller_desired_replicas")
+                .Help("The replicas the controller decided on (would have, in dry-run) at its last decision")
+                .Register(registry)),
+        latency(prometheus::BuildHistogram()
+                    .Name("maestro_controller_loop_duration_seconds")
+                    .Help("Time to reconcile one deployment: suggestion, scale read, patch and event")
+                    .Register(registry)
+                    .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05,
+                                                                     0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+        managed(prometheus::BuildGauge()
+                    .Name("maestro_controller_managed_deployments")
+                    .Help("Deployments the controller manages")
+                    .Register(registry)
+                    .Add({})) {}
+};
+
+Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionClient& suggestions,
+                       const core::Clock& clock, prometheus::Registry& registry)
+    : config_(config),
+      kube_(kube),
+      suggestions_(suggestions),
+      clock_(clock),
+      metrics_(std::make_unique<Metrics>(registry)) {
+  const auto now = clock_.now();
+  next_discovery_ = now;
+  // Spread the listed deployments over their interval, so that a thousand are not all due in one instant.
+  const auto count = static_cast<long>(config_.deployments.size());
+  for (long i = 0; i < count; ++i) {
+    const auto& target = config_.deployments[static_cast<std::size_t>(i)];
+    add_target(target.namespace_, target.name, target.settings, true,
+               now + std::chrono::duration_cast<core::Clock::Duration>(target.settings.interval) * i / count);
+  }
+  for (int i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { work(); });
+}
+
+Controller::~Controller() {
+  stop();
+  for (auto& worker : workers_) worker.join();
+}
+
+void Controller::add_target(const std::string& ns, const std::string& name,
+                            const DeploymentSettings& settings, bool listed,
+                            core::Clock::TimePoint first_due) {
+  auto target = std::make_shared<Target>();
+  target->namespace_ = ns;
+  target->name = name;
+  target->settings = settings;
+  target->listed = listed;
+  target->next_due = first_due;
+  targets_[key_of(ns, name)] = std::move(target);
+  metrics_->managed.Set(static_cast<double>(targets_.size()));
+}
+
+void Controller::discover() {
+  auto found = kube_.list_deployments_annotated(config_.discovery.namespace_, kAutoscaleAnnotation, "true");
+  if (!found) {
+    metrics_->errors
+        .Add({{"cause", fmt::format("discovery_{}", kube::kube_error_kind_name(found.error().kind))}})
+        .Increment();
+    spdlog::warn("discovery failed namespace={} error=\"{}\"", config_.discovery.namespace_,
+                 found.error().message);
+    return;
+  }
+  const auto now = clock_.now();
+  std::lock_guard lock(mutex_);
+  std::map<std::string, const kube::Deployment*> annotated;
+  for (const auto& deployment : *found)
+    annotated[key_of(deployment.namespace_, deployment.name)] = &deployment;
+  // Discovered deployments that lost the annotation (or were deleted) are no longer managed.
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    if (!it->second->listed && !annotated.contains(it->first)) {
+      spdlog::info("discovery forget deployment={}", it->first);
+      it = targets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [key, deployment] : annotated) {
+    const auto existing = targets_.find(key);
+    if (existing != targets_.end() && existing->second->listed) continue;  // the file's settings win
+    auto settings = settings_from_annotations(config_.defaults, deployment->annotations);
+    if (!settings) {
+      metrics_->errors.Add({{"cause", "discovery_bad_annotation"}}).Increment();
+      spdlog::warn("discovery skip deployment={} error=\"{}\"", key, settings.error().message);
+      if (existing != targets_.end()) targets_.erase(existing);
+      continue;
+    }
+    if (existing != targets_.end()) {
+      existing->second->settings = *settings;
+      continue;
+    }
+    // Start somewhere in the first interval, the same place for the same name.
+    const auto offset = std::chrono::duration_cast<core::Clock::Duration>(settings->interval) *
+                        static_cast<long>(std::hash<std::string>{}(key) % 1000) / 1000;
+    add_target(deployment->namespace_, deployment->name, *settings, false, now + offset);
+    spdlog::info("discovery manage deployment={} min={} max={}", key, settings->bounds.min,
+                 settings->bounds.max);
+  }
+  metrics_->managed.Set(static_cast<double>(targets_.size()));
+  discovered_once_ = true;
+}
+
+void Controller::tick() {
+  const auto now = clock_.now();
+  if (config_.discovery.enabled && now >= next_discovery_) {
+    next_discovery_ = now + config_.discovery.refresh;
+    discover();
+  }
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  for (auto& [key, target] : targets_) {
+    if (target->in_flight || now < target->next_due) continue;
+    // Keep the phase; after a long stall, start from now rather than running a burst of missed intervals.
+    target->next_due += target->settings.interval;
+    if (target->next_due <= now) target->next_due = now + target->settings.interval;
+    target->in_flight = true;
+    queue_.push_back(target);
+  }
+  if (!queue_.empty()) work_ready_.notify_all();
+}
+
+void Controller::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return (queue_.empty() && busy_ == 0) || stopping_; });
+}
+
+void Controller::run_due() {
+  tick();
+  wait_idle();
+}
+
+void Controller::run() {
+  // Sleep at most this long, so that discovery and stop() are noticed.
+  constexpr auto kMaxSleep = std::chrono::milliseconds(500);
+  while (true) {
+    tick();
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    auto next = clock_.now() + kMaxSleep;
+    for (const auto& [key, target] : targets_)
+      if (!target->in_flight) next = std::min(next, target->next_due);
+    const auto sleep = next - clock_.now();
+    if (sleep > core::Clock::Duration::zero()) wake_.wait_for(lock, sleep, [this] { return stopping_; });
+  }
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  work_ready_.notify_all();
+  wake_.notify_all();
+  idle_.notify_all();
+}
+
+bool Controller::ready() const {
+  std::lock_guard lock(mutex_);
+  return !config_.discovery.enabled || discovered_once_;
+}
+
+std::vector<std::string> Controller::managed() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> keys;
+  for (const auto& [key, target] : targets_) keys.push_back(key);
+  return keys;
+}
+
+void Controller::work() {
+  while (true) {
+    std::shared_ptr<Target> target;
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      target = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    reconcile(*target);
+    metrics_->latency.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    {
+      std::lock_guard lock(mutex_);
+      target->in_flight = false;
+      --busy_;
+      if (queue_.empty() && busy_ == 0) idle_.notify_all();
+    }
+  }
+}
+
+void Controller::hold(Target& target, const std::string& cause, const std::string& message) {
+  metrics_->errors.Add({{"cause", cause}}).Increment();
+  spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name, cause,
+               message);
+}
+
+void Controller::reconcile(Target& target) {
+  DeploymentSettings settings;
+  {
+    std::lock_guard lock(mutex_);
+    settings = target.settings;
+  }
+  const auto kube_cause = [](const kube::KubeError& error) {
+    return fmt::format("kube_{}", kube::kube_error_kind_name(error.kind));
+  };
+
+  auto suggestion = suggestions_.ask(target.namespace_, target.name);
+  if (!suggestion) return hold(target, suggestion.error().cause, suggestion.error().message);
+  auto scale = kube_.get_scale(target.namespace_, target.name);
+  if (!scale) return hold(target, kube_cause(scale.error()), scale.error().message);
+
+  const auto now = clock_.now();
+  target.history.prune(now, settings.cooldown);
+  const Decision decision = decide(scale->replicas, suggestion->action, settings, target.history, now);
+  const std::string_view action = core::action_name(suggestion->action);
+  const auto record = [&](std::string_view result) {
+    metrics_->decisions
+        .Add({{"namespace", target.namespace_},
+              {"deployment", target.name},
+              {"action", std::string(action)},
+              {"result", std::string(result)}})
+        .Increment();
+    metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
+        .Set(decision.desired);
+    spdlog::info("decision namespace={} deployment={} action={} current={} desired={} reason={} result={}",
+                 target.namespace_, target.name, action, decision.current, decision.desired,
+                 decision_reason_name(decision.reason), result);
+  };
+  if (!decision.changes()) return record("held");
+  if (settings.dry_run) return record("dry_run");
+
+  // Merge-patch with the resourceVersion read; on 409, re-read: if only the version moved (a status update),
+  // patch again with the new one; if the replicas moved, someone else scaled and this decision is stale.
+  std::string resource_version = scale->resource_version;
+  for (int attempt = 0;; ++attempt) {
+    auto patched = kube_.patch_scale(target.namespace_, target.name, decision.desired, resource_version);
+    if (patched) break;
+    if (patched.error().kind != kube::KubeErrorKind::kConflict ||
+        attempt >= config_.kubernetes.conflict_retries)
+      return hold(target, kube_cause(patched.error()), patched.error().message);
+    auto reread = kube_.get_scale(target.namespace_, target.name);
+    if (!reread) return hold(target, kube_cause(reread.error()), reread.error().message);
+    if (reread->replicas != decision.current)
+      return hold(target, "kube_conflict",
+                  fmt::format("replicas changed from {} to {} by someone else; deciding again next interval",
+                              decision.current, reread->replicas));
+    resource_version = reread->resource_version;
+  }
+  target.history.record(decision.current, decision.desired, now);
+  record("scaled");
+
+  kube::DeploymentEvent event;
+  event.namespace_ = target.namespace_;
+  event.deployment = target.name;
+  event.deployment_uid = scale->uid;
+  event.reason = kEventReason;
+  event.message = fmt::format("New size: {}; reason: maestro policy action {} (was {})", decision.desired,
+                              action, decision.current);
+  if (auto created = kube_.create_event(event); !created) {
+    // The scale happened; only its record is missing.
+    metrics_->errors
+        .Add({{"cause", fmt::format("event_{}", kube::kube_error_kind_name(created.error().kind))}})
+        .Increment();
+    spdlog::warn("event failed namespace={} deployment={} error=\"{}\"", target.namespace_, target.name,
+                 created.error().message);
+  }
+}
+
+}  // namespace maestro::controller

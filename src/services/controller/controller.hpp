@@ -1,0 +1,89 @@
+// The controller: every interval, for each managed deployment, ask the suggestion server, turn the action
+// into a replica count (decision.hpp) and apply it through the scale subresource — GET, then merge-patch with
+// the resourceVersion read, re-reading and retrying a bounded number of times on 409. On any failure it holds
+// the current replicas, logs one line and counts the cause; the next interval starts afresh, so it recovers
+// by itself. Every scaling action is recorded as a Kubernetes Event on the deployment.
+//
+// Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
+// real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
+// once.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "kube/client.hpp"
+#include "services/controller/config.hpp"
+#include "services/controller/decision.hpp"
+#include "services/controller/suggestion_client.hpp"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace maestro::controller {
+
+class Controller {
+ public:
+  // `kube`, `suggestions`, `clock` and `registry` must outlive the controller; its metric families are added
+  // to `registry`.
+  Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionClient& suggestions,
+             const core::Clock& clock, prometheus::Registry& registry);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Refreshes discovery if due, and queues every deployment that is due and not already being reconciled.
+  void tick();
+  // Blocks until nothing is queued or running.
+  void wait_idle();
+  // tick() and wait_idle(): one round, for tests.
+  void run_due();
+  // The real-time loop: tick, sleep until the next deployment is due, until stop().
+  void run();
+  void stop();
+
+  // True once the deployments to manage are known (discovery, if enabled, has listed them once).
+  bool ready() const;
+  // "namespace/name" of every managed deployment.
+  std::vector<std::string> managed() const;
+
+ private:
+  struct Target;
+  struct Metrics;
+
+  void discover();
+  void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
+                  bool listed, core::Clock::TimePoint first_due);
+  void work();
+  void reconcile(Target& target);
+  void hold(Target& target, const std::string& cause, const std::string& message);
+
+  ControllerConfig config_;
+  kube::KubeClient& kube_;
+  SuggestionClient& suggestions_;
+  const core::Clock& clock_;
+  std::unique_ptr<Metrics> metrics_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable idle_;
+  std::condition_variable wake_;
+  std::map<std::string, std::shared_ptr<Target>> targets_;
+  std::deque<std::shared_ptr<Target>> queue_;
+  int busy_ = 0;
+  bool stopping_ = false;
+  bool discovered_once_ = false;
+  core::Clock::TimePoint next_discovery_{};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace maestro::controller

@@ -1,0 +1,50 @@
+#include "services/controller/decision.hpp"
+
+#include <algorithm>
+
+namespace maestro::controller {
+
+void ScalingHistory::record(int from, int to, core::Clock::TimePoint at) {
+  if (to > from) up.push_back({at, to - from});
+  if (to < from) down.push_back({at, from - to});
+}
+
+void ScalingHistory::prune(core::Clock::TimePoint now, std::chrono::seconds keep) {
+  const auto old = [&](const core::ScaleEvent& event) { return event.at <= now - keep; };
+  std::erase_if(up, old);
+  std::erase_if(down, old);
+}
+
+std::string_view decision_reason_name(DecisionReason reason) {
+  switch (reason) {
+    case DecisionReason::kPolicy:
+      return "policy";
+    case DecisionReason::kHold:
+      return "hold";
+    case DecisionReason::kAtBound:
+      return "at_bound";
+    case DecisionReason::kCooldown:
+      return "cooldown";
+    case DecisionReason::kIntoBounds:
+      return "into_bounds";
+  }
+  return "hold";
+}
+
+Decision decide(int current, core::Action action, const DeploymentSettings& settings,
+                const ScalingHistory& history, core::Clock::TimePoint now) {
+  const int in_bounds = core::clamp_replicas(current, settings.bounds);
+  if (in_bounds != current) return {current, in_bounds, DecisionReason::kIntoBounds};
+  if (action == core::Action::kHold) return {current, current, DecisionReason::kHold};
+
+  const int desired =
+      core::clamp_replicas(core::apply_action(current, action, settings.step), settings.bounds);
+  if (desired == current) return {current, current, DecisionReason::kAtBound};
+
+  const int changed_recently = core::replicas_changed_in_period(history.up, settings.cooldown, now) +
+                               core::replicas_changed_in_period(history.down, settings.cooldown, now);
+  if (changed_recently > 0) return {current, current, DecisionReason::kCooldown};
+  return {current, desired, DecisionReason::kPolicy};
+}
+
+}  // namespace maestro::controller

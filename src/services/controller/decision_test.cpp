@@ -1,0 +1,106 @@
+// The controller's pure decision: bounds, holds, steps, cooldown, and bringing a deployment back into bounds.
+#include "services/controller/decision.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+namespace maestro::controller {
+namespace {
+
+using namespace std::chrono_literals;
+using core::Action;
+
+DeploymentSettings settings(int min, int max, int step = 1, std::chrono::seconds cooldown = 0s) {
+  DeploymentSettings s;
+  s.bounds = {min, max};
+  s.step = step;
+  s.cooldown = cooldown;
+  return s;
+}
+
+const core::Clock::TimePoint kNow = core::Clock::TimePoint{} + 1000s;
+
+TEST(Decide, AppliesTheActionByOneStep) {
+  EXPECT_EQ(decide(3, Action::kScaleUp, settings(1, 10, 2), {}, kNow).desired, 5);
+  EXPECT_EQ(decide(3, Action::kScaleDown, settings(1, 10, 2), {}, kNow).desired, 1);
+  const Decision hold = decide(3, Action::kHold, settings(1, 10, 2), {}, kNow);
+  EXPECT_EQ(hold.desired, 3);
+  EXPECT_EQ(hold.reason, DecisionReason::kHold);
+  EXPECT_FALSE(hold.changes());
+}
+
+TEST(Decide, StopsAtTheBounds) {
+  const Decision up = decide(10, Action::kScaleUp, settings(1, 10), {}, kNow);
+  EXPECT_EQ(up.desired, 10);
+  EXPECT_EQ(up.reason, DecisionReason::kAtBound);
+  EXPECT_EQ(decide(2, Action::kScaleDown, settings(2, 10), {}, kNow).reason, DecisionReason::kAtBound);
+  // A step larger than the room left goes only to the bound.
+  EXPECT_EQ(decide(9, Action::kScaleUp, settings(1, 10, 4), {}, kNow).desired, 10);
+  EXPECT_EQ(decide(3, Action::kScaleDown, settings(2, 10, 4), {}, kNow).desired, 2);
+}
+
+TEST(Decide, BringsADeploymentOutsideItsBoundsBackWhateverTheAction) {
+  for (const Action action : {Action::kScaleDown, Action::kHold, Action::kScaleUp}) {
+    const Decision over = decide(15, action, settings(1, 10), {}, kNow);
+    EXPECT_EQ(over.desired, 10);
+    EXPECT_EQ(over.reason, DecisionReason::kIntoBounds);
+    EXPECT_EQ(decide(0, action, settings(2, 10), {}, kNow).desired, 2);
+  }
+}
+
+TEST(Decide, HoldsWithinTheCooldownAfterAChangeInEitherDirection) {
+  ScalingHistory history;
+  history.record(3, 4, kNow - 30s);
+  const auto s = settings(1, 10, 1, 60s);
+  EXPECT_EQ(decide(4, Action::kScaleUp, s, history, kNow).reason, DecisionReason::kCooldown);
+  EXPECT_EQ(decide(4, Action::kScaleDown, s, history, kNow).reason, DecisionReason::kCooldown);
+  EXPECT_EQ(decide(4, Action::kScaleUp, s, history, kNow + 31s).desired, 5);
+  // No cooldown configured: the last change does not matter.
+  EXPECT_EQ(decide(4, Action::kScaleUp, settings(1, 10), history, kNow).desired, 5);
+}
+
+TEST(ScalingHistory, KeepsChangesByDirectionAndForgetsOldOnes) {
+  ScalingHistory history;
+  history.record(3, 5, kNow - 100s);
+  history.record(5, 4, kNow - 10s);
+  history.record(4, 4, kNow);
+  ASSERT_EQ(history.up.size(), 1u);
+  EXPECT_EQ(history.up[0].replica_change, 2);
+  ASSERT_EQ(history.down.size(), 1u);
+  history.prune(kNow, 60s);
+  EXPECT_TRUE(history.up.empty());
+  EXPECT_EQ(history.down.size(), 1u);
+}
+
+RC_GTEST_PROP(Decide, NeverLeavesTheBoundsAndMovesAtMostOneStep, ()) {
+  const int min = *rc::gen::inRange(0, 20);
+  const int max = *rc::gen::inRange(std::max(1, min), 40);
+  const int step = *rc::gen::inRange(1, 6);
+  const auto cooldown = std::chrono::seconds(*rc::gen::inRange(0, 120));
+  const auto s = settings(min, max, step, cooldown);
+  int replicas = *rc::gen::inRange(0, 60);
+  ScalingHistory history;
+  auto now = kNow;
+  const auto actions = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 3));
+  bool first = true;
+  for (const int code : actions) {
+    const Decision decision = decide(replicas, static_cast<Action>(code), s, history, now);
+    if (decision.changes()) {
+      RC_ASSERT(decision.desired >= min);
+      RC_ASSERT(decision.desired <= max);
+      if (decision.reason != DecisionReason::kIntoBounds)
+        RC_ASSERT(std::abs(decision.desired - replicas) <= step);
+    }
+    // After the first decision the deployment is within its bounds and stays there.
+    if (!first) RC_ASSERT(replicas >= min && replicas <= max);
+    if (code == static_cast<int>(Action::kHold) && replicas >= min && replicas <= max)
+      RC_ASSERT(!decision.changes());
+    history.record(replicas, decision.desired, now);
+    replicas = decision.desired;
+    now += std::chrono::seconds(*rc::gen::inRange(1, 60));
+    first = false;
+  }
+}
+
+}  // namespace
+}  // namespace maestro::controller
