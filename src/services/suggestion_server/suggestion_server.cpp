@@ -1,0 +1,214 @@
+#include "services/suggestion_server/suggestion_server.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+namespace maestro::suggestion_server {
+
+namespace {
+
+std::unexpected<SuggestionError> no_suggestion(std::string cause, std::string message) {
+  SuggestionError error;
+  error.cause = std::move(cause);
+  error.message = std::move(message);
+  return std::unexpected(std::move(error));
+}
+
+Result<std::optional<double>> milliseconds_annotation(const std::map<std::string, std::string>& annotations,
+                                                      const std::string& key) {
+  const auto found = annotations.find(key);
+  if (found == annotations.end()) return std::optional<double>{};
+  const std::string& text = found->second;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return fail("annotation {}='{}' is not a number of milliseconds", key, text);
+  return std::optional<double>{value};
+}
+
+}  // namespace
+
+Result<core::LatencyConstraints> constraints_from_annotations(
+    const std::map<std::string, std::string>& annotations) {
+  auto soft = milliseconds_annotation(annotations, kSoftConstraintAnnotation);
+  if (!soft) return std::unexpected(soft.error());
+  auto hard = milliseconds_annotation(annotations, kHardConstraintAnnotation);
+  if (!hard) return std::unexpected(hard.error());
+  auto constraints = core::validate(core::LatencyConstraints{*soft, *hard});
+  if (!constraints)
+    return fail("annotations {} and {}: {}", kSoftConstraintAnnotation, kHardConstraintAnnotation,
+                constraints.error().message);
+  return constraints;
+}
+
+std::optional<prom::QueryTemplates> templates_from_annotations(
+    const std::map<std::string, std::string>& annotations) {
+  const auto get = [&](const char* key) {
+    const auto found = annotations.find(key);
+    return found == annotations.end() ? std::string{} : found->second;
+  };
+  prom::QueryTemplates templates{.cpu_usage = get("maestro.io/query-cpu-usage"),
+                                 .memory_usage = get("maestro.io/query-memory-usage"),
+                                 .latency = get("maestro.io/query-latency"),
+                                 .rps = get("maestro.io/query-rps")};
+  if (templates.cpu_usage.empty() && templates.memory_usage.empty() && templates.latency.empty() &&
+      templates.rps.empty())
+    return std::nullopt;
+  return templates;
+}
+
+std::string suggestion_json(const Suggestion& suggestion) {
+  nlohmann::json observation = nlohmann::json::object();
+  const auto values = suggestion.observation.values();
+  for (std::size_t i = 0; i < core::Observation::kSize; ++i)
+    observation[std::string(core::Observation::kFieldNames[i])] = values[i];
+  nlohmann::json constraints = nullptr;
+  if (suggestion.constraints.set())
+    constraints = {{"latency_soft_ms", *suggestion.constraints.soft_ms},
+                   {"latency_hard_ms", *suggestion.constraints.hard_ms}};
+  return nlohmann::json{{"action", static_cast<int>(suggestion.answer.action)},
+                        {"action_name", core::action_name(suggestion.answer.action)},
+                        {"namespace", suggestion.namespace_name},
+                        {"deployment", suggestion.deployment},
+                        {"observation", observation},
+                        {"probabilities", suggestion.answer.probabilities},
+                        {"model_version", suggestion.answer.model_version},
+                        {"constraints", constraints},
+                        {"took_ms", suggestion.took_ms}}
+      .dump();
+}
+
+struct SuggestionServer::Metrics {
+  explicit Metrics(prometheus::Registry& registry)
+      : suggestions(prometheus::BuildCounter()
+                        .Name("maestro_suggestions_total")
+                        .Help("Suggestions answered, by action")
+                        .Register(registry)),
+        failures(prometheus::BuildCounter()
+                     .Name("maestro_suggestion_failures_total")
+                     .Help("Requests answered without an action, by cause")
+                     .Register(registry)),
+        duration(prometheus::BuildHistogram()
+                     .Name("maestro_suggestion_duration_seconds")
+                     .Help("Time to make one suggestion: Kubernetes, the four queries and the prediction")
+                     .Register(registry)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                                      0.1, 0.2, 0.5, 1, 2, 5, 10})) {}
+
+  prometheus::Family<prometheus::Counter>& suggestions;
+  prometheus::Family<prometheus::Counter>& failures;
+  prometheus::Histogram& duration;
+};
+
+SuggestionServer::SuggestionServer(DeploymentSource& kubernetes, prom::StateBuilder& state_builder,
+                                   ActionModel& model, SuggestionServerOptions options)
+    : kubernetes_(kubernetes),
+      state_builder_(state_builder),
+      model_(model),
+      http_(options.http),
+      metrics_(std::make_unique<Metrics>(http_.registry())) {
+  for (const char* path : {"/suggest", "/suggestion"})
+    http_.route("GET", path, [this](const net::HttpRequest& request, net::HttpResponse& response) {
+      handle(request, response);
+    });
+}
+
+SuggestionServer::~SuggestionServer() {
+  http_.stop();
+}
+
+void SuggestionServer::run() {
+  http_.stop_on_signals();
+  http_.run();
+}
+
+std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::string& namespace_name,
+                                                                     const std::string& deployment) {
+  if (!prom::is_kubernetes_name(namespace_name))
+    return no_suggestion("request",
+                         fmt::format("namespace '{}' is not a valid Kubernetes name", namespace_name));
+  if (!prom::is_kubernetes_name(deployment))
+    return no_suggestion("request",
+                         fmt::format("deployment '{}' is not a valid Kubernetes name", deployment));
+  const auto started = std::chrono::steady_clock::now();
+  auto suggestion = [&] {
+    const auto reserved = deployments_.lock(namespace_name + "/" + deployment);
+    return decide(namespace_name, deployment);
+  }();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_->duration.Observe(took);
+  if (!suggestion) {
+    metrics_->failures.Add({{"cause", suggestion.error().cause}}).Increment();
+    spdlog::warn(
+        "suggest namespace={} deployment={} outcome=unavailable cause={} took_ms={:.2f} reason=\"{}\"",
+        namespace_name, deployment, suggestion.error().cause, took * 1000, suggestion.error().message);
+    return suggestion;
+  }
+  suggestion->took_ms = took * 1000;
+  metrics_->suggestions.Add({{"action", std::string(core::action_name(suggestion->answer.action))}})
+      .Increment();
+  const auto& o = suggestion->observation;
+  spdlog::info(
+      "suggest namespace={} deployment={} action={} cpu_usage={:.2f} memory_usage={:.0f} replicas={:.0f} "
+      "latency={:.2f} rps={:.2f} model_version={} took_ms={:.2f}",
+      namespace_name, deployment, core::action_name(suggestion->answer.action), o.cpu_usage, o.memory_usage,
+      o.replicas, o.latency, o.rps, suggestion->answer.model_version, suggestion->took_ms);
+  return suggestion;
+}
+
+std::expected<Suggestion, SuggestionError> SuggestionServer::decide(const std::string& namespace_name,
+                                                                    const std::string& deployment) {
+  auto info = kubernetes_.get(namespace_name, deployment);
+  if (!info) return no_suggestion("kubernetes", fmt::format("kubernetes: {}", info.error().message));
+  auto constraints = constraints_from_annotations(info->annotations);
+  if (!constraints) return no_suggestion("annotation", constraints.error().message);
+
+  prom::DeploymentRef ref{.namespace_name = namespace_name,
+                          .name = deployment,
+                          .replicas = info->replicas,
+                          .templates = templates_from_annotations(info->annotations),
+                          .pods = {}};
+  if (const auto pods = info->annotations.find("maestro.io/pods"); pods != info->annotations.end())
+    ref.pods = pods->second;
+  auto state = state_builder_.build(ref);
+  if (!state) return no_suggestion("prometheus", fmt::format("prometheus: {}", state.error().message));
+
+  auto answer = model_.predict(state->observation);
+  if (!answer) return no_suggestion("model", fmt::format("model: {}", answer.error().message));
+  return Suggestion{.namespace_name = namespace_name,
+                    .deployment = deployment,
+                    .observation = state->observation,
+                    .answer = *answer,
+                    .constraints = *constraints,
+                    .took_ms = 0};
+}
+
+void SuggestionServer::handle(const net::HttpRequest& request, net::HttpResponse& response) {
+  const auto deployment = request.query_param("deployment");
+  const auto namespace_name = request.query_param("namespace");
+  if (!deployment || deployment->empty()) {
+    response = net::error_response(400, "missing query parameter 'deployment'");
+    return;
+  }
+  if (!namespace_name || namespace_name->empty()) {
+    response = net::error_response(400, "missing query parameter 'namespace'");
+    return;
+  }
+  auto suggestion = suggest(*namespace_name, *deployment);
+  if (!suggestion) {
+    const int status = suggestion.error().cause == "request" ? 400 : 503;
+    response = net::json_response(
+        status,
+        nlohmann::json{{"error", suggestion.error().message}, {"cause", suggestion.error().cause}}.dump());
+    return;
+  }
+  response = net::json_response(200, suggestion_json(*suggestion));
+}
+
+}  // namespace maestro::suggestion_server
