@@ -66,6 +66,22 @@ std::string query_value(const std::string& query, const std::string& key) {
 
 }  // namespace
 
+FaultRule FaultRule::next(int count, KubeFault fault, std::string method, std::string path_contains) {
+  return FaultRule{fault, count, std::move(method), std::move(path_contains)};
+}
+
+FaultRule FaultRule::until_cleared(KubeFault fault, std::string method, std::string path_contains) {
+  return FaultRule{fault, std::nullopt, std::move(method), std::move(path_contains)};
+}
+
+FakeDeployment fake_deployment(std::string ns, std::string name, int replicas) {
+  FakeDeployment deployment;
+  deployment.namespace_ = std::move(ns);
+  deployment.name = std::move(name);
+  deployment.replicas = replicas;
+  return deployment;
+}
+
 struct FakeKubeApi::State {
   struct Stored {
     FakeDeployment spec;
@@ -305,15 +321,24 @@ FakeResponse FakeKubeApi::handle(const std::string& method, const std::string& p
         return conflict(name);
       case KubeFault::kNotFound:
         return not_found(name);
-      case KubeFault::kForbidden:
+      case KubeFault::kForbidden: {
+        const std::string verb = method == "PATCH"  ? "patch"
+                                 : method == "POST" ? "create"
+                                 : name.empty()     ? "list"
+                                                    : "get";
+        const std::string what =
+            resource == "events" ? "events" : fmt::format("deployments.apps \"{}\"", name);
+        const std::string full = resource == "events"  ? "events"
+                                 : subresource.empty() ? "deployments"
+                                                       : "deployments/" + subresource;
         return status_response(
             403, "Forbidden",
-            fmt::format("deployments.apps \"{}\" is forbidden: User "
-                        "\"system:serviceaccount:maestro:maestro-controller\" "
-                        "cannot {} resource \"deployments{}\" in API group \"apps\" in the namespace \"{}\"",
-                        name, method == "PATCH" ? "patch" : "get",
-                        subresource.empty() ? "" : "/" + subresource, ns),
-            deployment_details(name));
+            fmt::format("{} is forbidden: User \"system:serviceaccount:maestro:maestro-controller\" cannot "
+                        "{} resource "
+                        "\"{}\" in API group \"{}\" in the namespace \"{}\"",
+                        what, verb, full, resource == "events" ? "" : "apps", ns),
+            resource == "events" ? json{{"kind", "events"}} : deployment_details(name));
+      }
       case KubeFault::kGone:
         return status_response(
             410, "Expired",

@@ -37,7 +37,15 @@ struct FaultRule {
   std::optional<int> count;   // the next N matching requests; none: until cleared
   std::string method;         // "" any, else "GET", "PATCH", "POST"
   std::string path_contains;  // "" any, e.g. "/scale" or "/events"
+
+  // The next `count` requests matching `method` and `path_contains`.
+  static FaultRule next(int count, KubeFault fault, std::string method = "", std::string path_contains = "");
+  // Every matching request until clear_faults().
+  static FaultRule until_cleared(KubeFault fault, std::string method = "", std::string path_contains = "");
 };
+
+// A deployment in `ns` with `replicas` and no labels or annotations.
+FakeDeployment fake_deployment(std::string ns, std::string name, int replicas = 1);
 
 // A write through the scale subresource that the API accepted.
 struct ScaleWrite {

@@ -1,0 +1,332 @@
+// The controller against the Kubernetes API test double and a stand-in suggestion server, over HTTP on
+// loopback, with time driven by a ManualClock: it scales one step per interval within [min, max], records an
+// Event for every scaling action, holds on every kind of failure and recovers once it clears, and changes
+// nothing in dry-run. A property drives it through random actions and faults and checks that replicas never
+// leave their bounds.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <rapidcheck/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "core/clock.hpp"
+#include "kube/client.hpp"
+#include "local/fake_kube_api.hpp"
+#include "services/controller/config.hpp"
+#include "services/controller/controller.hpp"
+#include "services/controller/suggestion_client.hpp"
+#include "support/fake_suggestion_server.hpp"
+
+namespace maestro {
+namespace {
+
+using namespace std::chrono_literals;
+using local::FaultRule;
+using local::KubeFault;
+
+constexpr int kScaleDown = 0;
+constexpr int kHold = 1;
+constexpr int kScaleUp = 2;
+
+// The counter or gauge of `name` whose labels include `labels`, summed; 0 if none.
+double metric_value(prometheus::Registry& registry, const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  double total = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      bool matches = true;
+      for (const auto& [key, value] : labels) {
+        const auto it =
+            std::ranges::find_if(metric.label, [&](const auto& pair) { return pair.name == key; });
+        matches = matches && it != metric.label.end() && it->value == value;
+      }
+      if (matches) total += metric.counter.value + metric.gauge.value;
+    }
+  }
+  return total;
+}
+
+class ControllerHarness {
+ public:
+  explicit ControllerHarness(const std::string& settings_yaml = "min_replicas: 2\n  max_replicas: 6",
+                             int initial_replicas = 3, bool discovery = false) {
+    api.put_deployment(local::fake_deployment("shop", "web", initial_replicas));
+    if (!api.start()) throw std::runtime_error("fake kube api did not start");
+    if (!suggestions.start()) throw std::runtime_error("fake suggestion server did not start");
+    const std::string yaml = fmt::format(
+        R"(
+suggestion_server: {}
+suggestion_timeout_ms: 300
+listen: 127.0.0.1:0
+workers: 2
+kubernetes:
+  server: {}
+  token: test-token
+  timeout_ms: 300
+defaults:
+  {}
+{}
+)",
+        suggestions.url(), api.url(), settings_yaml,
+        discovery ? "discovery: {refresh_seconds: 60}" : "deployments: [{namespace: shop, name: web}]");
+    auto parsed = controller::parse_controller_config(yaml);
+    if (!parsed) throw std::runtime_error(parsed.error().message);
+    config = *parsed;
+    auto kube_options = controller::kubernetes_http_options(config.kubernetes, clock);
+    if (!kube_options) throw std::runtime_error(kube_options.error().message);
+    kube_options->retry.max_attempts = 1;
+    kube = std::make_unique<kube::KubeClient>(*kube_options);
+    net::HttpClientOptions suggestion_options;
+    suggestion_options.base_url = config.suggestion_server;
+    suggestion_options.total_timeout = config.suggestion_timeout;
+    suggestion_options.retry.max_attempts = 1;
+    suggestion_client = std::make_unique<controller::SuggestionClient>(suggestion_options);
+    controller = std::make_unique<controller::Controller>(config, *kube, *suggestion_client, clock, registry);
+  }
+
+  // One interval: advance the clock and run what is due.
+  void interval() {
+    clock.advance(config.deployments.empty() ? config.defaults.interval
+                                             : config.deployments[0].settings.interval);
+    controller->run_due();
+  }
+  int replicas() { return api.replicas("shop", "web").value_or(-1); }
+  double errors(const std::string& cause) {
+    return metric_value(registry, "maestro_controller_errors_total", {{"cause", cause}});
+  }
+
+  local::FakeKubeApi api{"test-token"};
+  testing::FakeSuggestionServer suggestions;
+  core::ManualClock clock;
+  prometheus::Registry registry;
+  controller::ControllerConfig config;
+  std::unique_ptr<kube::KubeClient> kube;
+  std::unique_ptr<controller::SuggestionClient> suggestion_client;
+  std::unique_ptr<controller::Controller> controller;
+};
+
+TEST(Controller, ScalesOneStepPerIntervalWithinBoundsAndRecordsEachAction) {
+  ControllerHarness h;
+  h.suggestions.answer_action(kScaleUp);
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 4);
+  for (int i = 0; i < 5; ++i) h.interval();
+  EXPECT_EQ(h.replicas(), 6) << "went past max";
+
+  h.suggestions.answer_action(kScaleDown);
+  for (int i = 0; i < 10; ++i) h.interval();
+  EXPECT_EQ(h.replicas(), 2) << "went past min";
+
+  const auto writes = h.api.scale_writes();
+  ASSERT_EQ(writes.size(), 7u);  // 3→4→5→6, then 6→5→4→3→2: one write per change, none at a bound
+  for (const auto& write : writes) {
+    EXPECT_GE(write.to, 2);
+    EXPECT_LE(write.to, 6);
+    EXPECT_EQ(std::abs(write.to - write.from), 1);
+  }
+  const auto events = h.api.events();
+  ASSERT_EQ(events.size(), writes.size());
+  EXPECT_EQ(events[0].reason, "SuccessfulRescale");
+  EXPECT_EQ(events[0].involved_name, "web");
+  EXPECT_NE(events[0].message.find("New size: 4"), std::string::npos) << events[0].message;
+  EXPECT_EQ(metric_value(h.registry, "maestro_controller_decisions_total",
+                         {{"deployment", "web"}, {"action", "scale_up"}, {"result", "scaled"}}),
+            3);
+  EXPECT_EQ(metric_value(h.registry, "maestro_controller_decisions_total",
+                         {{"deployment", "web"}, {"action", "scale_up"}, {"result", "held"}}),
+            3);
+}
+
+TEST(Controller, HoldsOnHoldAndBringsAnOutOfBoundsDeploymentBack) {
+  ControllerHarness h;
+  h.suggestions.answer_action(kHold);
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 3);
+  EXPECT_TRUE(h.api.scale_writes().empty());
+  h.api.set_replicas("shop", "web", 40);  // someone scaled it by hand
+  h.interval();
+  EXPECT_EQ(h.replicas(), 6);
+}
+
+TEST(Controller, DryRunDecidesButChangesNothing) {
+  ControllerHarness h("dry_run: true\n  min_replicas: 1\n  max_replicas: 9");
+  h.suggestions.answer_action(kScaleUp);
+  for (int i = 0; i < 3; ++i) h.interval();
+  EXPECT_EQ(h.replicas(), 3);
+  EXPECT_TRUE(h.api.scale_writes().empty());
+  EXPECT_TRUE(h.api.events().empty());
+  EXPECT_EQ(metric_value(h.registry, "maestro_controller_decisions_total", {{"result", "dry_run"}}), 3);
+  EXPECT_EQ(metric_value(h.registry, "maestro_controller_desired_replicas", {{"deployment", "web"}}), 4);
+}
+
+TEST(Controller, WaitsOutTheCooldownAfterAChange) {
+  ControllerHarness h("min_replicas: 1\n  max_replicas: 10\n  cooldown_seconds: 45");
+  h.suggestions.answer_action(kScaleUp);
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 4);
+  h.interval();  // 15 s
+  h.interval();  // 30 s
+  EXPECT_EQ(h.replicas(), 4);
+  h.interval();  // 45 s: the change is exactly 45 s old and no longer within the cooldown
+  EXPECT_EQ(h.replicas(), 5);
+}
+
+TEST(Controller, RetriesAPatchThatMetAConflictWithTheFreshVersion) {
+  ControllerHarness h;
+  h.suggestions.answer_action(kScaleUp);
+  h.api.inject(FaultRule::next(2, KubeFault::kConflict, "PATCH"));
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 4) << "two conflicts are within the three re-reads allowed";
+  EXPECT_EQ(h.errors("kube_conflict"), 0);
+}
+
+// One fault, the cause the controller reports for it, and how to clear it.
+struct FaultCase {
+  std::string name;
+  std::function<void(ControllerHarness&)> inject;
+  std::string cause;
+};
+
+void PrintTo(const FaultCase& fault, std::ostream* out) {
+  *out << fault.name;
+}
+
+class ControllerFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(ControllerFault, HoldsWhileItLastsAndRecoversAfter) {
+  ControllerHarness h;
+  h.suggestions.answer_action(kScaleUp);
+  GetParam().inject(h);
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 3) << "acted during the fault";
+  h.interval();
+  EXPECT_EQ(h.replicas(), 3) << "acted during the fault";
+  EXPECT_GE(h.errors(GetParam().cause), 2) << "cause not counted";
+  EXPECT_TRUE(h.api.events().empty());
+
+  h.api.clear_faults();
+  h.suggestions.answer_action(kScaleUp);
+  h.interval();
+  EXPECT_EQ(h.replicas(), 4) << "did not recover";
+  EXPECT_EQ(h.api.events().size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryFault, ControllerFault,
+    ::testing::Values(
+        FaultCase{"PatchConflict",
+                  [](auto& h) { h.api.inject(FaultRule::until_cleared(KubeFault::kConflict, "PATCH")); },
+                  "kube_conflict"},
+        FaultCase{"NotFound", [](auto& h) { h.api.inject(FaultRule::until_cleared(KubeFault::kNotFound)); },
+                  "kube_not_found"},
+        FaultCase{"Forbidden",
+                  [](auto& h) { h.api.inject(FaultRule::until_cleared(KubeFault::kForbidden, "PATCH")); },
+                  "kube_forbidden"},
+        FaultCase{"ServerError",
+                  [](auto& h) { h.api.inject(FaultRule::until_cleared(KubeFault::kServerError)); },
+                  "kube_server_error"},
+        FaultCase{"KubeHangs",
+                  [](auto& h) { h.api.inject(FaultRule::until_cleared(KubeFault::kHang, "GET")); },
+                  "kube_timeout"},
+        FaultCase{"SuggestionUnavailable", [](auto& h) { h.suggestions.answer_unavailable(); },
+                  "suggestion_unavailable"},
+        FaultCase{"SuggestionGarbage", [](auto& h) { h.suggestions.answer_garbage(); },
+                  "suggestion_malformed"},
+        FaultCase{"SuggestionActionOutOfRange",
+                  [](auto& h) { h.suggestions.answer_body(R"({"action": 7})"); },
+                  "suggestion_invalid_action"},
+        FaultCase{"SuggestionActionNotANumber",
+                  [](auto& h) { h.suggestions.answer_body(R"({"action": "up"})"); },
+                  "suggestion_invalid_action"},
+        FaultCase{"SuggestionHangs", [](auto& h) { h.suggestions.hang(); }, "suggestion_timeout"}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
+
+TEST(Controller, AnEventThatCannotBeRecordedDoesNotUndoTheScale) {
+  ControllerHarness h;
+  h.suggestions.answer_action(kScaleUp);
+  h.api.inject(FaultRule::until_cleared(KubeFault::kForbidden, "POST", "/events"));
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 4);
+  EXPECT_EQ(h.errors("event_forbidden"), 1);
+}
+
+TEST(Controller, DiscoversAnnotatedDeploymentsAndForgetsThemWhenTheAnnotationGoes) {
+  ControllerHarness h("min_replicas: 1\n  max_replicas: 5", 3, /*discovery=*/true);
+  auto annotated = local::fake_deployment("shop", "api", 2);
+  annotated.annotations = {{"maestro.io/autoscale", "true"}, {"maestro.io/max-replicas", "3"}};
+  h.api.put_deployment(annotated);
+  h.suggestions.answer_action(kScaleUp);
+  h.controller->tick();
+  EXPECT_TRUE(h.controller->ready());
+  EXPECT_EQ(h.controller->managed(), std::vector<std::string>{"shop/api"}) << "shop/web is not annotated";
+  for (int i = 0; i < 4; ++i) h.interval();
+  EXPECT_EQ(h.api.replicas("shop", "api"), 3) << "the max-replicas annotation was not honoured";
+  EXPECT_EQ(h.replicas(), 3) << "an unannotated deployment was scaled";
+
+  annotated.annotations.erase("maestro.io/autoscale");
+  annotated.replicas = 3;
+  h.api.put_deployment(annotated);
+  h.clock.advance(60s);
+  h.controller->run_due();
+  EXPECT_TRUE(h.controller->managed().empty());
+}
+
+TEST(Controller, ExportsItsMetricsInThePrometheusTextFormat) {
+  ControllerHarness h;
+  h.suggestions.answer_unavailable();
+  h.controller->run_due();
+  const std::string text = prometheus::TextSerializer().Serialize(h.registry.Collect());
+  EXPECT_NE(text.find("maestro_controller_errors_total{cause=\"suggestion_unavailable\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("maestro_controller_loop_duration_seconds_count 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("maestro_controller_managed_deployments 1"), std::string::npos) << text;
+}
+
+// Random actions, random faults, and someone else scaling by hand now and then: every write the controller
+// makes is within [min, max] and one step from where it started (or brings the deployment back in bounds).
+RC_GTEST_PROP(Controller, NeverScalesOutsideItsBoundsWhateverHappens, ()) {
+  spdlog::set_level(spdlog::level::err);  // hundreds of faults, each logged
+  const int min = *rc::gen::inRange(0, 4);
+  const int max = *rc::gen::inRange(std::max(1, min), 8);
+  const int initial = *rc::gen::inRange(min, max + 1);
+  ControllerHarness h(fmt::format("min_replicas: {}\n  max_replicas: {}", min, max), initial);
+  const int steps = *rc::gen::inRange(1, 15);
+  for (int step = 0; step < steps; ++step) {
+    h.suggestions.answer_action(*rc::gen::inRange(0, 3));
+    switch (*rc::gen::inRange(0, 10)) {
+      case 0:
+        h.api.inject(FaultRule::next(*rc::gen::inRange(1, 5), KubeFault::kConflict, "PATCH"));
+        break;
+      case 1:
+        h.api.inject(FaultRule::next(1, *rc::gen::element(KubeFault::kNotFound, KubeFault::kForbidden,
+                                                          KubeFault::kServerError, KubeFault::kGone)));
+        break;
+      case 2:
+        h.suggestions.answer_unavailable();
+        break;
+      case 3:
+        h.suggestions.answer_garbage();
+        break;
+      case 4:
+        h.api.set_replicas("shop", "web", *rc::gen::inRange(0, 12));
+        break;
+      default:
+        break;
+    }
+    h.interval();
+    h.api.clear_faults();
+  }
+  for (const auto& write : h.api.scale_writes()) {
+    RC_ASSERT(write.to >= min);
+    RC_ASSERT(write.to <= max);
+  }
+  RC_ASSERT(h.api.events().size() == h.api.scale_writes().size());
+}
+
+}  // namespace
+}  // namespace maestro

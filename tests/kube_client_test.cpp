@@ -1,0 +1,182 @@
+// kube::KubeClient against local::FakeKubeApi over HTTP on loopback: the real paths and JSON shapes,
+// resourceVersion conflicts, Status errors mapped to their kinds, pagination, events, faults, token rotation.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/clock.hpp"
+#include "kube/client.hpp"
+#include "kube/config.hpp"
+#include "local/fake_kube_api.hpp"
+
+namespace maestro {
+namespace {
+
+using namespace std::chrono_literals;
+using kube::KubeErrorKind;
+
+class KubeClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto web = local::fake_deployment("shop", "web", 3);
+    web.labels = {{"app", "web"}};
+    web.annotations = {{"maestro.io/autoscale", "true"}, {"latencySoftConstraint", "200"}};
+    api.put_deployment(web);
+    ASSERT_TRUE(api.start().has_value());
+  }
+
+  kube::KubeClient client(std::string token = "test-token", std::chrono::milliseconds timeout = 2000ms) {
+    net::HttpClientOptions options;
+    options.base_url = api.url();
+    options.total_timeout = timeout;
+    options.retry.max_attempts = 1;
+    options.bearer_token = [token]() -> Result<std::string> { return token; };
+    return kube::KubeClient(options);
+  }
+
+  local::FakeKubeApi api{"test-token"};
+};
+
+TEST_F(KubeClientTest, GetsADeploymentWithItsAnnotationsAndVersion) {
+  auto kube = client();
+  auto deployment = kube.get_deployment("shop", "web");
+  ASSERT_TRUE(deployment.has_value()) << deployment.error().message;
+  EXPECT_EQ(deployment->name, "web");
+  EXPECT_EQ(deployment->namespace_, "shop");
+  EXPECT_EQ(deployment->replicas, 3);
+  EXPECT_EQ(deployment->labels.at("app"), "web");
+  EXPECT_EQ(deployment->annotations.at("latencySoftConstraint"), "200");
+  EXPECT_EQ(deployment->resource_version, api.resource_version("shop", "web"));
+  EXPECT_FALSE(deployment->uid.empty());
+}
+
+TEST_F(KubeClientTest, PatchesTheScaleWithTheVersionReadAndIsRefusedWithAStaleOne) {
+  auto kube = client();
+  auto scale = kube.get_scale("shop", "web");
+  ASSERT_TRUE(scale.has_value()) << scale.error().message;
+  EXPECT_EQ(scale->replicas, 3);
+  EXPECT_EQ(scale->selector, "app=web");
+
+  auto patched = kube.patch_scale("shop", "web", 5, scale->resource_version);
+  ASSERT_TRUE(patched.has_value()) << patched.error().message;
+  EXPECT_EQ(patched->replicas, 5);
+  EXPECT_NE(patched->resource_version, scale->resource_version);
+  EXPECT_EQ(api.replicas("shop", "web"), 5);
+
+  auto stale = kube.patch_scale("shop", "web", 7, scale->resource_version);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().kind, KubeErrorKind::kConflict);
+  EXPECT_EQ(stale.error().http_status, 409);
+  EXPECT_EQ(stale.error().reason, "Conflict");
+  EXPECT_NE(stale.error().message.find("the object has been modified"), std::string::npos);
+  EXPECT_EQ(api.replicas("shop", "web"), 5) << "a refused patch changed the deployment";
+
+  ASSERT_EQ(api.scale_writes().size(), 1u);
+  EXPECT_EQ(api.scale_writes()[0].from, 3);
+  EXPECT_EQ(api.scale_writes()[0].to, 5);
+}
+
+TEST_F(KubeClientTest, MapsStatusErrorsToKinds) {
+  auto kube = client();
+  auto missing = kube.get_scale("shop", "nope");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().kind, KubeErrorKind::kNotFound);
+  EXPECT_EQ(missing.error().reason, "NotFound");
+
+  auto unauthorized = client("wrong-token").get_scale("shop", "web");
+  ASSERT_FALSE(unauthorized.has_value());
+  EXPECT_EQ(unauthorized.error().kind, KubeErrorKind::kUnauthorized);
+
+  const std::pair<local::KubeFault, KubeErrorKind> faults[] = {
+      {local::KubeFault::kForbidden, KubeErrorKind::kForbidden},
+      {local::KubeFault::kGone, KubeErrorKind::kGone},
+      {local::KubeFault::kServerError, KubeErrorKind::kServerError},
+      {local::KubeFault::kConflict, KubeErrorKind::kConflict},
+      {local::KubeFault::kNotFound, KubeErrorKind::kNotFound}};
+  for (const auto& [fault, kind] : faults) {
+    api.inject(local::FaultRule::next(1, fault));
+    auto failed = kube.get_scale("shop", "web");
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().kind, kind) << failed.error().message;
+    EXPECT_TRUE(kube.get_scale("shop", "web").has_value()) << "a fault for one request outlived it";
+  }
+}
+
+TEST_F(KubeClientTest, TimesOutOnAHangingServerAndWorksOnceItIsCleared) {
+  auto kube = client("test-token", 300ms);
+  api.inject(local::FaultRule::until_cleared(local::KubeFault::kHang, "", "/scale"));
+  auto hung = kube.get_scale("shop", "web");
+  ASSERT_FALSE(hung.has_value());
+  EXPECT_EQ(hung.error().kind, KubeErrorKind::kTimeout);
+  api.clear_faults();
+  EXPECT_TRUE(kube.get_scale("shop", "web").has_value());
+}
+
+TEST_F(KubeClientTest, ListsAnnotatedDeploymentsAcrossPages) {
+  for (int i = 0; i < 1200; ++i) {
+    auto deployment = local::fake_deployment(i % 2 ? "a" : "b", fmt::format("d{}", i));
+    if (i % 3 == 0) deployment.annotations["maestro.io/autoscale"] = "true";
+    if (i % 3 == 1) deployment.annotations["maestro.io/autoscale"] = "false";
+    api.put_deployment(deployment);
+  }
+  auto kube = client();
+  auto all = kube.list_deployments_annotated("", "maestro.io/autoscale", "true");
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  EXPECT_EQ(all->size(), 400u + 1u);  // every third, plus shop/web
+  auto in_b = kube.list_deployments_annotated("b", "maestro.io/autoscale", "true");
+  ASSERT_TRUE(in_b.has_value());
+  EXPECT_EQ(in_b->size(), 200u);
+  for (const auto& deployment : *in_b) EXPECT_EQ(deployment.namespace_, "b");
+
+  api.inject(local::FaultRule::next(1, local::KubeFault::kGone, "GET", "deployments"));
+  auto expired = kube.list_deployments_annotated("", "maestro.io/autoscale", "true");
+  ASSERT_FALSE(expired.has_value());
+  EXPECT_EQ(expired.error().kind, KubeErrorKind::kGone);
+}
+
+TEST_F(KubeClientTest, CreatesAnEventOnTheDeployment) {
+  auto kube = client();
+  kube::DeploymentEvent event;
+  event.namespace_ = "shop";
+  event.deployment = "web";
+  event.deployment_uid = "uid-1";
+  event.reason = "SuccessfulRescale";
+  event.message = "New size: 4";
+  ASSERT_TRUE(kube.create_event(event).has_value());
+  const auto events = api.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].namespace_, "shop");
+  EXPECT_EQ(events[0].involved_name, "web");
+  EXPECT_EQ(events[0].involved_kind, "Deployment");
+  EXPECT_EQ(events[0].reason, "SuccessfulRescale");
+  EXPECT_EQ(events[0].type, "Normal");
+  EXPECT_EQ(events[0].component, "maestro-controller");
+  EXPECT_NE(events[0].body.find("\"firstTimestamp\""), std::string::npos);
+}
+
+TEST_F(KubeClientTest, PicksUpARotatedTokenFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("maestro-token-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "token") << "test-token";
+  core::ManualClock clock;
+  kube::ClusterConfig cluster;
+  cluster.server = api.url();
+  cluster.token_file = dir / "token";
+  auto options = kube::http_options(cluster, clock);
+  ASSERT_TRUE(options.has_value());
+  options->retry.max_attempts = 1;
+  kube::KubeClient kube(*options);
+  ASSERT_TRUE(kube.get_scale("shop", "web").has_value());
+
+  api.set_token("rotated");
+  std::ofstream(dir / "token") << "rotated";
+  EXPECT_EQ(kube.get_scale("shop", "web").error().kind, KubeErrorKind::kUnauthorized)
+      << "token re-read too early";
+  clock.advance(kube::TokenFile::kDefaultRefresh);
+  EXPECT_TRUE(kube.get_scale("shop", "web").has_value());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace maestro

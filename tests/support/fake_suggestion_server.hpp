@@ -1,0 +1,119 @@
+// Test support: a stand-in for the suggestion server (GET /suggest?deployment=&namespace=) whose answer a
+// test sets — an action, a 503 with a reason, a body that is not the contract's JSON, or no answer at all
+// until released — so that the controller can be driven through every case. Header-only.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "net/http_server.hpp"
+
+namespace maestro::testing {
+
+class FakeSuggestionServer {
+ public:
+  enum class Mode { kAction, kUnavailable, kGarbage, kBody, kHang };
+
+  FakeSuggestionServer() : server_(options()) {
+    server_.route("GET", "/suggest", [this](const net::HttpRequest& request, net::HttpResponse& response) {
+      const std::string key = fmt::format("{}/{}", request.query_param("namespace").value_or(""),
+                                          request.query_param("deployment").value_or(""));
+      std::unique_lock lock(mutex_);
+      ++asked_[key];
+      const auto it = actions_.find(key);
+      const int action = it != actions_.end() ? it->second : action_;
+      switch (mode_) {
+        case Mode::kAction:
+          response = net::json_response(
+              200,
+              fmt::format(
+                  R"({{"action":{},"observation":{{"cpu_usage":10,"memory_usage":1,"replicas":1,"latency":5,"rps":3}}}})",
+                  action));
+          return;
+        case Mode::kUnavailable:
+          response = net::error_response(503, "prometheus: no data for deployment");
+          return;
+        case Mode::kGarbage:
+          response = net::json_response(200, "{\"action\": tru");
+          return;
+        case Mode::kBody:
+          response = net::json_response(200, body_);
+          return;
+        case Mode::kHang: {
+          const auto epoch = epoch_;
+          released_.wait_for(lock, std::chrono::seconds(30), [&] { return epoch_ != epoch; });
+          response = net::error_response(503, "released");
+          return;
+        }
+      }
+    });
+  }
+  ~FakeSuggestionServer() {
+    release();
+    server_.stop();
+  }
+
+  Result<std::uint16_t> start() {
+    auto port = server_.listen("127.0.0.1:0");
+    if (port) server_.start();
+    return port;
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_.port()); }
+
+  void answer_action(int action) { set(Mode::kAction, action, ""); }
+  // One deployment ("namespace/name") gets its own action.
+  void answer_action_for(const std::string& key, int action) {
+    std::lock_guard lock(mutex_);
+    actions_[key] = action;
+  }
+  void answer_unavailable() { set(Mode::kUnavailable, 1, ""); }
+  void answer_garbage() { set(Mode::kGarbage, 1, ""); }
+  void answer_body(std::string body) { set(Mode::kBody, 1, std::move(body)); }
+  void hang() { set(Mode::kHang, 1, ""); }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      ++epoch_;
+    }
+    released_.notify_all();
+  }
+  int asked(const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    const auto it = asked_.find(key);
+    return it == asked_.end() ? 0 : it->second;
+  }
+
+ private:
+  static net::HttpServerOptions options() {
+    net::HttpServerOptions options;
+    options.handler_threads = 8;  // a hanging answer must not block the others
+    options.drain_timeout = std::chrono::milliseconds(1000);
+    return options;
+  }
+  void set(Mode mode, int action, std::string body) {
+    {
+      std::lock_guard lock(mutex_);
+      mode_ = mode;
+      action_ = action;
+      body_ = std::move(body);
+      ++epoch_;
+    }
+    released_.notify_all();
+  }
+
+  net::HttpServer server_;
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  Mode mode_ = Mode::kAction;
+  int action_ = 1;
+  std::string body_;
+  std::uint64_t epoch_ = 0;
+  std::map<std::string, int> actions_;
+  std::map<std::string, int> asked_;
+};
+
+}  // namespace maestro::testing
