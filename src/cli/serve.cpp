@@ -1,0 +1,162 @@
+// `maestro serve suggest`: the suggestion server (services/suggestion_server) until SIGTERM or SIGINT. It
+// prints "listening on PORT" once it accepts connections.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/command.hpp"
+#include "core/clock.hpp"
+#include "kube/client.hpp"
+#include "kube/config.hpp"
+#include "net/http_client.hpp"
+#include "prom/query_client.hpp"
+#include "prom/state_builder.hpp"
+#include "services/suggestion_server/kube_deployment_source.hpp"
+#include "services/suggestion_server/model_client.hpp"
+#include "services/suggestion_server/suggestion_server.hpp"
+
+namespace maestro::cli {
+namespace {
+
+bool is_http_url(const std::string& url) {
+  return url.starts_with("http://") || url.starts_with("https://");
+}
+
+struct KubernetesFlags {
+  std::string server;  // plain URL …
+  std::string token_file;
+  std::string ca_file;
+  std::string kubeconfig;  // … or a kubeconfig …
+  std::string context;
+  bool in_cluster = false;  // … or the pod's service account
+};
+
+Result<kube::ClusterConfig> cluster_config(const KubernetesFlags& flags) {
+  if (flags.in_cluster) return kube::in_cluster_config();
+  if (!flags.kubeconfig.empty()) return kube::load_kubeconfig(flags.kubeconfig, flags.context);
+  kube::ClusterConfig plain;
+  plain.server = flags.server;
+  plain.token_file = flags.token_file;
+  plain.tls.ca_file = flags.ca_file;
+  return plain;
+}
+
+struct SuggestFlags {
+  std::string listen = "0.0.0.0:8081";
+  std::string prometheus;
+  std::string model;
+  KubernetesFlags kubernetes;
+  std::string window = "1m";
+  int max_sample_age_seconds = 120;
+  int timeout_ms = 2000;
+  int threads = 16;
+};
+
+void add_suggest(CLI::App& serve) {
+  auto flags = std::make_shared<SuggestFlags>();
+  auto* suggest = serve.add_subcommand(
+      "suggest",
+      "Serve GET /suggest?deployment=&namespace=: observation from Prometheus, action from the model");
+  suggest->add_option("--listen", flags->listen, "Address to serve on (HOST:PORT; port 0 picks one)")
+      ->capture_default_str();
+  suggest->add_option("--prometheus", flags->prometheus, "Prometheus base URL, e.g. http://127.0.0.1:9090")
+      ->required();
+  suggest->add_option("--model", flags->model, "Model server base URL, e.g. http://127.0.0.1:8080")
+      ->required();
+  auto* server = suggest->add_option("--kubernetes", flags->kubernetes.server, "Kubernetes API server URL");
+  suggest
+      ->add_option("--kube-token-file", flags->kubernetes.token_file,
+                   "Bearer token file (re-read every minute)")
+      ->needs(server);
+  suggest->add_option("--kube-ca-file", flags->kubernetes.ca_file, "CA bundle of the API server")
+      ->needs(server);
+  auto* kubeconfig = suggest->add_option("--kubeconfig", flags->kubernetes.kubeconfig, "kubeconfig file")
+                         ->excludes(server)
+                         ->check(CLI::ExistingFile);
+  suggest->add_option("--context", flags->kubernetes.context, "kubeconfig context (default: current)")
+      ->needs(kubeconfig);
+  suggest->add_flag("--in-cluster", flags->kubernetes.in_cluster, "Use the pod's service account")
+      ->excludes(server)
+      ->excludes(kubeconfig);
+  suggest->add_option("--window", flags->window, "Rate window of the queries (PromQL duration)")
+      ->capture_default_str();
+  suggest
+      ->add_option("--max-sample-age", flags->max_sample_age_seconds, "Seconds after which a sample is stale")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  suggest
+      ->add_option("--timeout-ms", flags->timeout_ms,
+                   "Timeout of each call to Prometheus, Kubernetes, the model")
+      ->check(CLI::Range(10, 600000))
+      ->capture_default_str();
+  suggest->add_option("--threads", flags->threads, "Requests decided in parallel")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+
+  suggest->callback([flags] {
+    if (!is_http_url(flags->prometheus)) throw CLI::ValidationError("--prometheus", "must be an http(s) URL");
+    if (!is_http_url(flags->model)) throw CLI::ValidationError("--model", "must be an http(s) URL");
+    if (!flags->kubernetes.server.empty() && !is_http_url(flags->kubernetes.server))
+      throw CLI::ValidationError("--kubernetes", "must be an http(s) URL");
+    if (flags->kubernetes.server.empty() && flags->kubernetes.kubeconfig.empty() &&
+        !flags->kubernetes.in_cluster)
+      throw CLI::ValidationError("--kubernetes",
+                                 "say where the Kubernetes API is: --kubernetes URL, --kubeconfig "
+                                 "FILE or --in-cluster");
+    auto listen = net::parse_listen_address(flags->listen);
+    if (!listen) throw CLI::ValidationError("--listen", listen.error().message);
+    auto state_options = prom::StateBuilder::validate(
+        prom::StateBuilderOptions{.window = flags->window, .templates = prom::default_templates()});
+    if (!state_options) throw CLI::ValidationError("--window", state_options.error().message);
+
+    const std::chrono::milliseconds timeout(flags->timeout_ms);
+    core::RealClock clock;
+    auto cluster = cluster_config(flags->kubernetes);
+    if (!cluster) throw CommandFailed(fmt::format("kubernetes: {}", cluster.error().message));
+    auto kube_options = kube::http_options(*cluster, clock);
+    if (!kube_options) throw CommandFailed(fmt::format("kubernetes: {}", kube_options.error().message));
+    kube_options->total_timeout = timeout;
+    kube_options->retry.max_attempts = 2;
+    kube::KubeClient kube(*kube_options);
+    suggestion_server::KubeDeploymentSource deployments(kube);
+
+    net::HttpClientOptions prometheus_options;
+    prometheus_options.base_url = flags->prometheus;
+    prometheus_options.total_timeout = timeout;
+    prometheus_options.retry.max_attempts = 2;
+    net::HttpClient prometheus_http(prometheus_options);
+    prom::PrometheusClient prometheus(
+        prometheus_http, {.max_sample_age = std::chrono::seconds(flags->max_sample_age_seconds)});
+    prom::StateBuilder state_builder(prometheus, *state_options);
+
+    net::HttpClientOptions model_options;
+    model_options.base_url = flags->model;
+    model_options.total_timeout = timeout;
+    model_options.retry.max_attempts = 2;
+    model_options.retry.retry_server_errors = false;
+    net::HttpClient model_http(model_options);
+    suggestion_server::HttpModelClient model(model_http);
+
+    suggestion_server::SuggestionServer server(
+        deployments, state_builder, model,
+        {.http = {.io_threads = 1, .handler_threads = flags->threads, .max_body_bytes = 64 * 1024}});
+    auto port = server.listen(flags->listen);
+    if (!port) throw CommandFailed(port.error().message);
+    std::cout << "listening on " << *port << std::endl;
+    spdlog::info("suggestion server on port {}: prometheus {}, model {}, window {}", *port, flags->prometheus,
+                 flags->model, flags->window);
+    server.run();
+  });
+}
+
+const Registration kRegistration{"serve", [](CLI::App& maestro) {
+                                   auto* serve =
+                                       maestro.add_subcommand("serve", "Run one of MAESTRO's services");
+                                   serve->require_subcommand(1);
+                                   add_suggest(*serve);
+                                 }};
+
+}  // namespace
+}  // namespace maestro::cli

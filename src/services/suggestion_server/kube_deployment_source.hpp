@@ -1,0 +1,20 @@
+// The suggestion server's view of Kubernetes through the kube client: a deployment's spec.replicas and
+// annotations.
+#pragma once
+
+#include "kube/client.hpp"
+#include "services/suggestion_server/sources.hpp"
+
+namespace maestro::suggestion_server {
+
+class KubeDeploymentSource final : public DeploymentSource {
+ public:
+  // `client` must outlive this source.
+  explicit KubeDeploymentSource(kube::KubeClient& client) : client_(client) {}
+  Result<DeploymentInfo> get(const std::string& namespace_name, const std::string& name) override;
+
+ private:
+  kube::KubeClient& client_;
+};
+
+}  // namespace maestro::suggestion_server
