@@ -1,0 +1,180 @@
+#include "eval/baselines.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/queueing.hpp"
+
+namespace maestro::eval {
+namespace {
+
+hpa::TimePoint at_seconds(double seconds) {
+  return hpa::TimePoint{} +
+         std::chrono::duration_cast<core::Clock::Duration>(std::chrono::duration<double>(seconds));
+}
+
+// metrics-server resolution: a new container has no sample before its first scrape.
+constexpr double kFirstSampleSeconds = 15;
+
+}  // namespace
+
+HpaAutoscaler::HpaAutoscaler(const hpa::HpaSpec& spec, const hpa::ControllerConfig& config)
+    : spec_(spec), config_(config) {}
+
+int HpaAutoscaler::period_seconds() const {
+  return static_cast<int>(config_.sync_period.count());
+}
+
+void HpaAutoscaler::reset(const sim::Cluster&) {
+  controller_ = std::make_unique<hpa::Controller>(spec_, config_);
+}
+
+std::vector<hpa::PodSample> HpaAutoscaler::pod_samples(const sim::Cluster& cluster) {
+  const double now = cluster.now();
+  const auto& config = cluster.config();
+  const auto request = static_cast<std::int64_t>(std::llround(config.service.cpu_request_cores * 1000));
+  const auto window = std::chrono::seconds(static_cast<int>(config.metrics.window_seconds));
+  std::vector<hpa::PodSample> samples;
+  samples.reserve(cluster.pods().size());
+  for (const auto& pod : cluster.pods()) {
+    hpa::PodSample sample;
+    sample.phase = hpa::PodPhase::kRunning;
+    sample.deleting = pod.state == sim::PodState::kDraining;
+    sample.start_time = at_seconds(pod.created_at);
+    sample.request_m = request;
+    sample.sample_time = at_seconds(now);
+    sample.sample_window = window;
+    const auto usage = static_cast<std::int64_t>(std::llround(cluster.pod_cpu_cores(pod) * 1000));
+    switch (pod.state) {
+      case sim::PodState::kReady:
+        sample.ready = true;
+        sample.ready_transition = at_seconds(pod.ready_since);
+        sample.usage_m = usage;
+        break;
+      case sim::PodState::kStarting:
+        sample.ready = false;
+        sample.ready_transition = at_seconds(pod.created_at);
+        if (now - pod.created_at >= kFirstSampleSeconds) sample.usage_m = usage;
+        break;
+      case sim::PodState::kRestarting:
+        // The container restarts in place: the pod keeps its start time and turns unready when killed.
+        sample.ready = false;
+        sample.ready_transition = at_seconds(pod.transition_at - config.chaos.restart_seconds);
+        sample.usage_m = usage;
+        break;
+      case sim::PodState::kDraining:
+        break;
+    }
+    samples.push_back(sample);
+  }
+  return samples;
+}
+
+int HpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
+  const auto pods = pod_samples(cluster);
+  const auto result = controller_->reconcile(cluster.replicas(), pods, 0, at_seconds(cluster.now()));
+  return result.desired_replicas;  // on a metric error: current replicas
+}
+
+std::unique_ptr<Autoscaler> make_hpa(const core::ReplicaBounds& bounds, int target_percent,
+                                     std::chrono::seconds down_window) {
+  hpa::HpaSpec spec;
+  spec.min_replicas = std::max(1, bounds.min);
+  spec.max_replicas = bounds.max;
+  spec.target_utilization_percent = target_percent;
+  spec.behavior = hpa::default_behavior(down_window);
+  hpa::ControllerConfig config;
+  config.downscale_stabilization = down_window;
+  return std::make_unique<HpaAutoscaler>(spec, config);
+}
+
+KpaAutoscaler::KpaAutoscaler(const KpaConfig& config)
+    : config_(config), requests_(static_cast<std::size_t>(std::ceil(config.stable_window_seconds))) {}
+
+void KpaAutoscaler::reset(const sim::Cluster&) {
+  std::fill(requests_.begin(), requests_.end(), 0.0);
+  seen_ = 0;
+  panic_started_ = -1;
+  max_panic_pods_ = 0;
+}
+
+void KpaAutoscaler::observe_second(const sim::Cluster& cluster) {
+  requests_[seen_ % requests_.size()] = cluster.last_tick().arrivals;
+  ++seen_;
+}
+
+double KpaAutoscaler::average_over(double seconds) const {
+  const std::size_t count = std::min({seen_, requests_.size(), static_cast<std::size_t>(std::ceil(seconds))});
+  if (count == 0) return 0;
+  double sum = 0;
+  for (std::size_t k = 1; k <= count; ++k) sum += requests_[(seen_ - k) % requests_.size()];
+  return sum / static_cast<double>(count);
+}
+
+int KpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
+  const double now = cluster.now();
+  const double ready = std::max(1, cluster.ready_pods());
+  const double max_up = std::ceil(config_.max_scale_up_rate * ready);
+  const double max_down = std::floor(ready / config_.max_scale_down_rate);
+  const double stable_pods =
+      std::ceil(average_over(config_.stable_window_seconds) / config_.target_rps_per_pod);
+  const double panic_pods =
+      std::ceil(average_over(config_.panic_window_seconds) / config_.target_rps_per_pod);
+  const int desired_stable = static_cast<int>(std::min(std::max(stable_pods, max_down), max_up));
+  const int desired_panic = static_cast<int>(std::min(std::max(panic_pods, max_down), max_up));
+
+  const bool over_threshold = panic_pods / ready >= config_.panic_threshold;
+  if (over_threshold) {
+    panic_started_ = now;  // begin, or extend, the panic
+  } else if (panicking() && panic_started_ + config_.stable_window_seconds < now) {
+    panic_started_ = -1;  // the surge has reached the stable window
+    max_panic_pods_ = 0;
+  }
+  int desired = desired_stable;
+  if (panicking()) {
+    desired = std::max(desired, desired_panic);
+    if (desired > max_panic_pods_)
+      max_panic_pods_ = desired;
+    else
+      desired = max_panic_pods_;  // no scale-down while panicking
+  }
+  return desired;
+}
+
+int pods_needed(const sim::ClusterConfig& config, double requests_per_second) {
+  const auto& bounds = config.bounds;
+  if (requests_per_second <= 0) return bounds.min;
+  const double rate = config.service.service_rate();
+  const double budget_ms = *config.slo.soft_ms - config.service.base_latency_ms;
+  const auto& table = sim::SojournTable::shared();
+  for (int pods = std::max(1, bounds.min); pods <= bounds.max; ++pods) {
+    const double utilisation = requests_per_second / (pods * rate);
+    if (utilisation <= sim::SojournTable::kMaxUtilisation &&
+        1000 * table.p95(pods, utilisation) / rate <= budget_ms)
+      return pods;
+  }
+  return bounds.max + 1;
+}
+
+int static_allocation_for(const sim::ClusterConfig& config, std::span<const double> arrivals) {
+  const double busiest = arrivals.empty() ? 0 : *std::max_element(arrivals.begin(), arrivals.end());
+  return core::clamp_replicas(pods_needed(config, busiest), config.bounds);
+}
+
+void OracleAutoscaler::reset(const sim::Cluster& cluster) {
+  const auto arrivals = cluster.arrivals();
+  needed_.resize(arrivals.size());
+  for (std::size_t t = 0; t < arrivals.size(); ++t) needed_[t] = pods_needed(cluster.config(), arrivals[t]);
+}
+
+int OracleAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
+  double delay = 0;
+  for (int k = 0; k < 8; ++k) delay = std::max(delay, cluster.upcoming_startup_delay(k));
+  const auto from = static_cast<std::size_t>(cluster.now());
+  const auto to = std::min(needed_.size(), from + 15 + static_cast<std::size_t>(std::ceil(delay)) + 1);
+  int desired = cluster.config().bounds.min;
+  for (std::size_t t = from; t < to; ++t) desired = std::max(desired, needed_[t]);
+  return desired;
+}
+
+}  // namespace maestro::eval

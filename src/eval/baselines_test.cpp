@@ -1,0 +1,155 @@
+// The baselines on the simulator: the HPA follows load within its rate limits and stabilisation, the KPA
+// panics on a surge, static allocation holds, and the oracle keeps the SLO at a lower cost.
+#include "eval/baselines.hpp"
+
+#include <gtest/gtest.h>
+
+#include "eval/policies.hpp"
+#include "eval/runner.hpp"
+#include "sim/queueing.hpp"
+
+namespace maestro::eval {
+namespace {
+
+Scenario steady_scenario(double rps, int duration) {
+  Scenario scenario;
+  scenario.name = "test";
+  scenario.traffic.kind = traffic::ShapeKind::kSteady;
+  scenario.traffic.peak_rps = rps;
+  scenario.duration_seconds = duration;
+  scenario.cluster.startup.spread = 0;
+  scenario.initial_replicas = 2;
+  return scenario;
+}
+
+TEST(HpaBaseline, ScalesUpToTheTargetWithinTheRateLimitAndHoldsDownForFiveMinutes) {
+  // 600 requests/s of 10 ms at 50 % of a core per pod: about 12 pods.
+  const auto scenario = steady_scenario(600, 900);
+  const std::vector<double> arrivals(900, 600.0);
+  auto hpa = make_hpa(scenario.cluster.bounds, 50);
+  std::vector<SeriesRow> series;
+  run_once(scenario, arrivals, 1, *hpa, &series);
+  // First reconcile at 15 s: 2 pods saturated at their 1-core limit show 100 % of request, twice the
+  // target — the HPA cannot see demand beyond the limit, so it doubles (the rate limit would allow 6).
+  EXPECT_EQ(series[15].replicas, 4);
+  EXPECT_GE(series.back().replicas, 12);
+  EXPECT_LE(series.back().replicas, 14);
+  // Then the load drops: replicas hold for the 300 s stabilisation window.
+  std::vector<double> dropping(600, 600.0);
+  dropping.resize(1200, 100.0);
+  auto scenario2 = steady_scenario(600, 1200);
+  auto hpa2 = make_hpa(scenario2.cluster.bounds, 50);
+  series.clear();
+  run_once(scenario2, dropping, 1, *hpa2, &series);
+  const int at_drop = series[600].replicas;
+  EXPECT_EQ(series[600 + 280].replicas, at_drop);
+  EXPECT_LT(series[1199].replicas, at_drop / 2);
+}
+
+TEST(HpaBaseline, PodsAsTheMetricsApiShowsThem) {
+  sim::ClusterConfig config;
+  config.startup.spread = 0;
+  sim::Cluster cluster(config);
+  const std::vector<double> arrivals(100, 100.0);
+  cluster.reset(arrivals, 1);
+  cluster.advance(30);
+  cluster.set_replicas(4);
+  cluster.advance(10);
+  auto samples = HpaAutoscaler::pod_samples(cluster);
+  ASSERT_EQ(samples.size(), 4u);
+  const hpa::CalculatorConfig calculator;
+  const auto now = hpa::TimePoint{} + std::chrono::seconds(40);
+  EXPECT_EQ(hpa::classify_pod(samples[0], now, calculator), hpa::PodGroup::kReady);
+  EXPECT_EQ(hpa::classify_pod(samples[2], now, calculator), hpa::PodGroup::kMissing);  // no sample yet
+  cluster.advance(10);
+  samples = HpaAutoscaler::pod_samples(cluster);
+  EXPECT_EQ(hpa::classify_pod(samples[2], now + std::chrono::seconds(10), calculator),
+            hpa::PodGroup::kUnready);
+  EXPECT_NEAR(*samples[0].usage_m, 500 + 5, 30);  // half a core serving, plus idle
+  cluster.set_replicas(2);
+  samples = HpaAutoscaler::pod_samples(cluster);
+  EXPECT_TRUE(samples[2].deleting);
+}
+
+TEST(KpaBaseline, PanicsOnASurgeAndDoesNotScaleDownWhilePanicking) {
+  auto scenario = steady_scenario(100, 400);
+  std::vector<double> arrivals(100, 100.0);
+  arrivals.resize(160, 1000.0);
+  arrivals.resize(400, 100.0);
+  KpaAutoscaler kpa(kpa_config_for(scenario.cluster));
+  std::vector<SeriesRow> series;
+  run_once(scenario, arrivals, 1, kpa, &series);
+  EXPECT_EQ(series[99].replicas, 2);  // 100 req/s at 70 per pod
+  // Within a few seconds of the surge the panic window asks for 15 pods.
+  EXPECT_GE(series[106].replicas, 15);
+  // The surge ends at 160 s; the panic (last over the threshold at about 124 s, while the new pods
+  // started) lasts a stable window longer: no scale-down yet.
+  EXPECT_GE(series[175].replicas, 15);
+  EXPECT_EQ(series[399].replicas, 2);
+}
+
+TEST(OracleBaseline, KeepsTheSloAtLowerCostThanAStaticPeakAllocation) {
+  Scenario scenario;
+  scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;
+  scenario.traffic.peak_rps = 1000;
+  scenario.traffic.base_fraction = 0.1;
+  scenario.traffic.event_at_seconds = 300;
+  scenario.duration_seconds = 1800;
+  scenario.cluster.startup.median_seconds = 30;
+  const auto arrivals = scenario_arrivals(scenario, 1);
+  OracleAutoscaler oracle;
+  const auto oracle_score = run_once(scenario, arrivals, 1, oracle, nullptr);
+  StaticAutoscaler fixed(static_allocation_for(scenario.cluster, arrivals));
+  const auto static_score = run_once(scenario, arrivals, 1, fixed, nullptr);
+  EXPECT_EQ(oracle_score.slo_violation_seconds_soft, 0);
+  EXPECT_EQ(static_score.slo_violation_seconds_soft, 0);
+  EXPECT_LT(oracle_score.pod_hours, 0.6 * static_score.pod_hours);
+  EXPECT_EQ(oracle_score.dropped_requests, 0);
+}
+
+TEST(PodsNeeded, IsTheFewestPodsMeetingTheSoftSlo) {
+  const sim::ClusterConfig config;
+  const int pods = pods_needed(config, 450);
+  ASSERT_GE(pods, 5);
+  const auto& table = sim::SojournTable::shared();
+  const double rate = config.service.service_rate();
+  const auto p95_ms = [&](int c) {
+    return config.service.base_latency_ms + 1000 * table.p95(c, 450 / (c * rate)) / rate;
+  };
+  EXPECT_LE(p95_ms(pods), *config.slo.soft_ms);
+  if (450 / ((pods - 1) * rate) <= sim::SojournTable::kMaxUtilisation) {
+    EXPECT_GT(p95_ms(pods - 1), *config.slo.soft_ms);
+  }
+  EXPECT_EQ(pods_needed(config, 0), config.bounds.min);
+  EXPECT_EQ(pods_needed(config, 1e9), config.bounds.max + 1);
+}
+
+TEST(Policies, NamesExpandAndNonsenseIsRefused) {
+  EXPECT_EQ(policy_entries("hpa-sweep", {})->size(), 14u);
+  EXPECT_EQ(policy_entries("hpa:55:120", {})->front().name, "hpa-t55-w120");
+  EXPECT_FALSE(policy_entries("hpa:x", {}).has_value());
+  EXPECT_FALSE(policy_entries("ppo:/tmp/x.policy", {}).has_value());  // no factory here
+  EXPECT_FALSE(policy_entries("magic", {}).has_value());
+  EXPECT_EQ(policy_entries("static:3", {})->front().name, "static:3");
+}
+
+TEST(FeaturePolicy, TurnsActionsIntoReplicasAsTheTrainingEnvDoes) {
+  const auto scenario = steady_scenario(100, 300);
+  const std::vector<double> arrivals(300, 100.0);
+  // Always "scale up": one pod more every 15 s, from 2.
+  FeaturePolicyAutoscaler up(
+      core::FeatureSpec{},
+      [](std::span<const double> f) {
+        EXPECT_EQ(f.size(), 5u);
+        return 2;
+      },
+      1);
+  std::vector<SeriesRow> series;
+  run_once(scenario, arrivals, 1, up, &series);
+  EXPECT_EQ(series[15].replicas, 3);
+  EXPECT_EQ(series[299].replicas, 2 + 19);
+  EXPECT_EQ(series[299].action, 2);
+}
+
+}  // namespace
+}  // namespace maestro::eval

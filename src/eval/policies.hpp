@@ -1,0 +1,50 @@
+// Policies by name, as `maestro eval --policy` takes them:
+//   hpa            the Kubernetes HPA at 70 % CPU, default behavior, 5-minute scale-down stabilisation
+//   hpa:T[:W]      the HPA at T % CPU with a W-second scale-down stabilisation window
+//   hpa-sweep      the HPA at 30..90 % CPU (step 10) × windows 60 s and 300 s: one entry per point
+//   kpa            Knative's KPA (rps metric, 70 % of a pod's capacity per pod)
+//   static         as many pods as the run's busiest second needs (provisioned for the peak)
+//   static:N       N pods
+//   oracle         the clairvoyant lower bound on cost
+//   ppo:FILE       a trained policy file (through the factory the caller supplies)
+// plus FeaturePolicyAutoscaler, which evaluates any features → action policy exactly as sim::Env trains it.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/features.hpp"
+#include "eval/autoscaler.hpp"
+#include "eval/baselines.hpp"
+#include "eval/runner.hpp"
+
+namespace maestro::eval {
+
+// Evaluates a policy that maps features (core::FeatureBuilder over the 15-second observation and the
+// pods still starting) to one of the original actions, turned into replicas as sim::Env does.
+class FeaturePolicyAutoscaler final : public Autoscaler {
+ public:
+  using Act = std::function<int(std::span<const double> features)>;
+  FeaturePolicyAutoscaler(const core::FeatureSpec& spec, Act act, int action_step);
+  void reset(const sim::Cluster& cluster) override;
+  int decide(const sim::Cluster& cluster, const core::Observation& observation) override;
+
+ private:
+  core::FeatureBuilder features_;
+  Act act_;
+  int action_step_;
+  std::vector<double> buffer_;
+};
+
+// Builds the entry for `ppo:FILE` given FILE; an error if the file cannot be used.
+using PpoFactory = std::function<Result<PolicyEntry>(const std::string& path)>;
+
+// The entries for one --policy value (hpa-sweep gives several). `ppo` may be empty: then ppo:FILE is refused.
+Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const PpoFactory& ppo);
+
+// The KPA's settings for a scenario's service.
+KpaConfig kpa_config_for(const sim::ClusterConfig& cluster);
+
+}  // namespace maestro::eval

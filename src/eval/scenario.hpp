@@ -1,0 +1,61 @@
+// Evaluation scenarios: the traffic, the simulated service and its SLO, for how long. A scenario is a
+// built-in name (steady, diurnal, ramp, flash-crowd, noise, nasa, worldcup), a YAML file (see
+// scenarios/README.md), or a trace file replayed with documented defaults (window from the start,
+// ×30 speed-up for per-second traces and ×60 for per-minute ones, peak 800 requests/s, 3000 s).
+// Command-line overrides (peak, start-up delay, chaos, duration) apply last.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "sim/cluster.hpp"
+#include "traffic/shape.hpp"
+
+namespace maestro::eval {
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  traffic::ShapeSpec traffic;
+  int duration_seconds = 3000;
+  sim::ClusterConfig cluster;
+  // Replicas at time 0; unset: what the first minute's busiest second needs (a deployment in steady state).
+  std::optional<int> initial_replicas;
+};
+
+// The replicas a run of `scenario` over `arrivals` starts with.
+int initial_replicas_for(const Scenario& scenario, std::span<const double> arrivals);
+
+struct ScenarioOverrides {
+  std::optional<double> peak_rps;
+  std::optional<double> startup_seconds;
+  std::optional<bool> chaos;  // true: the chaos preset (chaos_preset()); false: none
+  std::optional<int> duration_seconds;
+};
+
+// Pod kills 6 an hour (15 s restart), CPU stress 6 an hour (2 min, half the pod's CPU).
+sim::ChaosModel chaos_preset();
+
+std::vector<std::string> builtin_scenario_names();
+
+// `spec` is a built-in name, a YAML scenario file or a trace file. Traces named by built-ins are read from
+// `shared_dir`/traces. The result is validated.
+Result<Scenario> resolve_scenario(const std::string& spec, const ScenarioOverrides& overrides,
+                                  const std::filesystem::path& shared_dir);
+
+// The requests arriving in each second of a run with `seed`: the same for every policy.
+std::vector<double> scenario_arrivals(const Scenario& scenario, std::uint64_t seed);
+
+Result<Scenario> validate(const Scenario& scenario);
+
+// Where the shared traces are: `explicit_dir` if given, else $MAESTRO_SHARED_DIR (`env_value`), else
+// ../shared beside the repository the executable was built in (build/maestro → ../../shared), else
+// ../shared from the working directory. An error if none holds traces/.
+Result<std::filesystem::path> locate_shared_dir(const std::string& explicit_dir, const char* env_value,
+                                                const std::filesystem::path& executable);
+
+}  // namespace maestro::eval

@@ -1,0 +1,132 @@
+// Scenarios: every built-in resolves and is valid, YAML files are read strictly, trace files replay with
+// the documented defaults, overrides apply, and bad input is refused with a clear message.
+#include "eval/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "eval/policies.hpp"
+#include "eval/report.hpp"
+
+namespace maestro::eval {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kShared = MAESTRO_SHARED_DIR;
+
+class ScenarioFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("maestro-scenario-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  fs::path dir_;
+};
+
+TEST(Scenarios, EveryBuiltinResolvesAndRenders) {
+  for (const auto& name : builtin_scenario_names()) {
+    const auto scenario = resolve_scenario(name, {}, kShared);
+    ASSERT_TRUE(scenario.has_value()) << name << ": " << scenario.error().message;
+    const auto arrivals = scenario_arrivals(*scenario, 1);
+    ASSERT_EQ(arrivals.size(), static_cast<std::size_t>(scenario->duration_seconds));
+    const double peak = *std::max_element(arrivals.begin(), arrivals.end());
+    EXPECT_GT(peak, 0.5 * scenario->traffic.peak_rps) << name;
+    EXPECT_LT(peak, 2.0 * scenario->traffic.peak_rps) << name;
+    EXPECT_EQ(arrivals, scenario_arrivals(*scenario, 1)) << name;
+  }
+  EXPECT_FALSE(resolve_scenario("no-such-scenario", {}, kShared).has_value());
+}
+
+TEST(Scenarios, OverridesApply) {
+  ScenarioOverrides overrides{500.0, 30.0, true, 600};
+  const auto scenario = resolve_scenario("nasa", overrides, kShared);
+  ASSERT_TRUE(scenario.has_value());
+  EXPECT_EQ(scenario->traffic.peak_rps, 500);
+  EXPECT_EQ(scenario->cluster.startup.median_seconds, 30);
+  EXPECT_EQ(scenario->cluster.chaos.pod_kills_per_hour, chaos_preset().pod_kills_per_hour);
+  EXPECT_EQ(scenario->duration_seconds, 600);
+  overrides.duration_seconds = 10'000'000;  // past the trace's end at x30
+  EXPECT_FALSE(resolve_scenario("nasa", overrides, kShared).has_value());
+}
+
+TEST_F(ScenarioFiles, YamlScenarioIsReadWithItsSettings) {
+  const auto path = write("flash.yaml", R"(name: my-flash
+duration_seconds: 1200
+traffic:
+  shape: flash-crowd
+  peak_rps: 900
+  event_at_seconds: 300
+cluster:
+  max_replicas: 40
+  startup_seconds: 45
+  slo_soft_ms: 80
+  slo_hard_ms: 400
+chaos:
+  pod_kills_per_hour: 3
+)");
+  const auto scenario = resolve_scenario(path, {}, kShared);
+  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
+  EXPECT_EQ(scenario->name, "my-flash");
+  EXPECT_EQ(scenario->duration_seconds, 1200);
+  EXPECT_EQ(scenario->traffic.kind, traffic::ShapeKind::kFlashCrowd);
+  EXPECT_EQ(scenario->cluster.bounds.max, 40);
+  EXPECT_EQ(scenario->cluster.startup.median_seconds, 45);
+  EXPECT_EQ(*scenario->cluster.slo.soft_ms, 80);
+  EXPECT_EQ(scenario->cluster.chaos.pod_kills_per_hour, 3);
+}
+
+TEST_F(ScenarioFiles, YamlMistakesAreRefusedByName) {
+  auto bad = resolve_scenario(write("a.yaml", "traffic:\n  shape: flash\n"), {}, kShared);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("flash"), std::string::npos);
+  bad = resolve_scenario(write("b.yaml", "traffic:\n  peak: 3\n"), {}, kShared);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("peak"), std::string::npos);
+  bad = resolve_scenario(write("c.yaml", "cluster:\n  max_replicas: lots\n"), {}, kShared);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("max_replicas"), std::string::npos);
+  EXPECT_FALSE(resolve_scenario(write("d.yaml", "cluster:\n  slo_soft_ms: 900\n"), {}, kShared).has_value());
+  EXPECT_FALSE(resolve_scenario(write("e.yaml", ": : :\n"), {}, kShared).has_value());
+}
+
+TEST_F(ScenarioFiles, TraceFileReplaysWithTheDefaults) {
+  std::string lines;
+  for (int i = 0; i < 30 * 200; ++i) lines += std::to_string(i % 7) + "\n";
+  const auto scenario = resolve_scenario(write("trace.txt", lines), {}, kShared);
+  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
+  EXPECT_EQ(scenario->traffic.speedup, 30);
+  EXPECT_EQ(scenario->duration_seconds, 200);
+  EXPECT_EQ(scenario->traffic.peak_rps, 800);
+}
+
+TEST(Report, OutputsAreSelfContainedAndDeterministic) {
+  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600}, kShared);
+  ASSERT_TRUE(scenario.has_value());
+  std::vector<PolicyEntry> policies;
+  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name, {})->front());
+  const auto first = evaluate(*scenario, policies, {1, 2});
+  const auto second = evaluate(*scenario, policies, {1, 2});
+  EXPECT_EQ(results_json(first).dump(), results_json(second).dump());
+  const auto html = report_html(first);
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org"));  // no external resources
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  const auto table = results_table(first);
+  for (const auto* name : {"hpa", "kpa", "oracle"}) EXPECT_NE(table.find(name), std::string::npos);
+  const std::string header = "time,rps,replicas,ready_pods,p95_ms,cpu,action\n";
+  EXPECT_EQ(series_csv(first.policies[0]).substr(0, header.size()), header);
+  EXPECT_EQ(first.policies[0].series.size(), 600u);
+  EXPECT_EQ(first.policies[0].runs.size(), 2u);
+}
+
+}  // namespace
+}  // namespace maestro::eval
