@@ -1,0 +1,412 @@
+#include "nn/policy_file.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "core/action.hpp"
+
+namespace maestro::nn {
+
+static_assert(std::endian::native == std::endian::little,
+              "the policy file is little-endian, as is this host");
+
+namespace {
+
+constexpr std::string_view kMagic = "MAESTROP";
+constexpr std::size_t kHeaderSize = 8 + 4 + 8 + 8;  // magic, version, payload length, checksum
+constexpr std::uint32_t kTanh = 1;
+constexpr std::uint32_t kMaxHiddenLayers = 16;
+constexpr std::uint32_t kMaxStringBytes = 1 << 20;
+constexpr std::uint32_t kMaxEntries = 4096;
+
+std::uint64_t fnv1a64(std::span<const std::uint8_t> bytes) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (std::uint8_t byte : bytes) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+class Writer {
+ public:
+  template <typename T>
+  requires std::is_arithmetic_v<T>
+  void put(T value) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&value);
+    bytes_.insert(bytes_.end(), p, p + sizeof(T));
+  }
+  void put(std::string_view text) {
+    put(static_cast<std::uint32_t>(text.size()));
+    bytes_.insert(bytes_.end(), text.begin(), text.end());
+  }
+  template <typename T>
+  void put_array(std::span<const T> values) {
+    for (T v : values) put(v);
+  }
+  std::vector<std::uint8_t>& bytes() { return bytes_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+
+  template <typename T>
+  requires std::is_arithmetic_v<T> Result<T> get(std::string_view what) {
+    if (auto ok = need(sizeof(T), what); !ok) return std::unexpected(ok.error());
+    T value;
+    std::memcpy(&value, bytes_.data() + position_, sizeof(T));
+    position_ += sizeof(T);
+    return value;
+  }
+  Result<std::string> get_string(std::string_view what) {
+    auto size = get<std::uint32_t>(what);
+    if (!size) return std::unexpected(size.error());
+    if (*size > kMaxStringBytes)
+      return fail("{} is {} bytes long, more than the limit of {}", what, *size, kMaxStringBytes);
+    if (auto ok = need(*size, what); !ok) return std::unexpected(ok.error());
+    std::string text(reinterpret_cast<const char*>(bytes_.data() + position_), *size);
+    position_ += *size;
+    return text;
+  }
+  template <typename T>
+  Result<void> get_array(std::span<T> out, std::string_view what) {
+    if (auto ok = need(out.size() * sizeof(T), what); !ok) return ok;
+    std::memcpy(out.data(), bytes_.data() + position_, out.size() * sizeof(T));
+    position_ += out.size() * sizeof(T);
+    return {};
+  }
+  std::size_t remaining() const { return bytes_.size() - position_; }
+
+ private:
+  Result<void> need(std::size_t count, std::string_view what) {
+    if (remaining() < count)
+      return fail("payload ends inside {} (needs {} bytes at offset {}, {} left)", what, count, position_,
+                  remaining());
+    return {};
+  }
+  std::span<const std::uint8_t> bytes_;
+  std::size_t position_ = 0;
+};
+
+void put_hidden(Writer& w, const std::vector<int>& hidden) {
+  w.put(static_cast<std::uint32_t>(hidden.size()));
+  for (int size : hidden) w.put(static_cast<std::uint32_t>(size));
+}
+
+Result<std::vector<int>> get_hidden(Reader& r, std::string_view network) {
+  auto count = r.get<std::uint32_t>(fmt::format("{} hidden layer count", network));
+  if (!count) return std::unexpected(count.error());
+  if (*count > kMaxHiddenLayers)
+    return fail("{} has {} hidden layers, more than the limit of {}", network, *count, kMaxHiddenLayers);
+  std::vector<int> hidden;
+  for (std::uint32_t i = 0; i < *count; ++i) {
+    auto size = r.get<std::uint32_t>(fmt::format("{} hidden layer sizes", network));
+    if (!size) return std::unexpected(size.error());
+    if (*size < 1 || *size > std::uint32_t(kMaxWidth))
+      return fail("{} hidden layer {} has width {}, outside [1, {}]", network, i, *size, kMaxWidth);
+    hidden.push_back(static_cast<int>(*size));
+  }
+  return hidden;
+}
+
+Result<void> get_parameters(Reader& r, Mlp<float>& mlp, std::string_view network) {
+  auto count = r.get<std::uint64_t>(fmt::format("{} parameter count", network));
+  if (!count) return std::unexpected(count.error());
+  if (*count != mlp.parameters().size())
+    return fail("{} has {} parameters but its architecture needs {}", network, *count,
+                mlp.parameters().size());
+  return r.get_array(mlp.parameters(), fmt::format("{} parameters", network));
+}
+
+#define MAESTRO_TRY(var, expr) \
+  auto var = (expr);           \
+  if (!var) return std::unexpected(std::move(var).error())
+
+Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload) {
+  Reader r(payload);
+  PolicyFile file;
+
+  // Architecture.
+  MAESTRO_TRY(observation_size, r.get<std::uint32_t>("observation size"));
+  MAESTRO_TRY(action_count, r.get<std::uint32_t>("action count"));
+  MAESTRO_TRY(activation, r.get<std::uint32_t>("activation"));
+  if (*activation != kTanh) return fail("activation code {} is unknown (1 = tanh)", *activation);
+  if (*observation_size < 1 || *observation_size > std::uint32_t(kMaxWidth))
+    return fail("observation size {} is outside [1, {}]", *observation_size, kMaxWidth);
+  if (*action_count < 2 || *action_count > std::uint32_t(kMaxWidth))
+    return fail("action count {} is outside [2, {}]", *action_count, kMaxWidth);
+  MAESTRO_TRY(actor_hidden, get_hidden(r, "actor"));
+  MAESTRO_TRY(critic_hidden, get_hidden(r, "critic"));
+  const ActorCriticShape shape{static_cast<int>(*observation_size), static_cast<int>(*action_count),
+                               *actor_hidden, *critic_hidden};
+  file.network = ActorCritic<float>(shape);
+
+  // Weights.
+  if (auto ok = get_parameters(r, file.network.actor, "actor"); !ok) return std::unexpected(ok.error());
+  if (auto ok = get_parameters(r, file.network.critic, "critic"); !ok) return std::unexpected(ok.error());
+
+  // Observation normalisation.
+  MAESTRO_TRY(enabled, r.get<std::uint8_t>("normalisation flag"));
+  if (*enabled > 1) return fail("normalisation flag is {}, not 0 or 1", *enabled);
+  file.normalizer = ObservationNormalizer(*observation_size, *enabled == 1);
+  MAESTRO_TRY(clip, r.get<double>("normalisation clip"));
+  MAESTRO_TRY(epsilon, r.get<double>("normalisation epsilon"));
+  MAESTRO_TRY(count, r.get<double>("normalisation count"));
+  file.normalizer.clip = *clip;
+  file.normalizer.epsilon = *epsilon;
+  file.normalizer.stats.count = *count;
+  if (auto ok = r.get_array(std::span(file.normalizer.stats.mean), "normalisation means"); !ok)
+    return std::unexpected(ok.error());
+  if (auto ok = r.get_array(std::span(file.normalizer.stats.var), "normalisation variances"); !ok)
+    return std::unexpected(ok.error());
+
+  // Features.
+  MAESTRO_TRY(feature_set, r.get_string("feature set"));
+  MAESTRO_TRY(memory_limit, r.get<double>("memory limit per pod"));
+  file.feature_set = *feature_set;
+  file.memory_limit_bytes_per_pod = *memory_limit;
+
+  // Action encoding.
+  MAESTRO_TRY(name_count, r.get<std::uint32_t>("action name count"));
+  if (*name_count != *action_count) return fail("{} action names for {} actions", *name_count, *action_count);
+  for (std::uint32_t i = 0; i < *name_count; ++i) {
+    MAESTRO_TRY(name, r.get_string("action names"));
+    file.action_names.push_back(*name);
+  }
+
+  // Training metadata.
+  MAESTRO_TRY(algorithm, r.get_string("algorithm"));
+  MAESTRO_TRY(environment, r.get_string("environment"));
+  MAESTRO_TRY(steps, r.get<std::uint64_t>("training steps"));
+  MAESTRO_TRY(seed, r.get<std::uint64_t>("seed"));
+  MAESTRO_TRY(hyperparameter_count, r.get<std::uint32_t>("hyperparameter count"));
+  if (*hyperparameter_count > kMaxEntries)
+    return fail("{} hyperparameters, more than the limit of {}", *hyperparameter_count, kMaxEntries);
+  file.metadata.algorithm = *algorithm;
+  file.metadata.environment = *environment;
+  file.metadata.steps = *steps;
+  file.metadata.seed = *seed;
+  for (std::uint32_t i = 0; i < *hyperparameter_count; ++i) {
+    MAESTRO_TRY(name, r.get_string("hyperparameter name"));
+    MAESTRO_TRY(value, r.get_string("hyperparameter value"));
+    file.metadata.hyperparameters.emplace_back(*name, *value);
+  }
+  MAESTRO_TRY(trained_at, r.get_string("training time"));
+  file.metadata.trained_at = *trained_at;
+
+  if (r.remaining() != 0) return fail("payload has {} unexpected bytes after its last field", r.remaining());
+  if (auto ok = validate(file); !ok) return std::unexpected(ok.error());
+  return file;
+}
+
+#undef MAESTRO_TRY
+
+std::string hex16(std::uint64_t value) {
+  return fmt::format("{:016x}", value);
+}
+
+}  // namespace
+
+std::optional<core::FeatureSpec> PolicyFile::feature_spec() const {
+  const auto set = core::feature_set_from_name(feature_set);
+  if (!set) return std::nullopt;
+  return core::FeatureSpec{*set, memory_limit_bytes_per_pod};
+}
+
+bool operator==(const PolicyFile& a, const PolicyFile& b) {
+  auto same_bits = [](std::span<const float> x, std::span<const float> y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size_bytes()) == 0;
+  };
+  return a.network.shape() == b.network.shape() &&
+         same_bits(a.network.actor.parameters(), b.network.actor.parameters()) &&
+         same_bits(a.network.critic.parameters(), b.network.critic.parameters()) &&
+         a.normalizer == b.normalizer && a.feature_set == b.feature_set &&
+         a.memory_limit_bytes_per_pod == b.memory_limit_bytes_per_pod && a.action_names == b.action_names &&
+         a.metadata == b.metadata;
+}
+
+std::vector<std::string> autoscaling_action_names() {
+  std::vector<std::string> names;
+  for (int code = 0; code < core::kActionCount; ++code)
+    names.emplace_back(core::action_name(*core::action_from_code(code)));
+  return names;
+}
+
+PolicyFile untrained_autoscaling_policy(const core::FeatureSpec& spec, std::uint64_t seed) {
+  const int features = static_cast<int>(core::feature_count(spec.set));
+  Rng rng(seed);
+  PolicyFile file;
+  file.network = initialise(ActorCriticShape{features, core::kActionCount}, rng);
+  file.normalizer = ObservationNormalizer(features, true);
+  file.feature_set = std::string(core::feature_set_name(spec.set));
+  file.memory_limit_bytes_per_pod = spec.memory_limit_bytes_per_pod;
+  file.action_names = autoscaling_action_names();
+  file.metadata.algorithm = "init";
+  file.metadata.seed = seed;
+  return file;
+}
+
+Result<void> validate(const PolicyFile& file) {
+  const ActorCriticShape shape = file.network.shape();
+  if (auto ok = validate(shape); !ok) return std::unexpected(ok.error());
+  auto finite = [](std::span<const float> values, std::string_view network) -> Result<void> {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i])) return fail("{} parameter {} is not finite ({})", network, i, values[i]);
+    return {};
+  };
+  if (auto ok = finite(file.network.actor.parameters(), "actor"); !ok) return ok;
+  if (auto ok = finite(file.network.critic.parameters(), "critic"); !ok) return ok;
+  if (auto ok = validate(file.normalizer, shape.observation_size); !ok) return std::unexpected(ok.error());
+  if (file.action_names.size() != std::size_t(shape.action_count))
+    return fail("{} action names for {} actions", file.action_names.size(), shape.action_count);
+  if (file.feature_set.empty()) return fail("the feature set is not named");
+  if (const auto spec = file.feature_spec()) {
+    if (auto ok = core::validate(*spec); !ok) return std::unexpected(ok.error());
+    const std::size_t features = core::feature_count(spec->set);
+    if (features != std::size_t(shape.observation_size))
+      return fail("feature set '{}' has {} features but the network takes {}", file.feature_set, features,
+                  shape.observation_size);
+    if (file.action_names != autoscaling_action_names())
+      return fail("an autoscaling policy must use the actions scale_down, hold, scale_up");
+  }
+  return {};
+}
+
+std::vector<std::uint8_t> encode(const PolicyFile& file) {
+  Writer payload;
+  const ActorCriticShape shape = file.network.shape();
+  payload.put(static_cast<std::uint32_t>(shape.observation_size));
+  payload.put(static_cast<std::uint32_t>(shape.action_count));
+  payload.put(kTanh);
+  put_hidden(payload, shape.actor_hidden);
+  put_hidden(payload, shape.critic_hidden);
+  for (const Mlp<float>* mlp : {&file.network.actor, &file.network.critic}) {
+    payload.put(static_cast<std::uint64_t>(mlp->parameters().size()));
+    payload.put_array(mlp->parameters());
+  }
+  payload.put(static_cast<std::uint8_t>(file.normalizer.enabled ? 1 : 0));
+  payload.put(file.normalizer.clip);
+  payload.put(file.normalizer.epsilon);
+  payload.put(file.normalizer.stats.count);
+  payload.put_array(std::span<const double>(file.normalizer.stats.mean));
+  payload.put_array(std::span<const double>(file.normalizer.stats.var));
+  payload.put(std::string_view(file.feature_set));
+  payload.put(file.memory_limit_bytes_per_pod);
+  payload.put(static_cast<std::uint32_t>(file.action_names.size()));
+  for (const auto& name : file.action_names) payload.put(std::string_view(name));
+  payload.put(std::string_view(file.metadata.algorithm));
+  payload.put(std::string_view(file.metadata.environment));
+  payload.put(file.metadata.steps);
+  payload.put(file.metadata.seed);
+  payload.put(static_cast<std::uint32_t>(file.metadata.hyperparameters.size()));
+  for (const auto& [name, value] : file.metadata.hyperparameters) {
+    payload.put(std::string_view(name));
+    payload.put(std::string_view(value));
+  }
+  payload.put(std::string_view(file.metadata.trained_at));
+
+  Writer out;
+  out.bytes().insert(out.bytes().end(), kMagic.begin(), kMagic.end());
+  out.put(kPolicyFileVersion);
+  out.put(static_cast<std::uint64_t>(payload.bytes().size()));
+  out.put(fnv1a64(payload.bytes()));
+  out.bytes().insert(out.bytes().end(), payload.bytes().begin(), payload.bytes().end());
+  return std::move(out.bytes());
+}
+
+namespace {
+// Checks magic, version, length and checksum; gives the payload.
+Result<std::span<const std::uint8_t>> checked_payload(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kMagic.size() || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0)
+    return fail("not a MAESTRO policy file (it does not start with \"{}\")", kMagic);
+  if (bytes.size() < kHeaderSize)
+    return fail("policy file is truncated: {} bytes, shorter than its {}-byte header", bytes.size(),
+                kHeaderSize);
+  std::uint32_t version;
+  std::uint64_t length, stored;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&length, bytes.data() + 12, 8);
+  std::memcpy(&stored, bytes.data() + 20, 8);
+  if (version != kPolicyFileVersion)
+    return fail("policy file format version {} is not supported (this build reads version {})", version,
+                kPolicyFileVersion);
+  const std::size_t available = bytes.size() - kHeaderSize;
+  if (length > available)
+    return fail("policy file is truncated: its header announces a {}-byte payload but only {} bytes follow",
+                length, available);
+  if (length < available)
+    return fail("policy file has {} unexpected bytes after its {}-byte payload", available - length, length);
+  const auto payload = bytes.subspan(kHeaderSize);
+  const std::uint64_t computed = fnv1a64(payload);
+  if (computed != stored)
+    return fail("policy file is corrupt: payload checksum is {} but the header records {}", hex16(computed),
+                hex16(stored));
+  return payload;
+}
+}  // namespace
+
+Result<PolicyFile> decode(std::span<const std::uint8_t> bytes) {
+  auto payload = checked_payload(bytes);
+  if (!payload) return std::unexpected(payload.error());
+  auto file = decode_payload(*payload);
+  if (!file) return fail("policy file is invalid: {}", file.error().message);
+  return file;
+}
+
+std::string model_version(const PolicyFile& file) {
+  const auto bytes = encode(file);
+  std::uint64_t checksum;
+  std::memcpy(&checksum, bytes.data() + 20, 8);
+  return hex16(checksum);
+}
+
+Result<void> write_policy_file(const std::filesystem::path& path, const PolicyFile& file) {
+  if (auto ok = validate(file); !ok)
+    return fail("refusing to write an invalid policy: {}", ok.error().message);
+  const auto bytes = encode(file);
+  // Written beside the target and renamed over it, so a reader never sees half a file.
+  std::filesystem::path partial = path;
+  partial += ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) return fail("cannot create {}", partial.string());
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) return fail("cannot write {}", partial.string());
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) return fail("cannot rename {} to {}: {}", partial.string(), path.string(), error.message());
+  return {};
+}
+
+namespace {
+Result<std::vector<std::uint8_t>> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open policy file {}", path.string());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return fail("cannot read policy file {}", path.string());
+  return bytes;
+}
+}  // namespace
+
+Result<PolicyFile> read_policy_file(const std::filesystem::path& path) {
+  auto bytes = read_bytes(path);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto file = decode(*bytes);
+  if (!file) return fail("{}: {}", path.string(), file.error().message);
+  return file;
+}
+
+}  // namespace maestro::nn

@@ -1,0 +1,124 @@
+// `maestro policy init|show` and `maestro predict` as a user runs them: exit codes, JSON, messages.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "nn/policy.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CommandRun {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandRun maestro(const std::string& arguments) {
+  const std::string command = std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>&1";
+  CommandRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class CliPredict : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::path(::testing::TempDir()) / "cli_predict_test";
+    std::filesystem::create_directories(directory_);
+    policy_ = (directory_ / "policy.bin").string();
+    const CommandRun init = maestro("policy init --out " + policy_ + " --seed 3");
+    ASSERT_EQ(init.status, 0) << init.output;
+  }
+  std::string predict(const std::string& metrics) { return "predict --policy " + policy_ + " " + metrics; }
+
+  std::filesystem::path directory_;
+  std::string policy_;
+};
+
+TEST_F(CliPredict, PrintsOneJsonObjectWithTheLibrarysPrediction) {
+  const CommandRun run =
+      maestro(predict("--cpu-usage 150 --memory-usage 3e8 --replicas 2 --latency 120 --rps 50"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  const int action = json.at("action").get<int>();
+  ASSERT_GE(action, 0);
+  ASSERT_LE(action, 2);
+  const auto probabilities = json.at("probabilities").get<std::vector<double>>();
+  ASSERT_EQ(probabilities.size(), 3u);
+  EXPECT_NEAR(probabilities[0] + probabilities[1] + probabilities[2], 1.0, 1e-9);
+
+  // The same as the serving library computes for the same file and observation.
+  const auto policy = maestro::nn::load_policy(policy_);
+  ASSERT_TRUE(policy.has_value());
+  const auto expected = policy->predict({150, 3e8, 2, 120, 50});
+  EXPECT_EQ(action, static_cast<int>(expected.action));
+  EXPECT_EQ(json.at("action_name").get<std::string>(), maestro::core::action_name(expected.action));
+  for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(probabilities[i], expected.probabilities[i]);
+  EXPECT_EQ(json.at("model_version").get<std::string>(), policy->version());
+}
+
+TEST_F(CliPredict, NanNegativeOrMissingMetricIsAUsageError) {
+  const CommandRun nan =
+      maestro(predict("--cpu-usage nan --memory-usage 3e8 --replicas 2 --latency 120 --rps 50"));
+  EXPECT_EQ(nan.status, 2);
+  EXPECT_THAT(nan.output, HasSubstr("cpu_usage is NaN"));
+  const CommandRun negative =
+      maestro(predict("--cpu-usage 150 --memory-usage 3e8 --replicas 2 --latency -5 --rps 50"));
+  EXPECT_EQ(negative.status, 2);
+  EXPECT_THAT(negative.output, HasSubstr("latency is negative"));
+  const CommandRun missing =
+      maestro(predict("--cpu-usage 150 --memory-usage 3e8 --replicas 2 --latency 120"));
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_THAT(missing.output, HasSubstr("--rps is required"));
+  const CommandRun junk =
+      maestro(predict("--cpu-usage lots --memory-usage 3e8 --replicas 2 --latency 120 --rps 5"));
+  EXPECT_EQ(junk.status, 2);
+}
+
+TEST_F(CliPredict, DamagedPolicyFileIsARunTimeFailureNamingTheProblem) {
+  {
+    std::fstream file(policy_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('\x7f');
+  }
+  const CommandRun run =
+      maestro(predict("--cpu-usage 150 --memory-usage 3e8 --replicas 2 --latency 120 --rps 50"));
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, HasSubstr("corrupt"));
+  const CommandRun show = maestro("policy show " + policy_);
+  EXPECT_EQ(show.status, 1);
+  EXPECT_THAT(show.output, HasSubstr("corrupt"));
+}
+
+TEST_F(CliPredict, ShowPrintsTheMetadataAndInitIsReproducible) {
+  const CommandRun show = maestro("policy show " + policy_);
+  ASSERT_EQ(show.status, 0) << show.output;
+  EXPECT_THAT(show.output, HasSubstr("actor hidden 64×64"));
+  EXPECT_THAT(show.output, HasSubstr("scale_down, hold, scale_up"));
+  EXPECT_THAT(show.output, HasSubstr("seed:              3"));
+
+  const std::string again = (directory_ / "again.bin").string();
+  ASSERT_EQ(maestro("policy init --out " + again + " --seed 3").status, 0);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(again), read(policy_));
+  EXPECT_EQ(maestro("policy init --seed 3").status, 2);  // --out is required
+}
+
+}  // namespace
