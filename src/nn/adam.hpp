@@ -1,0 +1,74 @@
+// Adam exactly as torch.optim.Adam (PyTorch 1.13, no weight decay, no amsgrad) computes it, and the global
+// gradient-norm clip of torch.nn.utils.clip_grad_norm_. One Adam holds the moments of one parameter block;
+// several blocks stepped with the same learning rate and step count behave as one torch optimiser over
+// all of them.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+namespace maestro::nn {
+
+template <typename S>
+class Adam {
+ public:
+  explicit Adam(std::size_t size, double eps = 1e-8, double beta1 = 0.9, double beta2 = 0.999)
+      : eps_(eps), beta1_(beta1), beta2_(beta2), exp_avg_(size, S(0)), exp_avg_sq_(size, S(0)) {}
+
+  // parameters −= lr/(1−β1ᵗ) · m / (√v / √(1−β2ᵗ) + eps), with torch's order of operations; scalars are
+  // computed in double and used in S, as torch does for a float tensor.
+  void step(std::span<S> parameters, std::span<const S> gradient, double learning_rate) {
+    ++steps_;
+    const S b1 = S(beta1_), b2 = S(beta2_), one_minus_b1 = S(1 - beta1_), one_minus_b2 = S(1 - beta2_);
+    const double bias_correction1 = 1 - std::pow(beta1_, double(steps_));
+    const double bias_correction2 = 1 - std::pow(beta2_, double(steps_));
+    const S step_size = S(learning_rate / bias_correction1);
+    const S bias_correction2_sqrt = S(std::sqrt(bias_correction2));
+    const S eps = S(eps_);
+    S* m = exp_avg_.data();
+    S* v = exp_avg_sq_.data();
+    S* p = parameters.data();
+    const S* g = gradient.data();
+    for (std::size_t i = 0, n = parameters.size(); i < n; ++i) {
+      m[i] = m[i] * b1 + g[i] * one_minus_b1;
+      v[i] = v[i] * b2 + g[i] * g[i] * one_minus_b2;
+      const S denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+      p[i] -= step_size * (m[i] / denom);
+    }
+  }
+
+  long steps() const { return steps_; }
+  std::span<const S> exp_avg() const { return exp_avg_; }
+  std::span<const S> exp_avg_sq() const { return exp_avg_sq_; }
+
+ private:
+  double eps_, beta1_, beta2_;
+  long steps_ = 0;
+  std::vector<S> exp_avg_, exp_avg_sq_;
+};
+
+// The L2 norm of all blocks together, accumulated in double.
+template <typename S>
+double global_norm(std::initializer_list<std::span<const S>> blocks) {
+  double sum = 0;
+  for (auto block : blocks)
+    for (S g : block) sum += double(g) * double(g);
+  return std::sqrt(sum);
+}
+
+// clip_grad_norm_'s factor: max_norm / (norm + 1e-6), at most 1.
+inline double clip_coefficient(double total_norm, double max_norm) {
+  const double coefficient = max_norm / (total_norm + 1e-6);
+  return coefficient < 1.0 ? coefficient : 1.0;
+}
+
+template <typename S>
+void scale(std::span<S> gradient, double factor) {
+  const S f = S(factor);
+  for (S& g : gradient) g *= f;
+}
+
+}  // namespace maestro::nn

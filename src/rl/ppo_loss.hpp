@@ -1,0 +1,61 @@
+// The PPO loss of one minibatch, as SB3's PPO.train() computes it, and its gradient with respect to the
+// actor's and the critic's parameters. The loss separates: the actor's part is the clipped surrogate plus
+// ent_coef × the entropy loss, the critic's part vf_coef × the value loss, so the two networks' gradients
+// can be computed independently (and on two threads). Templated on the scalar: float for training, double
+// for finite-difference checks.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "nn/mlp.hpp"
+
+namespace maestro::rl {
+
+template <typename S>
+using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+
+// What SB3 logs of one minibatch's actor part.
+struct ActorLossTerms {
+  double policy_loss = 0;    // −mean(min(A·r, A·clip(r, 1 ± clip_range)))
+  double entropy_loss = 0;   // −mean(entropy)
+  double approx_kl = 0;      // mean((r − 1) − log r)
+  double clip_fraction = 0;  // mean(|r − 1| > clip_range)
+};
+
+template <typename S>
+struct ActorLossWork {
+  typename nn::Mlp<S>::Cache cache;
+  Matrix<S> logits_grad;
+};
+
+// `advantages` are used as given (normalise them first, as SB3 does per minibatch). Writes
+// d(policy_loss + ent_coef·entropy_loss)/dθ into `gradient`.
+template <typename S>
+ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix<S>>& observations,
+                          std::span<const int> actions, std::span<const S> old_log_probs,
+                          std::span<const S> advantages, double clip_range, double ent_coef,
+                          ActorLossWork<S>& work, std::span<S> gradient);
+
+template <typename S>
+struct CriticLossWork {
+  typename nn::Mlp<S>::Cache cache;
+  Matrix<S> value_grad;
+};
+
+// Returns the value loss mean((returns − V_pred)²), V_pred = V, or with clip_range_vf the old value plus
+// the change clipped to ±clip_range_vf. Writes d(vf_coef·value_loss)/dθ into `gradient`.
+template <typename S>
+double critic_loss(const nn::Mlp<S>& critic, const Eigen::Ref<const Matrix<S>>& observations,
+                   std::span<const S> returns, std::span<const S> old_values,
+                   std::optional<double> clip_range_vf, double vf_coef, CriticLossWork<S>& work,
+                   std::span<S> gradient);
+
+// SB3's per-minibatch advantage normalisation: (A − mean)/(sample std + 1e-8).
+template <typename S>
+void normalize_advantages(std::span<const S> advantages, std::span<S> out);
+
+}  // namespace maestro::rl

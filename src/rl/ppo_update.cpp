@@ -1,0 +1,194 @@
+#include "rl/ppo_update.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace maestro::rl {
+
+// One helper thread that runs a fixed job each time it is posted. It spins briefly before sleeping, since
+// jobs come every ~100 µs during an update and not at all during a rollout.
+class PpoUpdater::Worker {
+ public:
+  explicit Worker(std::function<void()> job) : job_(std::move(job)), thread_([this] { loop(); }) {}
+  ~Worker() {
+    stop_.store(true, std::memory_order_release);
+    posted_.fetch_add(1, std::memory_order_acq_rel);
+    posted_.notify_one();
+    thread_.join();
+  }
+  void post() {
+    posted_.fetch_add(1, std::memory_order_acq_rel);
+    posted_.notify_one();
+  }
+  void wait() {
+    const std::uint64_t target = posted_.load(std::memory_order_acquire);
+    spin_until([&] { return finished_.load(std::memory_order_acquire) == target; });
+    for (std::uint64_t done; (done = finished_.load(std::memory_order_acquire)) != target;)
+      finished_.wait(done, std::memory_order_acquire);
+  }
+
+ private:
+  template <typename Ready>
+  static void spin_until(Ready ready) {
+    for (int i = 0; i < 20000 && !ready(); ++i) {
+#if defined(__x86_64__)
+      _mm_pause();
+#endif
+    }
+  }
+  void loop() {
+    std::uint64_t seen = 0;
+    while (true) {
+      spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
+      std::uint64_t now;
+      while ((now = posted_.load(std::memory_order_acquire)) == seen)
+        posted_.wait(seen, std::memory_order_acquire);
+      seen = now;
+      if (stop_.load(std::memory_order_acquire)) return;
+      job_();
+      finished_.store(seen, std::memory_order_release);
+      finished_.notify_one();
+    }
+  }
+
+  std::function<void()> job_;
+  std::atomic<std::uint64_t> posted_{0}, finished_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+PpoUpdater::PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int threads)
+    : network_(network),
+      actor_adam_(network.actor.parameters().size(), adam_eps),
+      critic_adam_(network.critic.parameters().size(), adam_eps),
+      actor_gradient_(network.actor.parameters().size()),
+      critic_gradient_(network.critic.parameters().size()) {
+  if (threads > 1) worker_ = std::make_unique<Worker>([this] { critic_job(); });
+}
+
+PpoUpdater::~PpoUpdater() = default;
+
+void PpoUpdater::critic_job() {
+  value_loss_ =
+      critic_loss<float>(network_.critic, observations_, returns_, old_values_, settings_->clip_range_vf,
+                         settings_->vf_coef, critic_work_, critic_gradient_);
+}
+
+namespace {
+// 1 − Var(returns − values)/Var(returns), population variances as numpy; NaN when returns do not vary.
+double explained_variance(std::span<const float> values, std::span<const float> returns) {
+  const double n = double(values.size());
+  double mean_y = 0, mean_d = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    mean_y += returns[i];
+    mean_d += double(returns[i]) - values[i];
+  }
+  mean_y /= n;
+  mean_d /= n;
+  double var_y = 0, var_d = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    var_y += (returns[i] - mean_y) * (returns[i] - mean_y);
+    const double d = double(returns[i]) - values[i] - mean_d;
+    var_d += d * d;
+  }
+  return var_y == 0 ? std::nan("") : 1.0 - var_d / var_y;
+}
+}  // namespace
+
+UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& settings,
+                             nn::Rng& shuffle_rng,
+                             const std::function<void(const OptimizerStepRecord&)>& on_optimizer_step) {
+  settings_ = &settings;
+  const int size = buffer.size();
+  indices_.resize(size);
+  UpdateLog log;
+  log.learning_rate = settings.learning_rate;
+  log.clip_range = settings.clip_range;
+  log.clip_range_vf = settings.clip_range_vf;
+  double entropy_sum = 0, policy_sum = 0, value_sum = 0, clip_sum = 0;
+  long minibatches = 0;
+  bool continue_training = true;
+
+  for (int epoch = 0; epoch < settings.n_epochs && continue_training; ++epoch) {
+    // A fresh permutation each epoch (Fisher–Yates), as SB3's np.random.permutation.
+    std::iota(indices_.begin(), indices_.end(), 0);
+    for (int i = size - 1; i > 0; --i) std::swap(indices_[i], indices_[shuffle_rng.below(i + 1)]);
+    double kl_sum = 0;
+    int kl_count = 0;
+
+    for (int start = 0; start < size; start += settings.batch_size) {
+      const int batch = std::min(settings.batch_size, size - start);
+      observations_.resize(buffer.observations.rows(), batch);
+      actions_.resize(batch);
+      old_log_probs_.resize(batch);
+      advantages_.resize(batch);
+      normalized_advantages_.resize(batch);
+      returns_.resize(batch);
+      old_values_.resize(batch);
+      for (int b = 0; b < batch; ++b) {
+        const int i = indices_[start + b];
+        observations_.col(b) = buffer.observations.col(i);
+        actions_[b] = buffer.actions[i];
+        old_log_probs_[b] = buffer.log_probs[i];
+        advantages_[b] = buffer.advantages[i];
+        returns_[b] = buffer.returns[i];
+        old_values_[b] = buffer.values[i];
+      }
+      if (settings.normalize_advantage && batch > 1)
+        normalize_advantages<float>(advantages_, normalized_advantages_);
+      else
+        normalized_advantages_ = advantages_;
+
+      if (worker_) worker_->post();
+      const ActorLossTerms terms =
+          actor_loss<float>(network_.actor, observations_, actions_, old_log_probs_, normalized_advantages_,
+                            settings.clip_range, settings.ent_coef, actor_work_, actor_gradient_);
+      if (worker_)
+        worker_->wait();
+      else
+        critic_job();
+
+      ++minibatches;
+      entropy_sum += terms.entropy_loss;
+      policy_sum += terms.policy_loss;
+      value_sum += value_loss_;
+      clip_sum += terms.clip_fraction;
+      kl_sum += terms.approx_kl;
+      ++kl_count;
+      log.approx_kl = kl_sum / kl_count;
+      log.loss = terms.policy_loss + settings.ent_coef * terms.entropy_loss + settings.vf_coef * value_loss_;
+
+      if (settings.target_kl && terms.approx_kl > 1.5 * *settings.target_kl) {
+        continue_training = false;
+        log.stopped_early = true;
+        break;
+      }
+
+      const double norm = nn::global_norm<float>({actor_gradient_, critic_gradient_});
+      if (on_optimizer_step) on_optimizer_step({norm, actor_gradient_, critic_gradient_});
+      const double factor = nn::clip_coefficient(norm, settings.max_grad_norm);
+      if (factor < 1.0) {
+        nn::scale<float>(actor_gradient_, factor);
+        nn::scale<float>(critic_gradient_, factor);
+      }
+      actor_adam_.step(network_.actor.parameters(), actor_gradient_, settings.learning_rate);
+      critic_adam_.step(network_.critic.parameters(), critic_gradient_, settings.learning_rate);
+    }
+    ++n_updates_;
+  }
+
+  log.entropy_loss = entropy_sum / minibatches;
+  log.policy_gradient_loss = policy_sum / minibatches;
+  log.value_loss = value_sum / minibatches;
+  log.clip_fraction = clip_sum / minibatches;
+  log.explained_variance = explained_variance(buffer.values, buffer.returns);
+  log.n_updates = n_updates_;
+  return log;
+}
+
+}  // namespace maestro::rl
