@@ -43,6 +43,10 @@ class LoadGenerator {
   }
   void stop() {
     stopping_ = true;
+    wait();
+  }
+  // Returns when every client has run for max_duration (or was stopped).
+  void wait() {
     for (auto& thread : threads_) thread.join();
     threads_.clear();
   }
