@@ -57,7 +57,10 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
 }
 
 Cluster::Cluster(const ClusterConfig& config)
-    : config_(config), service_rate_(config.service.service_rate()) {
+    : config_(config),
+      service_rate_(config.service.service_rate()),
+      soft_ms_(config.slo.soft_ms.value_or(0)),
+      hard_ms_(config.slo.hard_ms.value_or(0)) {
   pods_.reserve(static_cast<std::size_t>(config.bounds.max) * 3 + 16);
   backlog_.resize(static_cast<std::size_t>(std::ceil(config.service.timeout_seconds)) + 3);
   window_.resize(static_cast<std::size_t>(config.metrics.window_seconds));
@@ -79,7 +82,7 @@ void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
                     std::optional<int> initial_replicas) {
   arrivals_ = arrivals;
   rng_.seed(seed);
-  noise_rng_.seed(seed ^ 0x9e3779b97f4a7c15ULL);
+  noise_.seed_with(seed ^ 0x9e3779b97f4a7c15ULL);
   std::mt19937_64 startup_rng(seed ^ 0xc2b2ae3d27d4eb4fULL);
   const auto& startup = config_.startup;
   std::uniform_real_distribution<double> unit(-1.0, 1.0);
@@ -90,7 +93,6 @@ void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
                 : startup.median_seconds * std::exp(startup.spread * normal(startup_rng));
   }
   next_startup_ = 0;
-  normal_.reset();
 
   now_ = 0;
   pods_.clear();
@@ -121,6 +123,12 @@ void Cluster::recompute_capacity() {
   for (const auto& pod : pods_)
     if (pod.state == PodState::kReady) factors += pod.capacity_factor;
   capacity_ = factors * service_rate_;
+  pod_rate_ = ready_count_ > 0 ? capacity_ / ready_count_ : 0;
+  p95_row_ = ready_count_ > 0 ? &SojournTable::shared().row(ready_count_) : nullptr;
+  stable_limit_ = SojournTable::kMaxUtilisation * capacity_;
+  const auto& service = config_.service;
+  background_cpu_ =
+      (ready_count_ - factors) * service.cpu_limit_cores + billed_pods_ * service.idle_cpu_cores;
 }
 
 void Cluster::update_next_event() {
@@ -223,16 +231,13 @@ void Cluster::tick() {
   const auto second = static_cast<std::size_t>(t);
   const double arriving = second < arrivals_.size() ? arrivals_[second] : 0.0;
   const auto& service = config_.service;
-  const SojournTable& table = SojournTable::shared();
-  const double pod_rate = ready_count_ > 0 ? capacity_ / ready_count_ : 0;
-
   double served = 0, dropped = 0, p95_ms = service.base_latency_ms, in_flight = 0;
-  if (queued_ == 0 && arriving <= SojournTable::kMaxUtilisation * capacity_) {
+  if (queued_ == 0 && arriving <= stable_limit_) {
     // Stable: M/M/c with the ready pods as servers.
     served = arriving;
     if (arriving > 0) {
-      p95_ms += 1000 * table.p95(ready_count_, arriving / capacity_) / pod_rate;
-      in_flight = arriving / pod_rate;
+      p95_ms += 1000 * SojournTable::interpolate(*p95_row_, arriving / capacity_) / pod_rate_;
+      in_flight = arriving / pod_rate_;
     }
   } else {
     // Saturated: serve the backlog oldest first, queue what is left, drop what waited past the timeout.
@@ -264,19 +269,16 @@ void Cluster::tick() {
     if (capacity_ > 0) {
       const double wait = queued_ / capacity_;
       const double utilisation = std::min(arriving / capacity_, SojournTable::kMaxUtilisation);
-      p95_ms += 1000 * (wait + table.p95(ready_count_, utilisation) / pod_rate);
-      in_flight = served / pod_rate + queued_;
+      p95_ms += 1000 * (wait + SojournTable::interpolate(*p95_row_, utilisation) / pod_rate_);
+      in_flight = served / pod_rate_ + queued_;
     } else if (queued_ > 0) {
       p95_ms += 1000 * service.timeout_seconds;  // nobody is served: everyone times out
       in_flight = queued_;
     }
   }
 
-  double stress_cores = 0;
-  if (capacity_ < ready_count_ * service_rate_)  // some ready pod is stressed
-    stress_cores = (ready_count_ - capacity_ / service_rate_) * service.cpu_limit_cores;
   const double served_cpu = served * service.cpu_seconds_per_request;
-  const double cpu = served_cpu + stress_cores + billed_pods_ * service.idle_cpu_cores;
+  const double cpu = served_cpu + background_cpu_;
   window_[window_head_] = WindowSample{cpu, served_cpu, served, p95_ms * served, in_flight};
   window_head_ = window_head_ + 1 == window_.size() ? 0 : window_head_ + 1;
 
@@ -284,8 +286,8 @@ void Cluster::tick() {
   totals_.served += served;
   totals_.dropped += dropped;
   totals_.pod_seconds += billed_pods_;
-  totals_.seconds_over_soft += p95_ms > *config_.slo.soft_ms;
-  totals_.seconds_over_hard += p95_ms > *config_.slo.hard_ms;
+  totals_.seconds_over_soft += p95_ms > soft_ms_;
+  totals_.seconds_over_hard += p95_ms > hard_ms_;
   last_tick_ = TickRecord{t, arriving, served, dropped, p95_ms, cpu, ready_count_, replicas_};
   now_ = t + 1;
 }
@@ -314,7 +316,7 @@ core::Observation Cluster::observe() {
   const auto& metrics = config_.metrics;
   const auto& service = config_.service;
   const auto noisy = [&](double value, double noise) {
-    return noise > 0 ? std::max(0.0, value * (1 + noise * normal_(noise_rng_))) : value;
+    return noise > 0 ? std::max(0.0, value * (1 + noise * noise_())) : value;
   };
   const double per_sample = samples > 0 ? 1.0 / static_cast<double>(samples) : 0;
   core::Observation observation;

@@ -21,6 +21,7 @@
 #include "core/observation.hpp"
 #include "core/reward.hpp"
 #include "core/scaling.hpp"
+#include "sim/noise.hpp"
 
 namespace maestro::sim {
 
@@ -160,8 +161,7 @@ class Cluster {
   ClusterConfig config_;
   double service_rate_ = 0;  // per pod, unstressed
   std::mt19937_64 rng_;      // chaos and pod choices
-  std::mt19937_64 noise_rng_;
-  std::normal_distribution<double> normal_{0.0, 1.0};
+  FastNormal noise_;
   std::span<const double> arrivals_;
 
   std::vector<Pod> pods_;
@@ -172,6 +172,12 @@ class Cluster {
   int ready_count_ = 0;
   int billed_pods_ = 0;
   double capacity_ = 0;  // requests/s of all ready pods
+  // Derived from the pods whenever they change, so that a tick does no more than it must.
+  const std::vector<double>* p95_row_ = nullptr;  // Erlang C p95 row for the ready pods
+  double pod_rate_ = 0;                           // mean requests/s of a ready pod
+  double stable_limit_ = 0;                       // arrivals/s the M/M/c model covers
+  double background_cpu_ = 0;                     // cores of stress and idle pods
+  double soft_ms_ = 0, hard_ms_ = 0;
   double next_event_ = 0;
   double next_kill_ = 0;
   double next_stress_ = 0;

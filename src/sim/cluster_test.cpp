@@ -54,6 +54,11 @@ TEST(ClusterQueueing, SteadyP95MatchesErlangCAtSeveralLoads) {
         config.service.base_latency_ms + 1000 * mmc_sojourn_quantile(4, arrivals[0], mu, 0.95);
     EXPECT_NEAR(cluster.last_tick().p95_ms / expected, 1.0, 0.005) << "ρ=" << utilisation;
     EXPECT_EQ(cluster.queued(), 0);
+    // Seconds count against the SLO exactly when their p95 is over it.
+    EXPECT_EQ(cluster.totals().seconds_over_soft, expected > *config.slo.soft_ms ? 30 : 0)
+        << "ρ=" << utilisation;
+    EXPECT_EQ(cluster.totals().seconds_over_hard, expected > *config.slo.hard_ms ? 30 : 0)
+        << "ρ=" << utilisation;
   }
 }
 

@@ -31,8 +31,10 @@ class SojournTable {
   static const SojournTable& shared();
 
   // Linear interpolation in ρ, which is clamped to [0, kMaxUtilisation]; servers in [1, kMaxServers].
-  double p95(int servers, double utilisation) const {
-    const std::vector<double>& row = this->row(servers);
+  double p95(int servers, double utilisation) const { return interpolate(row(servers), utilisation); }
+
+  // The same on a row already fetched (what the simulator keeps between ticks).
+  static double interpolate(const std::vector<double>& row, double utilisation) {
     double position = utilisation * (kSteps / kMaxUtilisation);
     position = position < 0 ? 0 : (position > kSteps ? kSteps : position);
     const int index = static_cast<int>(position);
