@@ -1,5 +1,6 @@
-// `maestro serve suggest`: the suggestion server (services/suggestion_server) until SIGTERM or SIGINT. It
-// prints "listening on PORT" once it accepts connections.
+// `maestro serve model|suggest`: the model server (services/model_server) or the suggestion server
+// (services/suggestion_server), until SIGTERM or SIGINT. Each prints "listening on PORT" once it accepts
+// connections.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -13,6 +14,8 @@
 #include "net/http_client.hpp"
 #include "prom/query_client.hpp"
 #include "prom/state_builder.hpp"
+#include "services/model_server/model_server.hpp"
+#include "services/model_server/nn_policy.hpp"
 #include "services/suggestion_server/kube_deployment_source.hpp"
 #include "services/suggestion_server/model_client.hpp"
 #include "services/suggestion_server/suggestion_server.hpp"
@@ -41,6 +44,46 @@ Result<kube::ClusterConfig> cluster_config(const KubernetesFlags& flags) {
   plain.token_file = flags.token_file;
   plain.tls.ca_file = flags.ca_file;
   return plain;
+}
+
+struct ModelFlags {
+  std::string policy;
+  std::string listen = "0.0.0.0:8080";
+  int io_threads = 1;
+  int watch_interval_ms = 1000;
+};
+
+void add_model(CLI::App& serve) {
+  auto flags = std::make_shared<ModelFlags>();
+  auto* model =
+      serve.add_subcommand("model", "Serve POST /predict: the action of a policy file for an observation");
+  model->add_option("--policy", flags->policy, "Policy file (reloaded on SIGHUP and when it changes)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  model->add_option("--listen", flags->listen, "Address to serve on (HOST:PORT; port 0 picks one)")
+      ->capture_default_str();
+  model->add_option("--io-threads", flags->io_threads, "Threads serving connections")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  model->add_option("--watch-interval-ms", flags->watch_interval_ms, "How often to check the file; 0: never")
+      ->check(CLI::Range(0, 3'600'000))
+      ->capture_default_str();
+  model->callback([flags] {
+    if (auto listen = net::parse_listen_address(flags->listen); !listen)
+      throw CLI::ValidationError("--listen", listen.error().message);
+    model_server::ModelServer server(model_server::ModelServerOptions{
+        .policy_file = flags->policy,
+        .loader = model_server::load_policy_file,
+        .http = {.io_threads = flags->io_threads, .max_body_bytes = 64 * 1024},
+        .watch_interval = flags->watch_interval_ms > 0
+                              ? std::optional(std::chrono::milliseconds(flags->watch_interval_ms))
+                              : std::nullopt});
+    if (auto loaded = server.load(); !loaded) throw CommandFailed(loaded.error().message);
+    auto port = server.listen(flags->listen);
+    if (!port) throw CommandFailed(port.error().message);
+    std::cout << "listening on " << *port << std::endl;
+    server.run();
+  });
 }
 
 struct SuggestFlags {
@@ -155,6 +198,7 @@ const Registration kRegistration{"serve", [](CLI::App& maestro) {
                                    auto* serve =
                                        maestro.add_subcommand("serve", "Run one of MAESTRO's services");
                                    serve->require_subcommand(1);
+                                   add_model(*serve);
                                    add_suggest(*serve);
                                  }};
 

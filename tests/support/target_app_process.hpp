@@ -136,6 +136,22 @@ class ChildProcess {
   std::string buffered_;
 };
 
+// Reads stdout lines (log lines may come first) until "listening on PORT"; the port, or nothing by the
+// deadline.
+inline std::optional<std::uint16_t> read_listening_port(
+    ChildProcess& process, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    const auto line = process.read_line(left);
+    if (!line) return std::nullopt;
+    unsigned port = 0;
+    if (std::sscanf(line->c_str(), "listening on %u", &port) == 1) return static_cast<std::uint16_t>(port);
+  }
+}
+
 // The built maestro-target-app, started on a free loopback port.
 struct TargetApp {
   ChildProcess process;
@@ -149,13 +165,11 @@ struct TargetApp {
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto child = ChildProcess::spawn(argv);
     if (!child) return std::unexpected(child.error());
-    const auto line = child->read_line(std::chrono::seconds(10));
-    unsigned port = 0;
-    if (!line || std::sscanf(line->c_str(), "listening on %u", &port) != 1)
-      return fail("{} did not say which port it listens on (got '{}')", argv[0], line.value_or("nothing"));
+    const auto port = read_listening_port(*child);
+    if (!port) return fail("{} did not say which port it listens on", argv[0]);
     TargetApp app;
     app.process = std::move(*child);
-    app.port = static_cast<std::uint16_t>(port);
+    app.port = *port;
     return app;
   }
 };

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Whole-program benchmark of the model server: `maestro serve model` on loopback under wrk with 8 keep-alive
+# connections and 2 threads, POSTing one observation to /predict. Prints each run's throughput, p50 and p99,
+# and the server's CPU time per request (user + system, from /proc: less sensitive to a busy machine than
+# throughput), then their medians (the machine is shared and noisy: quote the medians).
+#
+#   bench/predict_http_bench.sh [BUILD_DIR] [RUNS] [SECONDS] [IO_THREADS]
+# Goal (issue 5): 20 × 4,700 requests/s with p99 ≤ 0.3 ms; the original Flask + gunicorn + SB3 server gives
+# about 4,700 requests/s with p99 2.7 ms.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:-$here/../build}"
+runs="${2:-5}"
+seconds="${3:-10}"
+io_threads="${4:-1}"
+maestro="$build/maestro"
+command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
+[ -x "$maestro" ] || { echo "no $maestro: build first" >&2; exit 1; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$maestro" policy init --out "$work/policy.maestro" --seed 1 >/dev/null
+"$maestro" serve model --policy "$work/policy.maestro" --listen 127.0.0.1:0 --io-threads "$io_threads" \
+  >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+port=""
+for _ in $(seq 1 100); do  # wait up to 10 s for the port line
+  port="$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$work/server.out")"
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "model server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }
+url="http://127.0.0.1:$port/predict"
+curl -sf -X POST -H 'Content-Type: application/json' \
+  -d '{"cpu_usage":150,"memory_usage":300000000,"replicas":3,"latency":12.5,"rps":100}' "$url" >/dev/null
+
+# wrk prints latencies as 56.00us, 1.20ms or 1.50s: in milliseconds.
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo "maestro serve model: wrk -c8 -t2 -d${seconds}s POST /predict, $runs runs, $io_threads I/O thread(s)"
+: >"$work/rps"; : >"$work/p50"; : >"$work/p99"; : >"$work/cpu"
+ticks="$(getconf CLK_TCK)"
+cpu_seconds() { awk -v t="$ticks" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.4f", (f[12] + f[13]) / t }' "/proc/$server_pid/stat"; }
+for run in $(seq 1 "$runs"); do
+  cpu_before="$(cpu_seconds)"
+  wrk -c8 -t2 -d"${seconds}s" --latency -s "$here/predict_http_post.lua" "$url" >"$work/wrk.out"
+  if grep -q '^ERRORS\|Non-2xx' "$work/wrk.out"; then cat "$work/wrk.out" >&2; echo "requests failed" >&2; exit 1; fi
+  cpu_after="$(cpu_seconds)"
+  requests="$(awk '/requests in/ { print $1 }' "$work/wrk.out")"
+  cpu_us="$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$requests" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')"
+  rps="$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.out")"
+  p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")")"
+  p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")")"
+  printf 'run %d: %10.0f requests/s  p50 %.3f ms  p99 %.3f ms  server CPU %.2f us/request\n' "$run" "$rps" \
+    "$p50" "$p99" "$cpu_us"
+  echo "$rps" >>"$work/rps"; echo "$p50" >>"$work/p50"; echo "$p99" >>"$work/p99"; echo "$cpu_us" >>"$work/cpu"
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf 'median: %10.0f requests/s  p50 %.3f ms  p99 %.3f ms  server CPU %.2f us/request\n' \
+  "$(median <"$work/rps")" "$(median <"$work/p50")" "$(median <"$work/p99")" "$(median <"$work/cpu")"
