@@ -41,7 +41,7 @@ void run_eval(const EvalOptions& options) {
   if (!scenario) throw CLI::ValidationError("--scenario", scenario.error().message);
   std::vector<eval::PolicyEntry> policies;
   for (const auto& spec : options.policies) {
-    auto entries = eval::policy_entries(spec, {});
+    auto entries = eval::policy_entries(spec);
     if (!entries) throw CLI::ValidationError("--policy", entries.error().message);
     for (auto& entry : *entries) policies.push_back(std::move(entry));
   }

@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "eval/policies.hpp"
 #include "eval/runner.hpp"
+#include "nn/policy_file.hpp"
 #include "sim/queueing.hpp"
 
 namespace maestro::eval {
@@ -125,12 +130,42 @@ TEST(PodsNeeded, IsTheFewestPodsMeetingTheSoftSlo) {
 }
 
 TEST(Policies, NamesExpandAndNonsenseIsRefused) {
-  EXPECT_EQ(policy_entries("hpa-sweep", {})->size(), 14u);
-  EXPECT_EQ(policy_entries("hpa:55:120", {})->front().name, "hpa-t55-w120");
-  EXPECT_FALSE(policy_entries("hpa:x", {}).has_value());
-  EXPECT_FALSE(policy_entries("ppo:/tmp/x.policy", {}).has_value());  // no factory here
-  EXPECT_FALSE(policy_entries("magic", {}).has_value());
-  EXPECT_EQ(policy_entries("static:3", {})->front().name, "static:3");
+  EXPECT_EQ(policy_entries("hpa-sweep")->size(), 14u);
+  EXPECT_EQ(policy_entries("hpa:55:120")->front().name, "hpa-t55-w120");
+  EXPECT_FALSE(policy_entries("hpa:x").has_value());
+  const auto missing = policy_entries("ppo:/nonexistent/x.policy");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("/nonexistent/x.policy"), std::string::npos);
+  EXPECT_FALSE(policy_entries("magic").has_value());
+  EXPECT_EQ(policy_entries("static:3")->front().name, "static:3");
+}
+
+TEST(TrainedPolicy, APolicyFileIsEvaluatedThroughItsFeatureSet) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("maestro-eval-" + std::to_string(::getpid()) + ".policy");
+  const auto file = nn::untrained_autoscaling_policy(
+      core::FeatureSpec{core::FeatureSet::kExtended, 512.0 * 1024 * 1024}, 3);
+  ASSERT_TRUE(nn::write_policy_file(path, file).has_value());
+  const auto entries = policy_entries("ppo:" + path.string());
+  std::filesystem::remove(path);
+  ASSERT_TRUE(entries.has_value()) << entries.error().message;
+  ASSERT_EQ(entries->front().name, "ppo");
+  const auto scenario = steady_scenario(300, 600);
+  const std::vector<double> arrivals(600, 300.0);
+  const auto run = [&] {
+    auto autoscaler = entries->front().make(scenario, arrivals);
+    std::vector<SeriesRow> series;
+    run_once(scenario, arrivals, 1, *autoscaler, &series);
+    std::vector<int> replicas;
+    for (const auto& row : series) replicas.push_back(row.replicas);
+    return replicas;
+  };
+  const auto first = run();
+  EXPECT_EQ(first, run());  // deterministic actions
+  for (int r : first) {
+    EXPECT_GE(r, scenario.cluster.bounds.min);
+    EXPECT_LE(r, scenario.cluster.bounds.max);
+  }
 }
 
 TEST(FeaturePolicy, TurnsActionsIntoReplicasAsTheTrainingEnvDoes) {

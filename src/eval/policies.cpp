@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "eval/baselines.hpp"
+#include "nn/policy.hpp"
 #include "sim/env.hpp"
 
 namespace maestro::eval {
@@ -43,7 +44,21 @@ PolicyEntry hpa_entry(std::string name, int target, int window) {
 
 }  // namespace
 
-Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const PpoFactory& ppo) {
+Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name) {
+  auto loaded = nn::load_policy(path);
+  if (!loaded) return fail("policy file {}: {}", path, loaded.error().message);
+  auto policy = std::make_shared<const nn::Policy>(std::move(*loaded));
+  return PolicyEntry{name, [policy](const Scenario&, std::span<const double>) {
+                       return std::make_unique<FeaturePolicyAutoscaler>(
+                           policy->feature_spec(),
+                           [policy](std::span<const double> features) {
+                             return static_cast<int>(policy->predict_features(features).action);
+                           },
+                           1);
+                     }};
+}
+
+Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec) {
   if (spec == "hpa") return std::vector{hpa_entry("hpa", 70, 300)};
   if (spec.starts_with("hpa:")) {
     const std::string_view rest = std::string_view(spec).substr(4);
@@ -86,8 +101,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const P
                                    }}};
   }
   if (spec.starts_with("ppo:")) {
-    if (!ppo) return fail("policy '{}': trained policies are not available here", spec);
-    auto entry = ppo(spec.substr(4));
+    auto entry = trained_policy_entry(spec.substr(4));
     if (!entry) return std::unexpected(entry.error());
     return std::vector{std::move(*entry)};
   }

@@ -6,7 +6,7 @@
 //   static         as many pods as the run's busiest second needs (provisioned for the peak)
 //   static:N       N pods
 //   oracle         the clairvoyant lower bound on cost
-//   ppo:FILE       a trained policy file (through the factory the caller supplies)
+//   ppo:FILE       a trained policy file (nn::load_policy), evaluated through FeaturePolicyAutoscaler
 // plus FeaturePolicyAutoscaler, which evaluates any features → action policy exactly as sim::Env trains it.
 #pragma once
 
@@ -38,11 +38,11 @@ class FeaturePolicyAutoscaler final : public Autoscaler {
   std::vector<double> buffer_;
 };
 
-// Builds the entry for `ppo:FILE` given FILE; an error if the file cannot be used.
-using PpoFactory = std::function<Result<PolicyEntry>(const std::string& path)>;
+// The entries for one --policy value (hpa-sweep gives several). A policy file is loaded (and checked) here.
+Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec);
 
-// The entries for one --policy value (hpa-sweep gives several). `ppo` may be empty: then ppo:FILE is refused.
-Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const PpoFactory& ppo);
+// The entry for a trained policy file, named `name` (default: "ppo"), with the original action step.
+Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name = "ppo");
 
 // The KPA's settings for a scenario's service.
 KpaConfig kpa_config_for(const sim::ClusterConfig& cluster);

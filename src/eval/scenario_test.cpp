@@ -11,6 +11,7 @@
 
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
+#include "eval/training.hpp"
 
 namespace maestro::eval {
 namespace {
@@ -108,11 +109,30 @@ TEST_F(ScenarioFiles, TraceFileReplaysWithTheDefaults) {
   EXPECT_EQ(scenario->traffic.peak_rps, 800);
 }
 
+TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
+  const auto mix = training_env_config("mix", {}, core::FeatureSet::kOriginal, kShared);
+  ASSERT_TRUE(mix.has_value()) << mix.error().message;
+  EXPECT_EQ(mix->traffic.shapes.size(), 7u);
+  ScenarioOverrides overrides;
+  overrides.startup_seconds = 30;
+  const auto nasa = training_env_config("nasa", overrides, core::FeatureSet::kExtended, kShared);
+  ASSERT_TRUE(nasa.has_value()) << nasa.error().message;
+  EXPECT_EQ(nasa->traffic.shapes.size(), 1u);
+  EXPECT_EQ(nasa->cluster.startup.median_seconds, 30);
+  sim::Env env(*nasa);
+  EXPECT_EQ(env.observation_size(), 13u);
+  std::vector<double> a(env.observation_size()), b(env.observation_size());
+  env.reset(1, a);
+  env.reset(2, b);
+  EXPECT_NE(a, b);  // different windows and scales
+  EXPECT_FALSE(training_env_config("nope", {}, core::FeatureSet::kOriginal, kShared).has_value());
+}
+
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
   auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600}, kShared);
   ASSERT_TRUE(scenario.has_value());
   std::vector<PolicyEntry> policies;
-  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name, {})->front());
+  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name)->front());
   const auto first = evaluate(*scenario, policies, {1, 2});
   const auto second = evaluate(*scenario, policies, {1, 2});
   EXPECT_EQ(results_json(first).dump(), results_json(second).dump());
