@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include <Eigen/Core>
+
 namespace maestro::nn {
 
 template <typename S>
@@ -28,16 +30,14 @@ class Adam {
     const S step_size = S(learning_rate / bias_correction1);
     const S bias_correction2_sqrt = S(std::sqrt(bias_correction2));
     const S eps = S(eps_);
-    S* m = exp_avg_.data();
-    S* v = exp_avg_sq_.data();
-    S* p = parameters.data();
-    const S* g = gradient.data();
-    for (std::size_t i = 0, n = parameters.size(); i < n; ++i) {
-      m[i] = m[i] * b1 + g[i] * one_minus_b1;
-      v[i] = v[i] * b2 + g[i] * g[i] * one_minus_b2;
-      const S denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-      p[i] -= step_size * (m[i] / denom);
-    }
+    // Eigen arrays: vectorised (std::sqrt in a plain loop is not, as it may set errno).
+    using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
+    Eigen::Map<Array> m(exp_avg_.data(), exp_avg_.size()), v(exp_avg_sq_.data(), exp_avg_sq_.size());
+    Eigen::Map<Array> p(parameters.data(), parameters.size());
+    const Eigen::Map<const Array> g(gradient.data(), gradient.size());
+    m = m * b1 + g * one_minus_b1;
+    v = v * b2 + g * g * one_minus_b2;
+    p -= step_size * (m / (v.sqrt() / bias_correction2_sqrt + eps));
   }
 
   long steps() const { return steps_; }

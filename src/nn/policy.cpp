@@ -9,18 +9,19 @@
 
 namespace maestro::nn {
 
-Actor::Actor(const PolicyFile& file) {
-  const Mlp<float>& actor = file.network.actor;
+Actor::Actor(const PolicyFile& file) : Actor(file.network.actor, file.normalizer) {}
+
+Actor::Actor(const Mlp<float>& actor, const ObservationNormalizer& normalizer) {
   for (int l = 0; l < actor.shape().layer_count(); ++l) {
     weights_.emplace_back(actor.weight(l));
     biases_.emplace_back(actor.bias(l));
   }
   max_width_ = actor.shape().max_width();
-  normalize_ = file.normalizer.enabled;
-  clip_ = file.normalizer.clip;
-  for (std::size_t i = 0; i < file.normalizer.stats.size() && normalize_; ++i) {
-    offset_.push_back(file.normalizer.stats.mean[i]);
-    scale_.push_back(1.0 / std::sqrt(file.normalizer.stats.var[i] + file.normalizer.epsilon));
+  normalize_ = normalizer.enabled;
+  clip_ = normalizer.clip;
+  for (std::size_t i = 0; i < normalizer.stats.size() && normalize_; ++i) {
+    offset_.push_back(normalizer.stats.mean[i]);
+    scale_.push_back(1.0 / std::sqrt(normalizer.stats.var[i] + normalizer.epsilon));
   }
 }
 

@@ -23,6 +23,7 @@ namespace maestro::nn {
 class Actor {
  public:
   explicit Actor(const PolicyFile& file);  // file must pass validate()
+  Actor(const Mlp<float>& actor, const ObservationNormalizer& normalizer);
 
   int feature_count() const { return static_cast<int>(weights_.front().cols()); }
   int action_count() const { return static_cast<int>(weights_.back().rows()); }

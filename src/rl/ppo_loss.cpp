@@ -38,7 +38,8 @@ ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix
     const S log_ratio = log_prob - old_log_probs[i];
     const S ratio = std::exp(log_ratio);
     const S advantage = advantages[i];
-    const S clipped = std::clamp(ratio, low, high);
+    // torch.clamp semantics (also when a linear schedule has driven the range past zero: min > max → max).
+    const S clipped = std::min(std::max(ratio, low), high);
     const S surrogate = advantage * ratio, clipped_surrogate = advantage * clipped;
     terms.policy_loss -= std::min(surrogate, clipped_surrogate);
     terms.entropy_loss -= entropy;
@@ -83,7 +84,7 @@ double critic_loss(const nn::Mlp<S>& critic, const Eigen::Ref<const Matrix<S>>& 
       // torch.clamp passes the gradient inside [min, max], bounds included.
       const S change = predicted - old_values[i], limit = S(*clip_range_vf);
       passes = change >= -limit && change <= limit;
-      predicted = old_values[i] + std::clamp(change, -limit, limit);
+      predicted = old_values[i] + std::min(std::max(change, -limit), limit);
     }
     const S error = predicted - returns[i];
     loss += double(error) * double(error);

@@ -35,7 +35,7 @@ class PpoUpdater::Worker {
  private:
   template <typename Ready>
   static void spin_until(Ready ready) {
-    for (int i = 0; i < 20000 && !ready(); ++i) {
+    for (int i = 0; i < 2000 && !ready(); ++i) {
 #if defined(__x86_64__)
       _mm_pause();
 #endif

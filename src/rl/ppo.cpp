@@ -1,0 +1,219 @@
+#include "rl/ppo.hpp"
+
+#include <cassert>
+#include <cmath>
+
+#include "nn/categorical.hpp"
+
+namespace maestro::rl {
+
+namespace {
+constexpr std::size_t kEpisodeWindow = 100;  // SB3's stats_window_size
+
+// Independent streams from one seed (splitmix64 of the seed and a stream number).
+std::uint64_t derive(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+nn::ActorCritic<float> initial_network(const PpoConfig& config, const VecEnv& env, std::uint64_t seed) {
+  nn::Rng rng(derive(seed, 0));
+  return nn::initialise(nn::ActorCriticShape{static_cast<int>(env.observation_size()), env.action_count(),
+                                             config.actor_hidden, config.critic_hidden},
+                        rng);
+}
+}  // namespace
+
+PpoTrainer::PpoTrainer(const PpoConfig& config, PolicyDescription description, VecEnv& env,
+                       std::uint64_t seed, const core::Clock& clock)
+    : config_(config),
+      description_(std::move(description)),
+      env_(env),
+      seed_(seed),
+      clock_(clock),
+      network_(initial_network(config, env, seed)),
+      normalizer_(env.observation_size(), config.normalize_observations),
+      sample_rng_(derive(seed, 1)),
+      shuffle_rng_(derive(seed, 2)),
+      updater_(network_, config.adam_eps, config.threads),
+      buffer_(config.n_steps, env.size(), static_cast<int>(env.observation_size())) {
+  assert(config.n_envs == env.size());
+}
+
+double PpoTrainer::seconds() const {
+  return std::chrono::duration<double>(clock_.now() - start_).count();
+}
+
+void PpoTrainer::observe(std::span<const double> raw, std::span<float> out) {
+  const std::size_t n = env_.observation_size();
+  normalizer_.update(raw, raw.size() / n);
+  for (std::size_t offset = 0; offset < raw.size(); offset += n)
+    normalizer_.normalize(raw.subspan(offset, n), out.subspan(offset, n));
+}
+
+void PpoTrainer::learn(std::uint64_t total_steps, std::span<Callback* const> callbacks) {
+  total_steps_ = total_steps;
+  start_ = clock_.now();
+  const int n_envs = env_.size();
+  const std::size_t obs_size = env_.observation_size();
+  env_.reset();
+  last_observations_.assign(n_envs * obs_size, 0.0f);
+  observe(env_.observations(), last_observations_);
+  last_episode_starts_.assign(n_envs, 1);
+  actions_.assign(n_envs, 0);
+  for (Callback* callback : callbacks) callback->on_training_start(*this);
+
+  while (steps_ < total_steps_) {
+    collect_rollout(callbacks);
+    ++iteration_;
+    const double progress_remaining = 1.0 - double(steps_) / double(total_steps_);
+    UpdateSettings settings;
+    settings.n_epochs = config_.n_epochs;
+    settings.batch_size = config_.batch_size;
+    settings.learning_rate = config_.learning_rate.at(progress_remaining);
+    settings.clip_range = config_.clip_range.at(progress_remaining);
+    if (config_.clip_range_vf) settings.clip_range_vf = config_.clip_range_vf->at(progress_remaining);
+    settings.ent_coef = config_.ent_coef;
+    settings.vf_coef = config_.vf_coef;
+    settings.max_grad_norm = config_.max_grad_norm;
+    settings.target_kl = config_.target_kl;
+    settings.normalize_advantage = config_.normalize_advantage;
+    last_update_ = updater_.update(buffer_, settings, shuffle_rng_);
+    for (Callback* callback : callbacks) callback->on_iteration(*this);
+  }
+  for (Callback* callback : callbacks) callback->on_training_end(*this);
+}
+
+void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
+  const int n_envs = env_.size();
+  const std::size_t obs_size = env_.observation_size();
+  const int action_count = env_.action_count();
+  // The rollout's actor, column-major for fast single-sample inference; observations are already normalised.
+  const nn::Actor actor(network_.actor, nn::ObservationNormalizer(obs_size, false));
+  std::vector<float> logits(action_count), log_probs(action_count);
+  std::vector<double> observation(obs_size);
+  // Time-limit truncations: (buffer index, normalised terminal observation), valued after the rollout.
+  std::vector<int> truncated_at;
+  std::vector<float> terminal_observations;
+
+  for (int step = 0; step < config_.n_steps; ++step) {
+    for (int e = 0; e < n_envs; ++e) {
+      const int i = buffer_.index(step, e);
+      const float* obs = last_observations_.data() + e * obs_size;
+      for (std::size_t j = 0; j < obs_size; ++j) {
+        buffer_.observations(j, i) = obs[j];
+        observation[j] = obs[j];
+      }
+      actor.logits(observation, logits);
+      nn::log_softmax<float>(logits, log_probs);
+      const int action = nn::sample<float>(log_probs, sample_rng_.uniform());
+      actions_[e] = action;
+      buffer_.actions[i] = action;
+      buffer_.log_probs[i] = log_probs[action];
+      buffer_.episode_starts[i] = last_episode_starts_[e];
+    }
+    env_.step(actions_);
+    steps_ += n_envs;
+    observe(env_.observations(), last_observations_);
+    for (int e = 0; e < n_envs; ++e) {
+      const int i = buffer_.index(step, e);
+      buffer_.rewards[i] = static_cast<float>(env_.rewards()[e]);
+      last_episode_starts_[e] = env_.done(e);
+      if (env_.truncated(e)) {
+        truncated_at.push_back(i);
+        const auto terminal = env_.terminal_observation(e);
+        const std::size_t offset = terminal_observations.size();
+        terminal_observations.resize(offset + obs_size);
+        normalizer_.normalize(terminal, std::span(terminal_observations).subspan(offset, obs_size));
+      }
+    }
+    for (const auto& [env_index, episode] : env_.finished_episodes()) {
+      recent_episodes_.push_back(episode);
+      if (recent_episodes_.size() > kEpisodeWindow) recent_episodes_.pop_front();
+    }
+    for (Callback* callback : callbacks) callback->on_step(*this);
+  }
+
+  // The critic's values, batched: it does not change during the rollout, so this equals SB3's per-step
+  // values.
+  nn::Mlp<float>::Cache cache;
+  network_.critic.forward(buffer_.observations, cache);
+  for (int i = 0; i < buffer_.size(); ++i) buffer_.values[i] = cache.outputs.back()(0, i);
+  if (!truncated_at.empty()) {
+    const Eigen::Map<const Eigen::MatrixXf> terminal(terminal_observations.data(), obs_size,
+                                                     truncated_at.size());
+    network_.critic.forward(terminal, cache);
+    for (std::size_t k = 0; k < truncated_at.size(); ++k)
+      buffer_.rewards[truncated_at[k]] += static_cast<float>(config_.gamma) * cache.outputs.back()(0, k);
+  }
+  const Eigen::Map<const Eigen::MatrixXf> last(last_observations_.data(), obs_size, n_envs);
+  network_.critic.forward(last, cache);
+  std::vector<float> last_values(n_envs);
+  for (int e = 0; e < n_envs; ++e) last_values[e] = cache.outputs.back()(0, e);
+  buffer_.compute_returns_and_advantage(last_values, last_episode_starts_, config_.gamma, config_.gae_lambda);
+}
+
+nn::PolicyFile PpoTrainer::policy() const {
+  nn::PolicyFile file;
+  file.network = network_;
+  file.normalizer = normalizer_;
+  file.feature_set = description_.feature_set;
+  file.memory_limit_bytes_per_pod = description_.memory_limit_bytes_per_pod;
+  file.action_names = description_.action_names;
+  file.metadata.algorithm = "ppo";
+  file.metadata.environment = description_.environment;
+  file.metadata.steps = steps_;
+  file.metadata.seed = seed_;
+  file.metadata.hyperparameters = hyperparameters(config_);
+  return file;
+}
+
+Result<nn::PolicyFile> train(const PpoConfig& config, const PolicyDescription& description, VecEnv& env,
+                             std::uint64_t total_steps, std::uint64_t seed,
+                             std::span<Callback* const> callbacks) {
+  if (auto valid = validate(config); !valid) return std::unexpected(valid.error());
+  if (config.n_envs != env.size())
+    return fail("n_envs is {} but the vectorised environment has {}", config.n_envs, env.size());
+  if (int(description.action_names.size()) != env.action_count())
+    return fail("{} action names for an environment with {} actions", description.action_names.size(),
+                env.action_count());
+  static const core::RealClock clock;
+  PpoTrainer trainer(config, description, env, seed, clock);
+  trainer.learn(total_steps, callbacks);
+  nn::PolicyFile file = trainer.policy();
+  if (auto valid = nn::validate(file); !valid)
+    return fail("training produced an invalid policy: {}", valid.error().message);
+  return file;
+}
+
+Evaluation evaluate(const nn::Actor& actor, Env& env, int episodes, std::uint64_t seed,
+                    int max_episode_steps) {
+  Evaluation result;
+  std::vector<double> observation(env.observation_size());
+  for (int k = 0; k < episodes; ++k) {
+    env.reset(seed + k, observation);
+    double episode_return = 0;
+    int length = 0;
+    while (length < max_episode_steps) {
+      const StepResult step = env.step(actor.act(observation), observation);
+      episode_return += step.reward;
+      ++length;
+      if (step.terminated || step.truncated) break;
+    }
+    result.returns.push_back(episode_return);
+    result.lengths.push_back(length);
+  }
+  if (episodes > 0) {
+    double sum = 0;
+    for (double r : result.returns) sum += r;
+    result.mean_return = sum / episodes;
+    double squares = 0;
+    for (double r : result.returns) squares += (r - result.mean_return) * (r - result.mean_return);
+    result.std_return = std::sqrt(squares / episodes);
+  }
+  return result;
+}
+
+}  // namespace maestro::rl
