@@ -99,12 +99,10 @@ class SuggestServerTest : public ::testing::Test {
         (directory_ / "suggest.log").string());
     ASSERT_TRUE(suggest.has_value()) << suggest.error().message;
     suggest_ = std::move(*suggest);
-    const auto line = suggest_.read_line(10s);
-    unsigned port = 0;
-    ASSERT_TRUE(line && std::sscanf(line->c_str(), "listening on %u", &port) == 1)
-        << line.value_or("(nothing)");
+    const auto port = testing::read_listening_port(suggest_);
+    ASSERT_TRUE(port.has_value()) << "maestro serve suggest did not start";
     net::HttpClientOptions options;
-    options.base_url = fmt::format("http://127.0.0.1:{}", port);
+    options.base_url = fmt::format("http://127.0.0.1:{}", *port);
     options.retry.max_attempts = 1;
     options.total_timeout = 10s;
     client_ = std::make_unique<net::HttpClient>(options);

@@ -368,7 +368,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     started_ = SteadyClock::now();
     metrics_ = server_.unmatched_metrics;
     method_ = "other";
-    if (parser_->is_header_done()) {
+    // The request line is parsed first: a body or header over the limit still has a route to count it under.
+    if (!parser_->get().target().empty()) {
       const HttpRequest request = view();
       method_ = std::string(request.method);
       metrics_ = metrics_for_path(request.path, request.method);
