@@ -14,13 +14,11 @@
 #include <iostream>
 
 #include "local/fake_kube_api.hpp"
-#include "nn/policy.hpp"
-#include "nn/policy_file.hpp"
-#include "services/model_server/model_server.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/target_app_load.hpp"
 #include "support/target_app_process.hpp"
+#include "support/threshold_policy.hpp"
 
 namespace maestro {
 namespace {
@@ -33,42 +31,6 @@ constexpr int kMin = 1;
 constexpr int kMax = 4;
 constexpr double kScaleUpRps = 25;
 constexpr double kScaleDownRps = 10;
-
-// An untrained policy's network rewired so that, through its tanh layers, logit(up) ≈ tanh(3·tanh(k(rps −
-// 25))) and logit(down) ≈ tanh(3·tanh(k(10 − rps))), with hold at 0: above 25/s up wins, below 10/s down,
-// else hold.
-nn::PolicyFile rps_threshold_policy() {
-  nn::PolicyFile file =
-      nn::untrained_autoscaling_policy({core::FeatureSet::kOriginal, 512.0 * 1024 * 1024}, 1);
-  file.normalizer.enabled = false;  // the weights below read raw features
-  auto& actor = file.network.actor;
-  for (auto& parameter : actor.parameters()) parameter = 0;
-  constexpr int kRps = 4;  // feature index of rps in the original feature set
-  constexpr float k = 0.5f;
-  actor.weight(0)(0, kRps) = k;
-  actor.bias(0)(0) = -k * static_cast<float>(kScaleUpRps);
-  actor.weight(0)(1, kRps) = -k;
-  actor.bias(0)(1) = k * static_cast<float>(kScaleDownRps);
-  actor.weight(1)(0, 0) = 3;
-  actor.weight(1)(1, 1) = 3;
-  actor.weight(2)(static_cast<int>(core::Action::kScaleUp), 0) = 1;
-  actor.weight(2)(static_cast<int>(core::Action::kScaleDown), 1) = 1;
-  return file;
-}
-
-// Serves an nn::Policy from the model server.
-class NnServedPolicy final : public model_server::ServedPolicy {
- public:
-  explicit NnServedPolicy(nn::Policy policy) : policy_(std::move(policy)) {}
-  model_server::PolicyAnswer predict(const core::Observation& observation) const override {
-    const nn::Prediction prediction = policy_.predict(observation);
-    return {.action = prediction.action, .probabilities = prediction.probabilities};
-  }
-  const std::string& version() const override { return policy_.version(); }
-
- private:
-  nn::Policy policy_;
-};
 
 class LoopTest : public ::testing::Test {
  protected:
@@ -103,15 +65,12 @@ class LoopTest : public ::testing::Test {
     kube_.put_deployment(web);
     ASSERT_TRUE(kube_.start().has_value());
 
-    ASSERT_TRUE(nn::write_policy_file(directory_ / "policy.maestro", rps_threshold_policy()).has_value());
+    ASSERT_TRUE(nn::write_policy_file(directory_ / "policy.maestro",
+                                      testing::rps_threshold_policy(kScaleUpRps, kScaleDownRps))
+                    .has_value());
     model_ = std::make_unique<model_server::ModelServer>(
         model_server::ModelServerOptions{.policy_file = directory_ / "policy.maestro",
-                                         .loader = [](const std::filesystem::path& path)
-                                             -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
-                                           auto policy = nn::load_policy(path);
-                                           if (!policy) return std::unexpected(policy.error());
-                                           return std::make_shared<NnServedPolicy>(std::move(*policy));
-                                         },
+                                         .loader = testing::NnServedPolicy::load,
                                          .http = {},
                                          .watch_interval = std::nullopt});
     ASSERT_TRUE(model_->load().has_value());
@@ -206,10 +165,13 @@ TEST_F(LoopTest, ScalesUpUnderLoadAndBackDownAfterIt) {
       (directory_ / "controller.log").string());
   ASSERT_TRUE(controller.has_value()) << controller.error().message;
   controller_ = std::move(*controller);
-  // Its log goes to stdout: drain it so that it never blocks on a full pipe.
+  // Both log to stdout, a line per decision: drain them so that neither blocks on a full pipe.
   std::atomic<bool> draining{true};
   std::thread drain([&] {
-    while (draining) controller_.read_line(200ms);
+    while (draining) {
+      controller_.read_line(100ms);
+      suggest_.read_line(100ms);
+    }
   });
 
   auto heavy = load(4, 15, 120s);  // 60/s
