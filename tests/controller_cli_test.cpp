@@ -83,6 +83,37 @@ TEST_F(ControllerCli, OnceReconcilesEveryListedDeploymentAndExits) {
   EXPECT_EQ(api_.events().size(), 1u);
 }
 
+TEST_F(ControllerCli, ReachesTheApiThroughAKubeconfigsCurrentContext) {
+  std::ofstream(dir_ / "kubeconfig") << fmt::format(R"(
+apiVersion: v1
+kind: Config
+current-context: local
+contexts:
+  - name: other
+    context: {{cluster: nowhere, user: nobody}}
+  - name: local
+    context: {{cluster: fake, user: controller}}
+clusters:
+  - name: nowhere
+    cluster: {{server: "http://127.0.0.1:1"}}
+  - name: fake
+    cluster: {{server: "{}"}}
+users:
+  - name: nobody
+    user: {{token: wrong}}
+  - name: controller
+    user: {{token: cli-token}}
+)",
+                                                    api_.url());
+  std::ofstream(dir_ / "controller.yaml") << fmt::format(
+      "suggestion_server: {}\nlisten: 127.0.0.1:0\nkubernetes: {{kubeconfig: kubeconfig}}\n"
+      "deployments: [{{namespace: shop, name: web, max_replicas: 5}}]\n",
+      suggestions_.url());
+  auto child = run({"--config", (dir_ / "controller.yaml").string(), "--once"});
+  EXPECT_EQ(exit_code(child), 0);
+  EXPECT_EQ(api_.replicas("shop", "web"), 4);
+}
+
 TEST_F(ControllerCli, ServesHealthReadinessAndMetricsAndStopsOnSigterm) {
   auto child = run({"--config", write_config()});
   unsigned port = 0;
