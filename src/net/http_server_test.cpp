@@ -148,6 +148,8 @@ TEST(HttpServer, HealthReadinessAndMetrics) {
   EXPECT_EQ(s.client->get("/readyz")->status, 503);
   ready = true;
   EXPECT_EQ(s.client->get("/readyz")->status, 200);
+  EXPECT_EQ(s.client->post("/healthz", "{}")->status, 405);
+  EXPECT_EQ(s.client->post("/metrics", "{}")->status, 405);
 
   ASSERT_EQ(s.client->post("/echo", "x", "text/plain")->status, 200);
   ASSERT_EQ(s.client->post("/echo", "y", "text/plain")->status, 200);
