@@ -169,9 +169,9 @@ TEST(TrainedPolicy, APolicyFileIsEvaluatedThroughItsFeatureSet) {
 }
 
 TEST(FeaturePolicy, TurnsActionsIntoReplicasAsTheTrainingEnvDoes) {
-  const auto scenario = steady_scenario(100, 300);
-  const std::vector<double> arrivals(300, 100.0);
-  // Always "scale up": one pod more every 15 s, from 2.
+  const auto scenario = steady_scenario(100, 400);
+  const std::vector<double> arrivals(400, 100.0);
+  // Always "scale up": one pod more every 15 s, from 2, until the bound.
   FeaturePolicyAutoscaler up(
       core::FeatureSpec{},
       [](std::span<const double> f) {
@@ -182,8 +182,10 @@ TEST(FeaturePolicy, TurnsActionsIntoReplicasAsTheTrainingEnvDoes) {
   std::vector<SeriesRow> series;
   run_once(scenario, arrivals, 1, up, &series);
   EXPECT_EQ(series[15].replicas, 3);
-  EXPECT_EQ(series[299].replicas, 2 + 19);
-  EXPECT_EQ(series[299].action, 2);
+  EXPECT_EQ(series[199].replicas, 2 + 13);
+  EXPECT_EQ(series[199].action, 2);
+  EXPECT_EQ(series[399].replicas, scenario.cluster.bounds.max);
+  EXPECT_EQ(series[399].action, 1);  // clamped: nothing changes
 }
 
 }  // namespace

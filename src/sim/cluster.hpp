@@ -8,7 +8,7 @@
 //
 // Defaults are a small real web service: 10 ms of CPU per request on 1-core pods (100 requests/s per
 // pod), 5 ms of non-CPU latency, 128 MiB working set per pod, a 10 s request timeout, pods ready
-// 20 s (±25%) after creation, a 30 s rate window, SLO p95 100 ms soft / 500 ms hard.
+// 20 s (±25%) after creation, a 30 s rate window, SLO p95 100 ms soft / 500 ms hard, 1 to 20 replicas.
 #pragma once
 
 #include <cstdint>
@@ -71,7 +71,7 @@ struct ClusterConfig {
   MetricsModel metrics;
   ChaosModel chaos;
   double drain_seconds = 5;  // a removed pod stops serving at once and is billed until drained
-  core::ReplicaBounds bounds{1, 50};
+  core::ReplicaBounds bounds{1, 20};
   int initial_replicas = 2;  // ready at time 0
   core::LatencyConstraints slo{100.0, 500.0};
 };

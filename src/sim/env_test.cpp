@@ -99,7 +99,8 @@ TEST(SimEnv, OverloadTerminatesTheEpisode) {
   } while (!result.terminated && !result.truncated);
   EXPECT_TRUE(result.terminated);
   EXPECT_LT(steps, 10);
-  EXPECT_EQ(result.reward, 0.3 * (50 - env.cluster().replicas()) / 50.0 - 0.7);
+  const int max = env.config().cluster.bounds.max;
+  EXPECT_EQ(result.reward, 0.3 * (max - env.cluster().replicas()) / max - 0.7);
 }
 
 TEST(SimEnv, SameSeedSameEpisodeDifferentSeedDifferentTraffic) {
