@@ -1,0 +1,156 @@
+// `maestro train` as a user runs it: the JSON summary, byte-identical policy files for the same seed,
+// hyperparameters from a YAML file and flags, logs, and usage errors with status 2.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "nn/policy_file.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CommandRun {
+  int status = -1;
+  std::string out, err;
+};
+
+CommandRun maestro(const std::string& arguments, const std::filesystem::path& err_file) {
+  const std::string command =
+      std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>" + err_file.string();
+  CommandRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  run.err.assign(std::istreambuf_iterator<char>(err), {});
+  return run;
+}
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::string last_line(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line, last;
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+class CliTrain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) / "cli_train_test";
+    std::filesystem::create_directories(dir_);
+  }
+  CommandRun run(const std::string& arguments) { return maestro(arguments, dir_ / "stderr.txt"); }
+  std::string path(const std::string& name) { return (dir_ / name).string(); }
+  std::string train(const std::string& out, int seed, const std::string& extra = "") {
+    return "train --env cartpole --steps 2048 --preset rl-zoo-cartpole --quiet --seed " +
+           std::to_string(seed) + " --out " + path(out) + " " + extra;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTrain, SameSeedSameFileByteForByteAndAJsonSummaryLast) {
+  const CommandRun first = run(train("a.bin", 3, "--eval-episodes 3"));
+  ASSERT_EQ(first.status, 0) << first.err;
+  const auto summary = nlohmann::json::parse(last_line(first.out));
+  EXPECT_EQ(summary.at("steps").get<int>(), 2048);
+  EXPECT_GT(summary.at("seconds").get<double>(), 0);
+  EXPECT_GT(summary.at("steps_per_second").get<double>(), 0);
+  EXPECT_GE(summary.at("eval_mean_return").get<double>(), 8);  // a CartPole episode lasts at least 8 steps
+  EXPECT_GE(summary.at("eval_std_return").get<double>(), 0);
+
+  ASSERT_EQ(run(train("b.bin", 3, "--threads 2")).status, 0);
+  ASSERT_EQ(run(train("c.bin", 4)).status, 0);
+  EXPECT_EQ(read(path("a.bin")), read(path("b.bin")));  // also with two threads
+  EXPECT_NE(read(path("a.bin")), read(path("c.bin")));
+
+  auto policy = maestro::nn::read_policy_file(path("a.bin"));
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  EXPECT_EQ(policy->metadata.algorithm, "ppo");
+  EXPECT_EQ(policy->metadata.environment, "cartpole");
+  EXPECT_EQ(policy->metadata.steps, 2048u);
+  EXPECT_EQ(policy->metadata.seed, 3u);
+  EXPECT_TRUE(policy->metadata.trained_at.empty());
+  EXPECT_THAT(policy->metadata.hyperparameters,
+              ::testing::Contains(std::pair<std::string, std::string>{"learning_rate", "lin_0.001"}));
+}
+
+TEST_F(CliTrain, HyperparametersFromYamlThenFlagsAreSavedAndTimeOnlyWhenAsked) {
+  {
+    std::ofstream yaml(path("hp.yaml"));
+    yaml << "n_epochs: 3\nent_coef: 0.01\nclip_range_vf: 0.2\n";
+  }
+  const CommandRun run_ =
+      run(train("yaml.bin", 1, "--config " + path("hp.yaml") + " --ent-coef 0.02 --record-time"));
+  ASSERT_EQ(run_.status, 0) << run_.err;
+  auto policy = maestro::nn::read_policy_file(path("yaml.bin"));
+  ASSERT_TRUE(policy.has_value());
+  const auto& h = policy->metadata.hyperparameters;
+  EXPECT_THAT(h, ::testing::Contains(std::pair<std::string, std::string>{"n_epochs", "3"}));
+  EXPECT_THAT(h, ::testing::Contains(std::pair<std::string, std::string>{"ent_coef", "0.02"}));
+  EXPECT_THAT(h, ::testing::Contains(std::pair<std::string, std::string>{"clip_range_vf", "0.2"}));
+  EXPECT_EQ(policy->metadata.trained_at.size(), 20u);  // 2026-11-27T18:00:00Z
+}
+
+TEST_F(CliTrain, LogsAndBestPolicy) {
+  const CommandRun r =
+      run(train("logged.bin", 2,
+                "--log-csv " + path("log.csv") + " --pods-csv " + path("pods.csv") +
+                    " --eval-freq 512 --eval-freq-episodes 2 --best-out " + path("best.bin")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string log = read(path("log.csv"));
+  EXPECT_THAT(log, HasSubstr("rollout/ep_rew_mean"));
+  EXPECT_THAT(log, HasSubstr("train/approx_kl"));
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1 + 8);  // header + 2048/256 iterations
+  const std::string pods = read(path("pods.csv"));
+  EXPECT_EQ(std::count(pods.begin(), pods.end(), '\n'), 1 + 2048);  // header + one row per env per step
+  EXPECT_TRUE(maestro::nn::read_policy_file(path("best.bin")).has_value());
+}
+
+TEST_F(CliTrain, UsageErrorsExitWithTwo) {
+  const CommandRun unknown_env = run("train --env nowhere --steps 10 --out " + path("x.bin"));
+  EXPECT_EQ(unknown_env.status, 2);
+  EXPECT_THAT(unknown_env.err, HasSubstr("unknown environment 'nowhere'"));
+  const CommandRun preset = run("train --env cartpole --steps 10 --out " + path("x.bin") + " --preset ppo9");
+  EXPECT_EQ(preset.status, 2);
+  EXPECT_THAT(preset.err, HasSubstr("unknown preset"));
+  const CommandRun value = run(train("x.bin", 1, "--gamma 2"));
+  EXPECT_EQ(value.status, 2);
+  EXPECT_THAT(value.err, HasSubstr("gamma 2 is outside (0, 1]"));
+  EXPECT_EQ(run(train("x.bin", 1, "--best-out " + path("best.bin"))).status, 2);
+  EXPECT_EQ(run("train --env cartpole --out " + path("x.bin")).status, 2);  // --steps missing
+  EXPECT_FALSE(std::filesystem::exists(path("x.bin")));
+}
+
+TEST_F(CliTrain, ACartPolePolicyIsShownButNotServedAsAnAutoscaler) {
+  ASSERT_EQ(run(train("cp.bin", 5)).status, 0);
+  const CommandRun show = run("policy show " + path("cp.bin"));
+  EXPECT_EQ(show.status, 0);
+  EXPECT_THAT(show.out, HasSubstr("feature set:       cartpole"));
+  EXPECT_THAT(show.out, HasSubstr("learning_rate"));
+  const CommandRun predict = run("predict --policy " + path("cp.bin") +
+                                 " --cpu-usage 1 --memory-usage 1 --replicas 1 --latency 1 --rps 1");
+  EXPECT_EQ(predict.status, 1);
+  EXPECT_THAT(predict.err, HasSubstr("not an autoscaling feature set"));
+}
+
+}  // namespace
