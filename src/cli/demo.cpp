@@ -54,7 +54,7 @@ rl::PpoConfig demo_ppo_config() {
   config.n_epochs = 10;
   config.gamma = 0.99;
   config.gae_lambda = 0.95;
-  config.ent_coef = 0.01;
+  config.ent_coef = 0.0;
   config.normalize_observations = true;
   return config;
 }

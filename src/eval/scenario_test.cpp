@@ -47,6 +47,14 @@ TEST(Scenarios, EveryBuiltinResolvesAndRenders) {
   EXPECT_FALSE(resolve_scenario("no-such-scenario", {}, kShared).has_value());
 }
 
+TEST(Scenarios, TheExampleFilesAreValid) {
+  const auto scenario =
+      resolve_scenario(std::string(MAESTRO_SOURCE_DIR) + "/scenarios/flash-crowd-chaos.yaml", {}, kShared);
+  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
+  EXPECT_EQ(scenario->name, "flash-crowd-chaos");
+  EXPECT_GT(scenario->cluster.chaos.pod_kills_per_hour, 0);
+}
+
 TEST(Scenarios, OverridesApply) {
   ScenarioOverrides overrides{500.0, 30.0, true, 600};
   const auto scenario = resolve_scenario("nasa", overrides, kShared);
