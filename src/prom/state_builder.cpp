@@ -118,16 +118,26 @@ Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment) {
   static constexpr std::array<std::string_view, 4> kMetrics = {"cpu_usage", "memory_usage", "latency", "rps"};
 
   BuiltState state;
-  std::array<double, 4> values{};
+  std::array<QueryResult<double>, 4> answers;
   for (std::size_t i = 0; i < templates.size(); ++i) {
     auto query = render_template(*templates[i], deployment, options_.window);
     if (!query) return fail("{}: {}", kMetrics[i], query.error().message);
-    auto value = source_.value(*query);
-    if (!value)
-      return fail("{} of {}/{}: {}", kMetrics[i], deployment.namespace_name, deployment.name,
-                  value.error().message);
-    values[i] = *value;
+    answers[i] = source_.value(*query);
     state.queries[i] = std::move(*query);
+  }
+  // A deployment that served no requests in the window has no p95 (the histogram's rate is 0/0), yet it is
+  // measured: no request was slow. Only a measured zero rps makes a missing latency 0 ms; otherwise it stays
+  // no data, so an idle deployment can still be scaled down while a broken histogram cannot pass for fast.
+  constexpr std::size_t kLatency = 2, kRps = 3;
+  if (!answers[kLatency] && answers[kLatency].error().kind == QueryErrorKind::kNoData && answers[kRps] &&
+      *answers[kRps] == 0)
+    answers[kLatency] = 0.0;
+  std::array<double, 4> values{};
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    if (!answers[i])
+      return fail("{} of {}/{}: {}", kMetrics[i], deployment.namespace_name, deployment.name,
+                  answers[i].error().message);
+    values[i] = *answers[i];
   }
   state.observation = core::Observation{.cpu_usage = values[0],
                                         .memory_usage = values[1],

@@ -68,6 +68,28 @@ TEST(StateBuilder, AnyMissingMetricFailsTheWholeObservationNamingIt) {
       << state.error().message;
 }
 
+TEST(StateBuilder, AnIdleDeploymentHasZeroLatencyRatherThanNoData) {
+  ScriptedSource source;
+  source.answers = {{"container_cpu_usage_seconds_total", 2.0},
+                    {"container_memory_working_set_bytes", 3e8},
+                    {"http_requests_total", 0.0}};  // no requests, so the p95 query has no data
+  StateBuilder builder(source);
+  auto state = builder.build(web());
+  ASSERT_TRUE(state.has_value()) << state.error().message;
+  EXPECT_DOUBLE_EQ(state->observation.latency, 0);
+  EXPECT_DOUBLE_EQ(state->observation.rps, 0);
+}
+
+TEST(StateBuilder, MissingRpsAndLatencyStayNoData) {
+  ScriptedSource source;
+  source.answers = {{"container_cpu_usage_seconds_total", 2.0}, {"container_memory_working_set_bytes", 3e8}};
+  StateBuilder builder(source);
+  auto state = builder.build(web());
+  ASSERT_FALSE(state.has_value());
+  EXPECT_NE(state.error().message.find("latency of shop/web: no data"), std::string::npos)
+      << state.error().message;
+}
+
 TEST(StateBuilder, RefusesInfiniteValues) {
   ScriptedSource source;
   source.answers = {{"container_cpu_usage_seconds_total", 1.0},
