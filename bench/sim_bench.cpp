@@ -39,7 +39,7 @@ void BM_ClusterControlStep(benchmark::State& state) {
   core::Observation observation;
   for (auto _ : state) {
     if (cluster.now() + 15 > arrivals.size()) cluster.reset(arrivals, 1);
-    cluster.set_replicas(follow(observation.rps));
+    cluster.set_replicas(state.range(1) ? follow(observation.rps) : 12);
     cluster.advance(15);
     observation = cluster.observe();
     benchmark::DoNotOptimize(observation);
@@ -48,7 +48,8 @@ void BM_ClusterControlStep(benchmark::State& state) {
   state.counters["simulated_s_per_s"] =
       benchmark::Counter(15.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ClusterControlStep)->Arg(0)->Arg(6)->ArgName("chaos_per_hour");
+// churn 1: replicas follow the load (pods start and drain most steps); churn 0: a fixed 12 replicas.
+BENCHMARK(BM_ClusterControlStep)->ArgsProduct({{0, 6}, {0, 1}})->ArgNames({"chaos_per_hour", "churn"});
 
 void BM_EnvStep(benchmark::State& state) {
   sim::EnvConfig config;
