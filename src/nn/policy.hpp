@@ -56,6 +56,9 @@ class Policy {
   static Result<Policy> create(PolicyFile file);
 
   // The observation must be valid (core::validate); the result is then always one of the three actions.
+  // Features come from a fresh core::FeatureBuilder: right for "original"; a feature set with history
+  // sees this as a deployment's first observation, so serve those with a builder kept per deployment
+  // and predict_features().
   Prediction predict(const core::Observation& observation) const;
   // The same from features already built by a core::FeatureBuilder with feature_spec().
   Prediction predict_features(std::span<const double> features) const;
