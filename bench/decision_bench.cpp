@@ -26,6 +26,8 @@
 #include "local/fake_kube_api.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
+#include "services/model_server/model_server.hpp"
+#include "services/model_server/nn_policy.hpp"
 
 namespace maestro {
 namespace {
@@ -73,7 +75,7 @@ void BM_FullDecision(benchmark::State& state) {
   if (!nn::write_policy_file(directory / "policy.maestro", testing::rps_threshold_policy(25, 10)))
     return state.SkipWithError("cannot write the policy");
   model_server::ModelServer model({.policy_file = directory / "policy.maestro",
-                                   .loader = testing::NnServedPolicy::load,
+                                   .loader = model_server::load_policy_file,
                                    .http = {},
                                    .watch_interval = std::nullopt});
   auto model_port = model.load() ? model.listen("127.0.0.1:0") : fail("policy did not load");

@@ -14,6 +14,8 @@
 #include <iostream>
 
 #include "local/fake_kube_api.hpp"
+#include "services/model_server/model_server.hpp"
+#include "services/model_server/nn_policy.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/target_app_load.hpp"
@@ -70,7 +72,7 @@ class LoopTest : public ::testing::Test {
                     .has_value());
     model_ = std::make_unique<model_server::ModelServer>(
         model_server::ModelServerOptions{.policy_file = directory_ / "policy.maestro",
-                                         .loader = testing::NnServedPolicy::load,
+                                         .loader = model_server::load_policy_file,
                                          .http = {},
                                          .watch_interval = std::nullopt});
     ASSERT_TRUE(model_->load().has_value());

@@ -1,15 +1,12 @@
 // Test support: a real policy file (run by the nn library) whose weights are set by hand rather than trained,
 // so that a test knows what it must do — scale up when the request rate is over `up_rps`, down when under
-// `down_rps`, hold between — and an adapter that serves an nn::Policy from the model server. Used by the
+// `down_rps`, hold between. The model server serves it with model_server::load_policy_file. Used by the
 // whole-loop test and the decision benchmark. Header-only.
 #pragma once
 
-#include <memory>
-#include <string>
-
-#include "nn/policy.hpp"
+#include "core/action.hpp"
+#include "core/features.hpp"
 #include "nn/policy_file.hpp"
-#include "services/model_server/model_server.hpp"
 
 namespace maestro::testing {
 
@@ -33,25 +30,5 @@ inline nn::PolicyFile rps_threshold_policy(double up_rps, double down_rps) {
   actor.weight(2)(static_cast<int>(core::Action::kScaleDown), 1) = 1;
   return file;
 }
-
-// Serves an nn::Policy from the model server.
-class NnServedPolicy final : public model_server::ServedPolicy {
- public:
-  explicit NnServedPolicy(nn::Policy policy) : policy_(std::move(policy)) {}
-  model_server::PolicyAnswer predict(const core::Observation& observation) const override {
-    const nn::Prediction prediction = policy_.predict(observation);
-    return {.action = prediction.action, .probabilities = prediction.probabilities};
-  }
-  const std::string& version() const override { return policy_.version(); }
-
-  static Result<std::shared_ptr<const model_server::ServedPolicy>> load(const std::filesystem::path& path) {
-    auto policy = nn::load_policy(path);
-    if (!policy) return std::unexpected(policy.error());
-    return std::make_shared<NnServedPolicy>(std::move(*policy));
-  }
-
- private:
-  nn::Policy policy_;
-};
 
 }  // namespace maestro::testing
