@@ -16,6 +16,7 @@
 #include "local/fake_kube_api.hpp"
 #include "services/model_server/model_server.hpp"
 #include "services/model_server/nn_policy.hpp"
+#include "support/monitored_target_app.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/target_app_load.hpp"
@@ -41,26 +42,12 @@ class LoopTest : public ::testing::Test {
     std::filesystem::create_directories(directory_);
     std::ofstream(directory_ / "token") << "loop-token\n";
 
-    auto app = testing::TargetApp::start({"--cpu-ms", "1", "--workers", "8"});
-    ASSERT_TRUE(app.has_value()) << app.error().message;
-    app_ = std::make_unique<testing::TargetApp>(std::move(*app));
-    exporter_ =
-        std::make_unique<testing::ContainerMetricsExporter>(app_->process.pid(), kNamespace, kPod, "app");
-    ASSERT_TRUE(exporter_->start().has_value());
-    auto prometheus = testing::PrometheusServer::start({
-        testing::ScrapeTarget{.job = "app",
-                              .address = fmt::format("127.0.0.1:{}", app_->port),
-                              .metrics_path = "/metrics",
-                              .labels = {{"namespace", kNamespace}, {"pod", kPod}},
-                              .honor_labels = false},
-        testing::ScrapeTarget{.job = "kubelet-cadvisor",
-                              .address = fmt::format("127.0.0.1:{}", exporter_->port()),
-                              .metrics_path = testing::ContainerMetricsExporter::kPath,
-                              .labels = {},
-                              .honor_labels = true},
-    });
-    ASSERT_TRUE(prometheus.has_value()) << prometheus.error().message;
-    prometheus_ = std::move(*prometheus);
+    auto monitored =
+        testing::MonitoredTargetApp::start({"--cpu-ms", "1", "--workers", "8"}, kNamespace, kPod);
+    ASSERT_TRUE(monitored.has_value()) << monitored.error().message;
+    app_ = std::move(monitored->app);
+    exporter_ = std::move(monitored->exporter);
+    prometheus_ = std::move(monitored->prometheus);
 
     auto web = local::fake_deployment(kNamespace, "web", kMin);
     web.annotations = {{"latencySoftConstraint", "50"}, {"latencyHardConstraint", "200"}};

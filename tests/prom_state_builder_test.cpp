@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "prom/state_builder.hpp"
+#include "support/monitored_target_app.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/target_app_load.hpp"
@@ -28,26 +29,12 @@ struct CpuReading {
 class PromStateBuilderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto app = testing::TargetApp::start({"--cpu-ms", "2", "--memory-kb", "256", "--workers", "8"});
-    ASSERT_TRUE(app.has_value()) << app.error().message;
-    app_ = std::make_unique<testing::TargetApp>(std::move(*app));
-    exporter_ =
-        std::make_unique<testing::ContainerMetricsExporter>(app_->process.pid(), kNamespace, kPod, "app");
-    ASSERT_TRUE(exporter_->start().has_value());
-    auto prometheus = testing::PrometheusServer::start({
-        testing::ScrapeTarget{.job = "app",
-                              .address = fmt::format("127.0.0.1:{}", app_->port),
-                              .metrics_path = "/metrics",
-                              .labels = {{"namespace", kNamespace}, {"pod", kPod}},
-                              .honor_labels = false},
-        testing::ScrapeTarget{.job = "kubelet-cadvisor",
-                              .address = fmt::format("127.0.0.1:{}", exporter_->port()),
-                              .metrics_path = testing::ContainerMetricsExporter::kPath,
-                              .labels = {},
-                              .honor_labels = true},
-    });
-    ASSERT_TRUE(prometheus.has_value()) << prometheus.error().message;
-    prometheus_ = std::move(*prometheus);
+    auto monitored = testing::MonitoredTargetApp::start(
+        {"--cpu-ms", "2", "--memory-kb", "256", "--workers", "8"}, kNamespace, kPod);
+    ASSERT_TRUE(monitored.has_value()) << monitored.error().message;
+    app_ = std::move(monitored->app);
+    exporter_ = std::move(monitored->exporter);
+    prometheus_ = std::move(monitored->prometheus);
     // Prometheus scrapes a few seconds after it is ready (its discovery updates are batched): wait for both
     // targets, so that the load's whole window is scraped.
     auto up = prometheus_->wait_for_value(

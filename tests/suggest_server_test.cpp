@@ -10,6 +10,7 @@
 
 #include "local/fake_kube_api.hpp"
 #include "services/model_server/model_server.hpp"
+#include "support/monitored_target_app.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
 #include "support/target_app_load.hpp"
@@ -48,26 +49,12 @@ class SuggestServerTest : public ::testing::Test {
     std::ofstream(directory_ / "token") << "suggest-token\n";
     std::ofstream(directory_ / "policy") << "rule\n";
 
-    auto app = testing::TargetApp::start({"--cpu-ms", "1", "--workers", "8"});
-    ASSERT_TRUE(app.has_value()) << app.error().message;
-    app_ = std::make_unique<testing::TargetApp>(std::move(*app));
-    exporter_ =
-        std::make_unique<testing::ContainerMetricsExporter>(app_->process.pid(), kNamespace, kPod, "app");
-    ASSERT_TRUE(exporter_->start().has_value());
-    auto prometheus = testing::PrometheusServer::start({
-        testing::ScrapeTarget{.job = "app",
-                              .address = fmt::format("127.0.0.1:{}", app_->port),
-                              .metrics_path = "/metrics",
-                              .labels = {{"namespace", kNamespace}, {"pod", kPod}},
-                              .honor_labels = false},
-        testing::ScrapeTarget{.job = "kubelet-cadvisor",
-                              .address = fmt::format("127.0.0.1:{}", exporter_->port()),
-                              .metrics_path = testing::ContainerMetricsExporter::kPath,
-                              .labels = {},
-                              .honor_labels = true},
-    });
-    ASSERT_TRUE(prometheus.has_value()) << prometheus.error().message;
-    prometheus_ = std::move(*prometheus);
+    auto monitored =
+        testing::MonitoredTargetApp::start({"--cpu-ms", "1", "--workers", "8"}, kNamespace, kPod);
+    ASSERT_TRUE(monitored.has_value()) << monitored.error().message;
+    app_ = std::move(monitored->app);
+    exporter_ = std::move(monitored->exporter);
+    prometheus_ = std::move(monitored->prometheus);
 
     kube_ = std::make_unique<local::FakeKubeApi>("suggest-token");
     ASSERT_TRUE(kube_->start().has_value());
