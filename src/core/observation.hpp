@@ -21,7 +21,9 @@ struct Observation {
                                                                       "latency", "rps"};
 
   std::array<double, kSize> values() const { return {cpu_usage, memory_usage, replicas, latency, rps}; }
-  static Observation from_values(const std::array<double, kSize>& v) { return {v[0], v[1], v[2], v[3], v[4]}; }
+  static Observation from_values(const std::array<double, kSize>& v) {
+    return {v[0], v[1], v[2], v[3], v[4]};
+  }
 };
 
 // Accepts an observation only if every field is finite and non-negative; the error names the field.

@@ -14,7 +14,9 @@ TEST(Observation, ValuesFollowTheContractOrder) {
   EXPECT_EQ(Observation::from_values(o.values()).values(), o.values());
 }
 
-TEST(Observation, FiniteNonNegativeIsAccepted) { EXPECT_TRUE(validate(Observation{0, 0, 1, 0, 0}).has_value()); }
+TEST(Observation, FiniteNonNegativeIsAccepted) {
+  EXPECT_TRUE(validate(Observation{0, 0, 1, 0, 0}).has_value());
+}
 
 TEST(Observation, EachBadFieldIsNamed) {
   for (std::size_t field = 0; field < Observation::kSize; ++field) {

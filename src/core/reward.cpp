@@ -11,13 +11,16 @@ Result<LatencyConstraints> validate(const LatencyConstraints& constraints) {
   if (!constraints.set()) return constraints;
   const double soft = *constraints.soft_ms;
   const double hard = *constraints.hard_ms;
-  if (!std::isfinite(soft) || soft <= 0) return fail("latency constraints: soft ({}) must be a positive number", soft);
-  if (!std::isfinite(hard) || hard <= 0) return fail("latency constraints: hard ({}) must be a positive number", hard);
+  if (!std::isfinite(soft) || soft <= 0)
+    return fail("latency constraints: soft ({}) must be a positive number", soft);
+  if (!std::isfinite(hard) || hard <= 0)
+    return fail("latency constraints: hard ({}) must be a positive number", hard);
   if (soft >= hard) return fail("latency constraints: soft ({} ms) must be below hard ({} ms)", soft, hard);
   return constraints;
 }
 
-Reward compute_reward(int replicas, int max_replicas, double latency_ms, const LatencyConstraints& constraints) {
+Reward compute_reward(int replicas, int max_replicas, double latency_ms,
+                      const LatencyConstraints& constraints) {
   assert(max_replicas > 0);
   Reward reward;
   reward.replica_term = static_cast<double>(max_replicas - replicas) / max_replicas;

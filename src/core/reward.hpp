@@ -29,6 +29,7 @@ inline constexpr double kReplicaWeight = 0.3;
 inline constexpr double kLatencyWeight = 0.7;
 
 // Constraints must have passed validate().
-Reward compute_reward(int replicas, int max_replicas, double latency_ms, const LatencyConstraints& constraints);
+Reward compute_reward(int replicas, int max_replicas, double latency_ms,
+                      const LatencyConstraints& constraints);
 
 }  // namespace maestro::core

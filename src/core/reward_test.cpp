@@ -15,7 +15,9 @@ struct RewardCase {
   bool expected_terminated;
 };
 
-void PrintTo(const RewardCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const RewardCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class RewardTable : public testing::TestWithParam<RewardCase> {};
 

@@ -8,10 +8,13 @@ namespace {
 
 using std::chrono::seconds;
 
-Clock::TimePoint at(int second) { return Clock::TimePoint{} + seconds(second); }
+Clock::TimePoint at(int second) {
+  return Clock::TimePoint{} + seconds(second);
+}
 
 ScalingRules pods_per_period(int pods, int period_seconds) {
-  return ScalingRules{seconds(0), PolicySelect::kMax, {{ScalingPolicyType::kPods, pods, seconds(period_seconds)}}};
+  return ScalingRules{
+      seconds(0), PolicySelect::kMax, {{ScalingPolicyType::kPods, pods, seconds(period_seconds)}}};
 }
 
 TEST(Bounds, InvalidBoundsAreRejected) {
@@ -28,8 +31,10 @@ TEST(Action, StepsByStepSize) {
 }
 
 TEST(RateLimit, HpaDefaultScaleUpAllowsMaxOfFourPodsOrDouble) {
-  const ScalingRules up{seconds(0), PolicySelect::kMax,
-                        {{ScalingPolicyType::kPercent, 100, seconds(15)}, {ScalingPolicyType::kPods, 4, seconds(15)}}};
+  const ScalingRules up{
+      seconds(0),
+      PolicySelect::kMax,
+      {{ScalingPolicyType::kPercent, 100, seconds(15)}, {ScalingPolicyType::kPods, 4, seconds(15)}}};
   const ScalingRules down = pods_per_period(100, 15);
   const ReplicaBounds bounds{1, 100};
   EXPECT_EQ(limit_rate(1, 50, {}, {}, up, down, bounds, at(100)), 5);    // 4 pods beats 100%
@@ -42,8 +47,10 @@ TEST(RateLimit, HpaDefaultScaleUpAllowsMaxOfFourPodsOrDouble) {
 }
 
 TEST(RateLimit, MinSelectTakesTheSmallestChange) {
-  const ScalingRules down{seconds(0), PolicySelect::kMin,
-                          {{ScalingPolicyType::kPercent, 50, seconds(60)}, {ScalingPolicyType::kPods, 1, seconds(60)}}};
+  const ScalingRules down{
+      seconds(0),
+      PolicySelect::kMin,
+      {{ScalingPolicyType::kPercent, 50, seconds(60)}, {ScalingPolicyType::kPods, 1, seconds(60)}}};
   EXPECT_EQ(limit_rate(10, 1, {}, {}, pods_per_period(4, 15), down, ReplicaBounds{1, 20}, at(0)), 9);
 }
 
@@ -81,7 +88,8 @@ RC_GTEST_PROP(ScalingProperties, RateLimitedResultIsWithinBoundsAndRate, ()) {
   const int now = 1000;
   const auto gen_events = [&] {
     return *rc::gen::container<std::vector<ScaleEvent>>(rc::gen::construct<ScaleEvent>(
-        rc::gen::map(rc::gen::inRange(now - 200, now + 1), [](int s) { return at(s); }), rc::gen::inRange(1, 10)));
+        rc::gen::map(rc::gen::inRange(now - 200, now + 1), [](int s) { return at(s); }),
+        rc::gen::inRange(1, 10)));
   };
   const auto up_events = gen_events();
   const auto down_events = gen_events();

@@ -35,20 +35,25 @@ class RawSocket {
   ~RawSocket() { ::close(fd_); }
   bool connected() const { return connected_; }
 
-  void send(std::string_view data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), (ssize_t)data.size()); }
+  void send(std::string_view data) {
+    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), (ssize_t)data.size());
+  }
 
   // Reads until `text` has arrived, the peer closes, or the deadline passes; returns what arrived.
   std::string read_until(std::string_view text, std::chrono::milliseconds deadline = 5s) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     while (received_.find(text) == std::string::npos && !closed_) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (left <= 0ms) break;
       pollfd waiting{fd_, POLLIN, 0};
       if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) continue;
       char chunk[4096];
       const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0) closed_ = true;
-      else received_.append(chunk, static_cast<std::size_t>(n));
+      if (n <= 0)
+        closed_ = true;
+      else
+        received_.append(chunk, static_cast<std::size_t>(n));
     }
     return received_;
   }
@@ -128,7 +133,8 @@ TEST(HttpServer, QueryParametersAreDecoded) {
 }
 
 TEST(HttpServer, ParsesListenAddresses) {
-  EXPECT_EQ(parse_listen_address("127.0.0.1:8080").value(), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 8080}));
+  EXPECT_EQ(parse_listen_address("127.0.0.1:8080").value(),
+            (std::pair<std::string, std::uint16_t>{"127.0.0.1", 8080}));
   EXPECT_EQ(parse_listen_address(":9090").value().first, "0.0.0.0");
   EXPECT_EQ(parse_listen_address("9090").value().second, 9090);
   EXPECT_EQ(parse_listen_address("[::1]:80").value().first, "::1");
@@ -158,9 +164,13 @@ TEST(HttpServer, HealthReadinessAndMetrics) {
   ASSERT_TRUE(metrics.has_value());
   EXPECT_EQ(metrics->header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
   const std::string& text = metrics->body;
-  EXPECT_NE(text.find(R"(http_requests_total{code="200",handler="/echo",method="POST"} 2)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(http_requests_total{code="405",handler="/echo",method="GET"} 1)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(http_request_duration_seconds_count{handler="/echo",method="POST"} 2)"), std::string::npos);
+  EXPECT_NE(text.find(R"(http_requests_total{code="200",handler="/echo",method="POST"} 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(http_requests_total{code="405",handler="/echo",method="GET"} 1)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(http_request_duration_seconds_count{handler="/echo",method="POST"} 2)"),
+            std::string::npos);
   // Probes and scrapes are not application traffic.
   EXPECT_EQ(text.find(R"(handler="/healthz")"), std::string::npos);
   EXPECT_EQ(text.find(R"(handler="/metrics")"), std::string::npos);
@@ -172,7 +182,8 @@ TEST(HttpServer, KeepAliveServesPipelinedRequestsOnOneConnection) {
   s.start();
   RawSocket socket(s.server.port());
   ASSERT_TRUE(socket.connected());
-  socket.send("GET /hello?name=one HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=two HTTP/1.1\r\nHost: x\r\n\r\n");
+  socket.send(
+      "GET /hello?name=one HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=two HTTP/1.1\r\nHost: x\r\n\r\n");
   const std::string both = socket.read_until(R"({"name":"two"})");
   EXPECT_NE(both.find(R"({"name":"one"})"), std::string::npos);
   EXPECT_NE(both.find(R"({"name":"two"})"), std::string::npos);
@@ -194,8 +205,8 @@ TEST(HttpServer, BodyOverTheLimitIs413AndTheServerStaysHealthy) {
 
   // Chunked bodies have no Content-Length to check up front; they are cut off as they cross the limit.
   RawSocket chunked(s.server.port());
-  chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + std::string(1000, 'y') +
-               "\r\n");
+  chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" +
+               std::string(1000, 'y') + "\r\n");
   chunked.send("10\r\n0123456789abcdef\r\n0\r\n\r\n");
   EXPECT_NE(chunked.read_until("\r\n\r\n").find("HTTP/1.1 413"), std::string::npos);
   EXPECT_TRUE(chunked.closed_by_peer());
@@ -236,7 +247,8 @@ TEST(HttpServer, AnswersExpectContinueBeforeTheBody) {
 
 TEST(HttpServer, HandlerExceptionIs500) {
   Served s;
-  s.server.route("GET", "/throw", [](const HttpRequest&, HttpResponse&) { throw std::runtime_error("boom"); });
+  s.server.route("GET", "/throw",
+                 [](const HttpRequest&, HttpResponse&) { throw std::runtime_error("boom"); });
   s.start();
   EXPECT_EQ(s.client->get("/throw")->status, 500);
   EXPECT_EQ(s.client->get("/healthz")->status, 200);
