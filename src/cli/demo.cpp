@@ -44,8 +44,8 @@ struct DemoOptions {
   std::string ppo_config;  // YAML of hyperparameters over the demo's
 };
 
-// The demo's PPO settings: SB3's defaults with 8 environments, observation normalisation and a little
-// entropy, sized so that training takes a minute or two on a small machine.
+// The demo's PPO settings: SB3's defaults with 8 environments and observation normalisation, without an
+// entropy bonus, sized so that training takes well under a minute on a small machine.
 rl::PpoConfig demo_ppo_config() {
   rl::PpoConfig config;
   config.n_envs = 8;
