@@ -85,10 +85,14 @@ std::optional<std::string> HttpRequest::query_param(std::string_view name) const
   return std::nullopt;
 }
 
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 HttpResponse error_response(int status, std::string_view message) {
   HttpResponse response;
   response.status = status;
-  response.body = nlohmann::json{{"error", message}}.dump();
+  response.body = json_text(nlohmann::json{{"error", message}});
   return response;
 }
 

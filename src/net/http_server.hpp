@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 
 namespace prometheus {
@@ -52,6 +54,10 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
+// `value` as JSON text for a response body. Strings may hold bytes from a request (a path, a query
+// parameter) that are not UTF-8: they become U+FFFD rather than throwing, so no request can make a
+// response unserialisable.
+std::string json_text(const nlohmann::json& value);
 // {"error": message} with `status`, the error shape of DESIGN §2.
 HttpResponse error_response(int status, std::string_view message);
 // A JSON body (already serialised) with `status`.

@@ -234,6 +234,34 @@ TEST(HttpServer, MalformedRequestIs400) {
   EXPECT_EQ(s.client->get("/healthz")->status, 200);
 }
 
+// A path byte that is not UTF-8 used to throw from the 404 body's JSON serialiser, outside any handler,
+// and terminate the process: one request killed every service.
+TEST(HttpServer, PathThatIsNotUtf8Is404AndTheServerStaysUp) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  for (const std::string_view path : {"/\xff", "/echo\xc3", "/\xed\xa0\x80", "/%FF"}) {
+    RawSocket socket(s.server.port());
+    socket.send(fmt::format("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", path));
+    const std::string answer = socket.read_until("}");
+    EXPECT_NE(answer.find("HTTP/1.1 404"), std::string::npos) << answer;
+    const auto body = nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << answer;
+    EXPECT_TRUE(body.at("error").get<std::string>().starts_with("no such endpoint: /"));
+  }
+  RawSocket wrong_method(s.server.port());
+  wrong_method.send("PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_NE(wrong_method.read_until("}").find("HTTP/1.1 405"), std::string::npos);
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+}
+
+TEST(HttpServer, ErrorBodiesReplaceBytesThatAreNotUtf8) {
+  const auto response = error_response(400, "bad \xff\xfe name");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(response.body).at("error"), "bad \xef\xbf\xbd\xef\xbf\xbd name");
+  EXPECT_EQ(json_text(nlohmann::json{{"ok", "caf\xc3\xa9"}}), "{\"ok\":\"caf\xc3\xa9\"}");
+}
+
 TEST(HttpServer, AnswersExpectContinueBeforeTheBody) {
   Served s;
   add_echo(s.server);

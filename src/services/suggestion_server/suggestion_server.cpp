@@ -72,16 +72,15 @@ std::string suggestion_json(const Suggestion& suggestion) {
   if (suggestion.constraints.set())
     constraints = {{"latency_soft_ms", *suggestion.constraints.soft_ms},
                    {"latency_hard_ms", *suggestion.constraints.hard_ms}};
-  return nlohmann::json{{"action", static_cast<int>(suggestion.answer.action)},
-                        {"action_name", core::action_name(suggestion.answer.action)},
-                        {"namespace", suggestion.namespace_name},
-                        {"deployment", suggestion.deployment},
-                        {"observation", observation},
-                        {"probabilities", suggestion.answer.probabilities},
-                        {"model_version", suggestion.answer.model_version},
-                        {"constraints", constraints},
-                        {"took_ms", suggestion.took_ms}}
-      .dump();
+  return net::json_text(nlohmann::json{{"action", static_cast<int>(suggestion.answer.action)},
+                                       {"action_name", core::action_name(suggestion.answer.action)},
+                                       {"namespace", suggestion.namespace_name},
+                                       {"deployment", suggestion.deployment},
+                                       {"observation", observation},
+                                       {"probabilities", suggestion.answer.probabilities},
+                                       {"model_version", suggestion.answer.model_version},
+                                       {"constraints", constraints},
+                                       {"took_ms", suggestion.took_ms}});
 }
 
 struct SuggestionServer::Metrics {
@@ -203,9 +202,9 @@ void SuggestionServer::handle(const net::HttpRequest& request, net::HttpResponse
   auto suggestion = suggest(*namespace_name, *deployment);
   if (!suggestion) {
     const int status = suggestion.error().cause == "request" ? 400 : 503;
-    response = net::json_response(
-        status,
-        nlohmann::json{{"error", suggestion.error().message}, {"cause", suggestion.error().cause}}.dump());
+    response =
+        net::json_response(status, net::json_text(nlohmann::json{{"error", suggestion.error().message},
+                                                                 {"cause", suggestion.error().cause}}));
     return;
   }
   response = net::json_response(200, suggestion_json(*suggestion));

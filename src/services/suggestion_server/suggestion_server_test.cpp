@@ -154,6 +154,10 @@ TEST_F(SuggestionServerTest, BadParametersAre400AndTheServerStaysHealthy) {
   EXPECT_EQ(injected.status, 400);
   EXPECT_NE(injected.body.find("not a valid Kubernetes name"), std::string::npos);
   EXPECT_EQ(get("/suggest?deployment=Web&namespace=shop").status, 400);
+  // A name that is not UTF-8 is refused by name (it used to make the error body unserialisable: 500).
+  auto not_utf8 = get("/suggest?deployment=web%FF&namespace=shop");
+  EXPECT_EQ(not_utf8.status, 400);
+  EXPECT_NE(not_utf8.body.find("not a valid Kubernetes name"), std::string::npos);
   EXPECT_EQ(client_->post("/suggest?deployment=web&namespace=shop", "{}")->status, 405);
   EXPECT_EQ(get("/healthz").status, 200);
   EXPECT_EQ(get("/suggest?deployment=web&namespace=shop").status, 200);
