@@ -1,0 +1,50 @@
+// Action sets (DESIGN §2): what each index a policy answers means as a change of replicas. The policy
+// file records its set by name; training, evaluation, the model server and the controller all turn an
+// index into replicas through this one table. `original` is the seed's encoding (0 down one step, 1 hold,
+// 2 up one step) and never changes; `multi` moves several pods or a share of them at once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace maestro::core {
+
+// One action: add (or remove, if negative) `amount` pods, or `amount` percent of the current replicas.
+struct ReplicaChange {
+  enum class Kind { kPods, kPercent };
+  Kind kind = Kind::kPods;
+  double amount = 0;
+
+  friend bool operator==(const ReplicaChange&, const ReplicaChange&) = default;
+};
+
+struct ActionSet {
+  std::string name;                    // "original", "multi"
+  std::vector<ReplicaChange> changes;  // index = action code
+  std::vector<std::string> names;      // index = action code: "scale_down", "-2", "+50%", …
+
+  int size() const { return static_cast<int>(changes.size()); }
+  friend bool operator==(const ActionSet&, const ActionSet&) = default;
+};
+
+// 0: `step` pods down, 1: hold, 2: `step` pods up; names scale_down, hold, scale_up.
+ActionSet original_action_set(int step = 1);
+// −50%, −2, −1, 0, +1, +2, +50%, +100% of the replicas: the default for new policies.
+ActionSet multi_action_set();
+std::vector<std::string> action_set_names();
+// The set of that name (original with a step of one pod), or an error naming the known sets.
+Result<ActionSet> action_set_from_name(std::string_view name);
+
+// The replicas `change` asks for from `current`, before any bounds. A percentage moves at least one pod
+// (a share of a small deployment would otherwise round to nothing) and rounds away from zero, so −50% of
+// 5 is 2 and +50% of 3 is 5. Never below 0.
+int replicas_after(const ReplicaChange& change, int current);
+// The replicas action `code` of `set` asks for from `current`, before bounds; nothing if the code is not
+// in the set.
+std::optional<int> replicas_after(const ActionSet& set, int code, int current);
+
+}  // namespace maestro::core
