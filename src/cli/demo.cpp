@@ -92,9 +92,8 @@ void run_demo(const DemoOptions& options) {
   std::vector<std::unique_ptr<rl::Env>> envs;
   for (int i = 0; i < config.n_envs; ++i) envs.push_back(std::make_unique<sim::Env>(*env_config));
   rl::VecEnv vec_env(std::move(envs), options.seed);
-  const rl::PolicyDescription description{"sim:" + options.train_scenario, std::string(options.features),
-                                          env_config->features.memory_limit_bytes_per_pod,
-                                          nn::autoscaling_action_names()};
+  const rl::PolicyDescription description = sim::policy_description(
+      *env_config, "sim:" + options.train_scenario, eval::training_data(options.train_scenario, *env_config));
   std::cerr << fmt::format(
       "1/2 training PPO for {} steps in the simulator ({} traffic, {} features, pods start in {} s)\n",
       options.steps, options.train_scenario, options.features, options.startup_seconds);

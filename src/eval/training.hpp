@@ -6,10 +6,12 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/features.hpp"
 #include "eval/scenario.hpp"
+#include "nn/policy_file.hpp"
 #include "sim/env.hpp"
 
 namespace maestro::eval {
@@ -17,5 +19,10 @@ namespace maestro::eval {
 Result<sim::EnvConfig> training_env_config(const std::string& scenario, const ScenarioOverrides& overrides,
                                            core::FeatureSet features,
                                            const std::filesystem::path& shared_dir);
+
+// The traffic windows the training environment of `scenario` (as training_env_config made it) draws its
+// episodes from, as the policy file records them: a trace by its file stem ("nasa-http-1995") with the
+// seconds of it an episode may cover, a synthetic shape as "synthetic:NAME" over one episode.
+std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim::EnvConfig& config);
 
 }  // namespace maestro::eval
