@@ -53,7 +53,13 @@ using Factory = std::function<Result<MadeEnv>(const EnvOptions&)>;
 const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> environments = {
       {"cartpole", cartpole},
-      {"sim", [](const EnvOptions& o) { return simulator(o, core::FeatureSet::kOriginal); }},
+      {"sim",
+       [](const EnvOptions& o) {
+         const auto features = core::feature_set_from_name(o.features.empty() ? "extended" : o.features);
+         if (!features) return Result<MadeEnv>(fail("unknown feature set '{}'", o.features));
+         return simulator(o, *features);
+       }},
+      // The name from before sim's features were an option.
       {"sim-extended", [](const EnvOptions& o) { return simulator(o, core::FeatureSet::kExtended); }},
   };
   return environments;

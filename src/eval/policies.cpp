@@ -48,12 +48,18 @@ PolicyEntry hpa_entry(std::string name, int target, int window) {
 Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name) {
   auto file = nn::read_policy_file(path);
   if (!file) return fail("policy file {}: {}", path, file.error().message);
-  const auto spec = file->feature_spec();
-  const auto actions = file->actions();
+  auto entry = trained_policy_entry(*file, name);
+  if (!entry) return fail("policy file {}: {}", path, entry.error().message);
+  return entry;
+}
+
+Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::string& name) {
+  const auto spec = file.feature_spec();
+  const auto actions = file.actions();
   if (!spec || !actions)
-    return fail("policy file {}: feature set '{}' and action set '{}' are not an autoscaling policy's", path,
-                file->feature_set, file->action_set);
-  auto actor = std::make_shared<const nn::Actor>(*file);
+    return fail("feature set '{}' and action set '{}' are not an autoscaling policy's", file.feature_set,
+                file.action_set);
+  auto actor = std::make_shared<const nn::Actor>(file);
   return PolicyEntry{
       name, [actor, spec = *spec, actions = *actions](const Scenario&, std::span<const double>) {
         return std::make_unique<FeaturePolicyAutoscaler>(

@@ -20,6 +20,7 @@
 #include "eval/autoscaler.hpp"
 #include "eval/baselines.hpp"
 #include "eval/runner.hpp"
+#include "nn/policy_file.hpp"
 
 namespace maestro::eval {
 
@@ -44,6 +45,8 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec);
 
 // The entry for a trained policy file, named `name` (default: "ppo"), acting with the file's action set.
 Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name = "ppo");
+// The same for a policy already read; an error if it is not an autoscaling policy.
+Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::string& name);
 
 // The KPA's settings for a scenario's service.
 KpaConfig kpa_config_for(const sim::ClusterConfig& cluster);

@@ -1,5 +1,10 @@
 #include "eval/training.hpp"
 
+#include <algorithm>
+
+#include "eval/policies.hpp"
+#include "rl/vec_env.hpp"
+
 namespace maestro::eval {
 
 namespace {
@@ -56,6 +61,79 @@ std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim
     }
   }
   return windows;
+}
+
+Recipe recommended_recipe() {
+  Recipe recipe;
+  // SB3's PPO defaults with 8 environments of 256 steps (2048 a rollout), observation normalisation and a
+  // small entropy bonus: eight actions need more exploration than three.
+  recipe.ppo.n_envs = 8;
+  recipe.ppo.n_steps = 256;
+  recipe.ppo.batch_size = 256;
+  recipe.ppo.n_epochs = 10;
+  recipe.ppo.gamma = 0.99;
+  recipe.ppo.gae_lambda = 0.95;
+  recipe.ppo.ent_coef = 0.01;
+  recipe.ppo.normalize_observations = true;
+  recipe.steps = 1'000'000;
+  recipe.seeds = 3;
+  // Synthetic until the traces have validation windows of their own.
+  recipe.validation_scenarios = {"diurnal", "flash-crowd"};
+  recipe.validation_seeds = 3;
+  return recipe;
+}
+
+double run_cost(const RunScore& run, const Scenario& scenario, const core::CostWeights& weights) {
+  constexpr double kInterval = 15;
+  const double seconds = std::max(1, scenario.duration_seconds);
+  const double intervals = seconds / kInterval;
+  const double arrivals = run.served_requests + run.dropped_requests;
+  const double share_over = std::max(run.slo_violation_seconds_soft / seconds,
+                                     arrivals > 0 ? run.dropped_requests / arrivals : 0.0);
+  return weights.pods * run.pod_hours * 3600 / (seconds * scenario.cluster.bounds.max) +
+         weights.slo * std::min(1.0, share_over) + weights.action * run.scaling_actions / intervals;
+}
+
+Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
+                                             const rl::PolicyDescription& description,
+                                             const EnvFactory& make_env, std::uint64_t steps,
+                                             std::span<const std::uint64_t> seeds,
+                                             const std::vector<Scenario>& validation, int validation_seeds,
+                                             const core::CostWeights& weights, const SeedCallbacks& callbacks,
+                                             const core::Clock& clock) {
+  std::vector<std::uint64_t> evaluation_seeds;
+  for (int i = 1; i <= validation_seeds; ++i) evaluation_seeds.push_back(static_cast<std::uint64_t>(i));
+  std::vector<TrainedSeed> trained;
+  for (const std::uint64_t seed : seeds) {
+    std::vector<std::unique_ptr<rl::Env>> envs;
+    for (int i = 0; i < ppo.n_envs; ++i) envs.push_back(make_env());
+    rl::VecEnv vec_env(std::move(envs), seed);
+    rl::PpoTrainer trainer(ppo, description, vec_env, seed, clock);
+    const auto seed_callbacks = callbacks ? callbacks(seed) : std::vector<rl::Callback*>{};
+    trainer.learn(steps, seed_callbacks);
+    TrainedSeed result{seed, trainer.policy(), trainer.seconds(), 0};
+    if (auto valid = nn::validate(result.policy); !valid)
+      return fail("training seed {} produced an invalid policy: {}", seed, valid.error().message);
+    if (!validation.empty()) {
+      auto entry = trained_policy_entry(result.policy, "ppo");
+      if (!entry) return std::unexpected(entry.error());
+      double cost = 0;
+      for (const auto& scenario : validation) {
+        const auto evaluation = evaluate(scenario, {*entry}, evaluation_seeds);
+        for (const auto& run : evaluation.policies.front().runs) cost += run_cost(run, scenario, weights);
+      }
+      result.validation_cost = cost / double(validation.size() * evaluation_seeds.size());
+    }
+    trained.push_back(std::move(result));
+  }
+  return trained;
+}
+
+std::size_t best_on_validation(std::span<const TrainedSeed> trained) {
+  const auto best = std::min_element(trained.begin(), trained.end(), [](const auto& a, const auto& b) {
+    return a.validation_cost < b.validation_cost;
+  });
+  return static_cast<std::size_t>(best - trained.begin());
 }
 
 }  // namespace maestro::eval
