@@ -192,10 +192,12 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
 }
 
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
-  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
+  auto scenario =
+      resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
   ASSERT_TRUE(scenario.has_value());
   std::vector<PolicyEntry> policies;
-  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name)->front());
+  for (const auto* name : {"hpa", "kpa", "oracle"})
+    policies.push_back(policy_entries(name, *scenario)->front());
   const auto first = evaluate(*scenario, policies, {1, 2});
   const auto second = evaluate(*scenario, policies, {1, 2});
   EXPECT_EQ(results_json(first).dump(), results_json(second).dump());
