@@ -14,16 +14,6 @@ namespace maestro::eval {
 
 namespace {
 constexpr int kRewardInterval = 15;  // the control interval the reward is computed at (DESIGN §2)
-
-// Served requests over the soft and hard SLO; until sim::ClusterTotals counts them (h1-sim's change),
-// none.
-template <typename Totals>
-std::pair<double, double> requests_over_slo(const Totals& totals) {
-  if constexpr (requires { totals.requests_over_soft; })
-    return {totals.requests_over_soft, totals.requests_over_hard};
-  else
-    return {0.0, 0.0};
-}
 }  // namespace
 
 RunScore run_once(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
@@ -73,9 +63,8 @@ RunScore run_once(const Scenario& scenario, std::span<const double> arrivals, st
   score.mean_reward = rewards > 0 ? reward_sum / rewards : 0;
   score.arrivals = totals.arrivals;
   score.served_requests = totals.served;
-  const auto [over_soft, over_hard] = requests_over_slo(totals);
-  score.requests_over_soft = over_soft;
-  score.requests_over_hard = over_hard;
+  score.requests_over_soft = totals.requests_over_soft;
+  score.requests_over_hard = totals.requests_over_hard;
   score.queued_at_end = cluster.queued();
   score.share_over_soft =
       totals.arrivals > 0
