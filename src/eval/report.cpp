@@ -33,7 +33,8 @@ const char* role_name(PolicyRole role) {
   return "evaluated";
 }
 
-// Round tick values for an axis from 0 (or `low`) to `high`: steps of 1, 2 or 5 × 10^k.
+// Round tick values covering [low, high]: steps of 1, 2 or 5 × 10^k, from the last at or below `low` to the
+// first at or above `high`.
 std::vector<double> nice_ticks(double low, double high, int about = 5) {
   const double raw = (high - low) / about;
   const double magnitude = std::pow(10, std::floor(std::log10(raw > 0 ? raw : 1)));
@@ -44,7 +45,9 @@ std::vector<double> nice_ticks(double low, double high, int about = 5) {
       break;
     }
   std::vector<double> ticks;
-  for (double v = std::ceil(low / step) * step; v <= high + 1e-9 * step; v += step) ticks.push_back(v);
+  const double last = std::ceil(high / step - 1e-9) * step;
+  for (double v = std::floor(low / step + 1e-9) * step; v <= last + 1e-9 * step; v += step)
+    ticks.push_back(v);
   return ticks;
 }
 
@@ -104,7 +107,7 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
     for (double v = y_min; v <= y_max; ++v) y_ticks.push_back(v);
   } else {
     y_ticks = nice_ticks(y_min, y_max);
-    y_max = std::max(y_max, y_ticks.back());
+    y_min = std::min(y_min, y_ticks.front()), y_max = std::max(y_max, y_ticks.back());
   }
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * plot_w; };
@@ -120,8 +123,9 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
                        log_y ? std::pow(10, v) : v);
   }
   for (const double v : x_ticks)
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n", px(v * x_unit),
-                       kHeight - kBottom + 14, v);
+    if (v * x_unit >= x_min && v * x_unit <= x_max)
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n", px(v * x_unit),
+                         kHeight - kBottom + 14, v);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time ({})</text>\n", kLeft + plot_w / 2,
                      kHeight - 6, x_unit > 1 ? "h" : "s");
   svg += fmt::format(
@@ -150,7 +154,7 @@ std::string svg_frontier(const Evaluation& evaluation, const FrontierSummary& su
     x_max = std::max(x_max, 100 * p.share_over_soft.mean);
     y_max = std::max(y_max, p.pod_hours.mean);
   }
-  const auto x_ticks = nice_ticks(0, x_max * 1.05), y_ticks = nice_ticks(0, y_max * 1.05);
+  const auto x_ticks = nice_ticks(0, x_max), y_ticks = nice_ticks(0, y_max);
   x_max = x_ticks.back(), y_max = y_ticks.back();
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto px = [&](double share) { return kLeft + 100 * share / x_max * plot_w; };
