@@ -192,10 +192,12 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
 }
 
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
-  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
+  auto scenario =
+      resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
   ASSERT_TRUE(scenario.has_value());
   std::vector<PolicyEntry> policies;
-  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name)->front());
+  for (const auto* name : {"hpa", "kpa", "oracle"})
+    policies.push_back(policy_entries(name, *scenario)->front());
   const auto first = evaluate(*scenario, policies, {1, 2});
   const auto second = evaluate(*scenario, policies, {1, 2});
   EXPECT_EQ(results_json(first).dump(), results_json(second).dump());
@@ -209,6 +211,14 @@ TEST(Report, OutputsAreSelfContainedAndDeterministic) {
   EXPECT_EQ(series_csv(first.policies[0]).substr(0, header.size()), header);
   EXPECT_EQ(first.policies[0].series.size(), 600u);
   EXPECT_EQ(first.policies[0].runs.size(), 2u);
+  // The oracle's bound, the frontier and the table's summary lines are in every output.
+  const auto json = results_json(first);
+  EXPECT_GT(json["oracle"]["pod_hours"]["mean"].get<double>(), 0);
+  EXPECT_EQ(json["frontier"]["baselines"].size(), 2u);  // hpa and kpa; oracle-schedule is no baseline
+  EXPECT_EQ(json["policies"][2]["role"], "oracle-schedule");
+  EXPECT_TRUE(json["policies"][0]["share_over_soft"].contains("ci95"));
+  EXPECT_NE(table.find("oracle (lower bound"), std::string::npos);
+  EXPECT_NE(html.find("baseline frontier"), std::string::npos);
 }
 
 }  // namespace
