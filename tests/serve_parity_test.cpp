@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "core/action_set.hpp"
 #include "core/clock.hpp"
 #include "core/features.hpp"
 #include "eval/policies.hpp"
@@ -54,8 +55,6 @@ class RecordingAutoscaler final : public eval::Autoscaler {
  public:
   RecordingAutoscaler(std::shared_ptr<const nn::Policy> policy, std::vector<RecordedStep>& steps)
       : steps_(steps),
-        // The action set's part (today: the original step of one pod); h3's action sets change only this
-        // line.
         inner_(
             policy->feature_spec(),
             [this, policy](std::span<const double> features) {
@@ -63,7 +62,7 @@ class RecordingAutoscaler final : public eval::Autoscaler {
               steps_.back().action = policy->predict_features(features).action;
               return steps_.back().action;
             },
-            1) {}
+            policy->action_set()) {}
   void reset(const sim::Cluster& cluster) override { inner_.reset(cluster); }
   int decide(const sim::Cluster& cluster, const core::Observation& observation) override {
     steps_.push_back({.observation = observation,
@@ -83,8 +82,7 @@ class RecordingAutoscaler final : public eval::Autoscaler {
 // vary with them (an unfitted one answers the same action throughout, which would prove nothing).
 nn::PolicyFile policy_for(const core::FeatureSpec& spec, const std::string& action_set,
                           std::span<const RecordedStep> fit_to) {
-  EXPECT_EQ(action_set, "original") << "untrained_autoscaling_policy makes the original set until h3 lands";
-  nn::PolicyFile file = nn::untrained_autoscaling_policy(spec, 11);
+  nn::PolicyFile file = nn::untrained_autoscaling_policy(spec, 11, *core::action_set_from_name(action_set));
   auto& stats = file.normalizer.stats;
   const std::size_t count = core::feature_count(spec.set);
   for (std::size_t i = 0; i < count && !fit_to.empty(); ++i) {
@@ -232,6 +230,9 @@ TEST_P(ServeParity, ServedActionsAreTheOnesEvaluationTook) {
     differing += answer["action"] != step.action;
     EXPECT_EQ(answer["action"], step.action) << "step " << k;
     EXPECT_EQ(answer["replicas"], step.replicas);
+    EXPECT_EQ(answer["action_set"], GetParam().actions);
+    EXPECT_EQ(answer["desired_replicas"],
+              *core::replicas_after(policy->action_set(), step.action, step.replicas));
     EXPECT_EQ(answer["features"], nlohmann::json(step.features)) << "step " << k;
     EXPECT_EQ(answer["step"]["index"], ++new_steps);
     if (retried) {
@@ -257,7 +258,9 @@ TEST_P(ServeParity, ServedActionsAreTheOnesEvaluationTook) {
 
 INSTANTIATE_TEST_SUITE_P(EveryFeatureSetAndActionSet, ServeParity,
                          ::testing::Values(ParityCase{core::FeatureSet::kOriginal, "original"},
-                                           ParityCase{core::FeatureSet::kExtended, "original"}),
+                                           ParityCase{core::FeatureSet::kExtended, "original"},
+                                           ParityCase{core::FeatureSet::kOriginal, "multi"},
+                                           ParityCase{core::FeatureSet::kExtended, "multi"}),
                          [](const ::testing::TestParamInfo<ParityCase>& info) {
                            return fmt::format("{}_{}", core::feature_set_name(info.param.features),
                                               info.param.actions);

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/queueing.hpp"
-
 namespace maestro::eval {
 namespace {
 
@@ -141,40 +139,9 @@ int KpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&)
   return desired;
 }
 
-int pods_needed(const sim::ClusterConfig& config, double requests_per_second) {
-  const auto& bounds = config.bounds;
-  if (requests_per_second <= 0) return bounds.min;
-  const double rate = config.service.service_rate();
-  const double budget_ms = *config.slo.soft_ms - config.service.base_latency_ms;
-  const auto& table = sim::SojournTable::shared();
-  for (int pods = std::max(1, bounds.min); pods <= bounds.max; ++pods) {
-    const double utilisation = requests_per_second / (pods * rate);
-    if (utilisation <= sim::SojournTable::kMaxUtilisation &&
-        1000 * table.p95(pods, utilisation) / rate <= budget_ms)
-      return pods;
-  }
-  return bounds.max + 1;
-}
-
 int static_allocation_for(const sim::ClusterConfig& config, std::span<const double> arrivals) {
   const double busiest = arrivals.empty() ? 0 : *std::max_element(arrivals.begin(), arrivals.end());
   return core::clamp_replicas(pods_needed(config, busiest), config.bounds);
-}
-
-void OracleAutoscaler::reset(const sim::Cluster& cluster) {
-  const auto arrivals = cluster.arrivals();
-  needed_.resize(arrivals.size());
-  for (std::size_t t = 0; t < arrivals.size(); ++t) needed_[t] = pods_needed(cluster.config(), arrivals[t]);
-}
-
-int OracleAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
-  double delay = 0;
-  for (int k = 0; k < 8; ++k) delay = std::max(delay, cluster.upcoming_startup_delay(k));
-  const auto from = static_cast<std::size_t>(cluster.now());
-  const auto to = std::min(needed_.size(), from + 15 + static_cast<std::size_t>(std::ceil(delay)) + 1);
-  int desired = cluster.config().bounds.min;
-  for (std::size_t t = from; t < to; ++t) desired = std::max(desired, needed_[t]);
-  return desired;
 }
 
 }  // namespace maestro::eval

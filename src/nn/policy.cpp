@@ -54,14 +54,6 @@ int Actor::act(std::span<const double> features) const {
   return argmax<float>(logits_out);
 }
 
-Result<core::ActionSet> action_set_of(const PolicyFile& file) {
-  core::ActionSet set = core::original_action_set();
-  if (file.action_names != set.names)
-    return fail("actions {} are not an action set this version knows (original: {})",
-                fmt::join(file.action_names, ", "), fmt::join(set.names, ", "));
-  return set;
-}
-
 bool needs_history(core::FeatureSet set) {
   return set != core::FeatureSet::kOriginal;
 }
@@ -72,11 +64,9 @@ Result<Policy> Policy::create(PolicyFile file) {
   if (!spec)
     return fail("policy uses feature set '{}' (trained on '{}'), which is not an autoscaling feature set",
                 file.feature_set, file.metadata.environment);
-  auto actions = action_set_of(file);
-  if (!actions) return std::unexpected(actions.error());
-  if (actions->size() != file.network.shape().action_count)
-    return fail("action set '{}' has {} actions but the network answers {}", actions->name, actions->size(),
-                file.network.shape().action_count);
+  // validate() checked that an autoscaling policy's file names a core::ActionSet, one name per action.
+  auto actions = file.actions();
+  assert(actions.has_value());
   return Policy(std::move(file), *spec, std::move(*actions));
 }
 

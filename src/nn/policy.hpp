@@ -52,10 +52,6 @@ struct Prediction {
   std::vector<double> probabilities;  // by action index
 };
 
-// The action set a policy file records. Files that record only action names (version 1) use the original
-// set; this is the one place that reads it.
-Result<core::ActionSet> action_set_of(const PolicyFile& file);
-
 // Whether a feature set looks at history (earlier steps, pods starting), which one observation cannot give.
 bool needs_history(core::FeatureSet set);
 
