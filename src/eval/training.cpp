@@ -61,11 +61,10 @@ std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim
     if (shape.kind != traffic::ShapeKind::kTrace) {
       windows.push_back({"synthetic:" + sources[i], 0, episode_seconds});
     } else if (config.traffic.random_window) {
-      windows.push_back({trace_stem(sources[i]), 0, shape.trace->duration_seconds()});
+      windows.push_back({trace_stem(sources[i]), shape.window_start_seconds, shape.window_limit_seconds()});
     } else {
-      const double span = episode_seconds * shape.speedup * config.traffic.speedup_scale_max;
       windows.push_back({trace_stem(sources[i]), shape.window_start_seconds,
-                         std::min(shape.trace->duration_seconds(), shape.window_start_seconds + span)});
+                         std::min(shape.window_limit_seconds(), shape.window_start_seconds + episode_seconds)});
     }
   }
   return windows;
