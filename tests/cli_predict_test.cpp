@@ -75,6 +75,31 @@ TEST_F(CliPredict, PrintsOneJsonObjectWithTheLibrarysPrediction) {
   EXPECT_EQ(json.at("model_version").get<std::string>(), policy->version());
 }
 
+// An extended, multi-action policy is never answered from the five metrics alone; with its features it is,
+// with what the action means.
+TEST_F(CliPredict, AHistoryPolicyNeedsItsFeaturesAndSaysWhatItsActionMeans) {
+  const std::string extended = (directory_ / "extended.bin").string();
+  ASSERT_TRUE(maestro::nn::write_policy_file(
+      extended,
+      maestro::nn::untrained_autoscaling_policy({maestro::core::FeatureSet::kExtended, 512.0 * 1024 * 1024},
+                                                3, maestro::core::multi_action_set())));
+  const std::string metrics = "--cpu-usage 150 --memory-usage 134217728 --replicas 2 --latency 100 --rps 50";
+  const CommandRun without = maestro("predict --policy " + extended + " " + metrics);
+  EXPECT_EQ(without.status, 2);
+  EXPECT_THAT(without.output, HasSubstr("missing field 'features'"));
+  const CommandRun with = maestro("predict --policy " + extended + " " + metrics +
+                                  " --features 150,0.125,2,100,50,1,75,25,0.6,0.6,50,32.5,100");
+  ASSERT_EQ(with.status, 0) << with.output;
+  const auto json = nlohmann::json::parse(with.output);
+  EXPECT_EQ(json.at("action_set"), "multi");
+  EXPECT_EQ(json.at("probabilities").size(), 8u);
+  EXPECT_EQ(json.at("replicas"), 2);
+  EXPECT_TRUE(json.at("replica_change").contains("kind"));
+  const CommandRun short_vector = maestro("predict --policy " + extended + " " + metrics + " --features 1,2");
+  EXPECT_EQ(short_vector.status, 2);
+  EXPECT_THAT(short_vector.output, HasSubstr("has 2 numbers but feature set 'extended' has 13"));
+}
+
 TEST_F(CliPredict, NanNegativeOrMissingMetricIsAUsageError) {
   const CommandRun nan =
       maestro(predict("--cpu-usage nan --memory-usage 3e8 --replicas 2 --latency 120 --rps 50"));

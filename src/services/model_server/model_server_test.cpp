@@ -52,6 +52,17 @@ void write_policy(const std::filesystem::path& file, const std::string& text) {
   std::filesystem::rename(temporary, file);
 }
 
+// Starts `server` on a loopback port; a client of it that does not retry.
+std::unique_ptr<net::HttpClient> listen(ModelServer& server) {
+  auto port = server.listen("127.0.0.1:0");
+  EXPECT_TRUE(port.has_value());
+  server.start();
+  net::HttpClientOptions options;
+  options.base_url = fmt::format("http://127.0.0.1:{}", port.value_or(0));
+  options.retry.max_attempts = 1;
+  return std::make_unique<net::HttpClient>(options);
+}
+
 constexpr const char* kObservation =
     R"({"cpu_usage":150,"memory_usage":3e8,"replicas":3,"latency":12.5,"rps":100})";
 
@@ -77,13 +88,7 @@ class ModelServerTest : public ::testing::Test {
     if (load) {
       ASSERT_TRUE(server_->load().has_value());
     }
-    auto port = server_->listen("127.0.0.1:0");
-    ASSERT_TRUE(port.has_value());
-    server_->start();
-    net::HttpClientOptions options;
-    options.base_url = fmt::format("http://127.0.0.1:{}", *port);
-    options.retry.max_attempts = 1;
-    client_ = std::make_unique<net::HttpClient>(options);
+    client_ = listen(*server_);
   }
 
   nlohmann::json predict() {
@@ -271,13 +276,7 @@ class PolicyFileServerTest : public ::testing::Test {
     server_ = std::make_unique<ModelServer>(ModelServerOptions{
         .policy_file = file, .loader = load_policy_file, .http = {}, .watch_interval = std::nullopt});
     ASSERT_TRUE(server_->load().has_value());
-    auto port = server_->listen("127.0.0.1:0");
-    ASSERT_TRUE(port.has_value());
-    server_->start();
-    net::HttpClientOptions options;
-    options.base_url = fmt::format("http://127.0.0.1:{}", *port);
-    options.retry.max_attempts = 1;
-    client_ = std::make_unique<net::HttpClient>(options);
+    client_ = listen(*server_);
   }
   // The status and the error (or "") of POST /predict with `body`.
   std::pair<long, std::string> post(const std::string& body) {
