@@ -60,6 +60,11 @@ PolicyEntry static_entry(int pods) {
       PolicyRole::kBaseline};
 }
 
+PolicyEntry sweep_point(PolicyEntry entry) {
+  entry.sweep_point = true;
+  return entry;
+}
+
 // The sweeps' targets: 30 % to 95 % in steps of 5.
 std::vector<int> sweep_targets() {
   std::vector<int> targets;
@@ -101,7 +106,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "hpa-sweep") {
     std::vector<PolicyEntry> entries;
     for (const int window : {0, 60, 300})
-      for (const int target : sweep_targets()) entries.push_back(hpa_entry(target, window));
+      for (const int target : sweep_targets()) entries.push_back(sweep_point(hpa_entry(target, window)));
     return entries;
   }
   if (spec == "kpa") return std::vector{kpa_entry("kpa", 70)};
@@ -114,7 +119,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "kpa-sweep") {
     std::vector<PolicyEntry> entries;
     for (const int target : sweep_targets())
-      entries.push_back(kpa_entry(fmt::format("kpa-t{}", target), target));
+      entries.push_back(sweep_point(kpa_entry(fmt::format("kpa-t{}", target), target)));
     return entries;
   }
   if (spec == "static") {
@@ -133,7 +138,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "static-sweep") {
     std::vector<PolicyEntry> entries;
     for (int pods = std::max(1, scenario.cluster.bounds.min); pods <= scenario.cluster.bounds.max; ++pods)
-      entries.push_back(static_entry(pods));
+      entries.push_back(sweep_point(static_entry(pods)));
     return entries;
   }
   if (spec == "oracle" || spec == "oracle-schedule") {

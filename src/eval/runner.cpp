@@ -118,6 +118,7 @@ Evaluation evaluate(const Scenario& scenario, const std::vector<PolicyEntry>& po
   for (std::size_t p = 0; p < policies.size(); ++p) {
     evaluation.policies[p].name = policies[p].name;
     evaluation.policies[p].role = policies[p].role;
+    evaluation.policies[p].sweep_point = policies[p].sweep_point;
     evaluation.policies[p].runs.resize(seeds.size());
   }
   const std::size_t total = policies.size() * seeds.size();
@@ -128,8 +129,8 @@ Evaluation evaluate(const Scenario& scenario, const std::vector<PolicyEntry>& po
       const std::size_t p = job / seeds.size(), i = job % seeds.size();
       auto& result = evaluation.policies[p];
       auto autoscaler = policies[p].make(scenario, arrivals[i]);
-      result.runs[i] =
-          run_once(scenario, arrivals[i], seeds[i], *autoscaler, i == 0 ? &result.series : nullptr);
+      result.runs[i] = run_once(scenario, arrivals[i], seeds[i], *autoscaler,
+                                i == 0 && !result.sweep_point ? &result.series : nullptr);
       if (progress) {
         const std::lock_guard lock(progress_mutex);
         progress(policies[p].name, seeds[i]);

@@ -27,6 +27,9 @@ struct PolicyEntry {
   std::string name;
   std::function<std::unique_ptr<Autoscaler>(const Scenario&, std::span<const double> arrivals)> make;
   PolicyRole role = PolicyRole::kEvaluated;
+  // One point of a sweep: scored like any policy, but no time series is kept (a sweep over a day at real
+  // time would keep hundreds of megabytes of them).
+  bool sweep_point = false;
 };
 
 struct RunScore {
@@ -69,8 +72,9 @@ struct PolicyResult {
   std::string name;
   PolicyRole role = PolicyRole::kEvaluated;
   std::string data_note;  // whether the scenario's trace window is in the policy's training data, if known
+  bool sweep_point = false;
   std::vector<RunScore> runs;     // one per seed, in seed order
-  std::vector<SeriesRow> series;  // the first seed's run, second by second
+  std::vector<SeriesRow> series;  // the first seed's run, second by second (empty for sweep points)
   Spread share_over_soft, slo_violation_seconds_soft, slo_violation_seconds_hard, pod_hours, dropped_requests,
       scaling_actions, scaling_actions_per_hour, mean_reward, queued_at_end;
 };
