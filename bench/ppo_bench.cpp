@@ -15,7 +15,8 @@ using namespace maestro;
 
 void train_cartpole(benchmark::State& state, rl::PpoConfig config) {
   const std::uint64_t steps = static_cast<std::uint64_t>(state.range(0));
-  const rl::PolicyDescription description{"cartpole", "cartpole", 0, {"push_left", "push_right"}};
+  const rl::PolicyDescription description{"cartpole", "cartpole", 0, "cartpole", {"push_left", "push_right"},
+                                          "cartpole", {},         {}};
   std::uint64_t total = 0;
   for (auto _ : state) {
     std::vector<std::unique_ptr<rl::Env>> envs;

@@ -32,10 +32,7 @@ void BM_PpoTrainingOnSim(benchmark::State& state) {
     std::vector<std::unique_ptr<rl::Env>> envs;
     for (int i = 0; i < config.n_envs; ++i) envs.push_back(std::make_unique<sim::Env>(*env_config));
     rl::VecEnv vec_env(std::move(envs), 1);
-    rl::PpoTrainer trainer(config,
-                           {"sim", std::string(core::feature_set_name(features)),
-                            env_config->features.memory_limit_bytes_per_pod, nn::autoscaling_action_names()},
-                           vec_env, 1, clock);
+    rl::PpoTrainer trainer(config, sim::policy_description(*env_config, "sim", {}), vec_env, 1, clock);
     trainer.learn(kSteps);
     benchmark::DoNotOptimize(trainer.steps());
   }

@@ -141,6 +141,51 @@ TEST_F(CliTrain, UsageErrorsExitWithTwo) {
   EXPECT_FALSE(std::filesystem::exists(path("x.bin")));
 }
 
+TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
+  // Two seeds, each scored on a short validation scenario; the same seed gives the same file.
+  const std::string small = "--steps 2048 --n-envs 2 --n-steps 1024 --quiet ";
+  const std::string two = "train --env sim --seeds 2 --validation steady " + small;
+  const CommandRun chosen = run(two + "--out " + path("sim-a.bin"));
+  ASSERT_EQ(chosen.status, 0) << chosen.err;
+  ASSERT_EQ(run(two + "--out " + path("sim-b.bin")).status, 0);
+  EXPECT_EQ(read(path("sim-a.bin")), read(path("sim-b.bin")));
+  const auto summary = nlohmann::json::parse(last_line(chosen.out));
+  ASSERT_EQ(summary.at("candidates").size(), 2u);
+  auto policy = maestro::nn::read_policy_file(path("sim-a.bin"));
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  EXPECT_EQ(policy->feature_set, "extended");
+  EXPECT_EQ(policy->action_set, "multi");
+  EXPECT_EQ(policy->metadata.reward, "cost");
+  EXPECT_EQ(policy->metadata.seed, summary.at("seed").get<std::uint64_t>());
+  EXPECT_FALSE(policy->metadata.training_data.empty());
+  EXPECT_THAT(policy->metadata.hyperparameters,
+              ::testing::Contains(std::pair<std::string, std::string>{"chosen_on", "steady"}));
+
+  // The seed's choices, one seed.
+  const CommandRun original =
+      run("train --env sim --seeds 1 --features original --actions original --reward original " + small +
+          "--out " + path("sim-original.bin"));
+  ASSERT_EQ(original.status, 0) << original.err;
+  policy = maestro::nn::read_policy_file(path("sim-original.bin"));
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->action_names, (std::vector<std::string>{"scale_down", "hold", "scale_up"}));
+  EXPECT_EQ(policy->metadata.reward, "original");
+  const CommandRun weighted = run("train --env sim --seeds 1 --reward-weights slo=25,action=0.5 " + small +
+                                  "--out " + path("sim-weights.bin"));
+  ASSERT_EQ(weighted.status, 0) << weighted.err;
+  policy = maestro::nn::read_policy_file(path("sim-weights.bin"));
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->metadata.reward_weights,
+            (std::vector<std::pair<std::string, double>>{{"pods", 1}, {"slo", 25}, {"action", 0.5}}));
+
+  for (const std::string bad : {"--reward-weights slo=x", "--reward original --reward-weights slo=1",
+                                "--actions fancy", "--validation no-such-scenario --seeds 2"}) {
+    const CommandRun refused = run("train --env sim " + small + bad + " --out " + path("bad.bin"));
+    EXPECT_EQ(refused.status, 2) << bad << ": " << refused.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(path("bad.bin")));
+}
+
 TEST_F(CliTrain, ACartPolePolicyIsShownButNotServedAsAnAutoscaler) {
   ASSERT_EQ(run(train("cp.bin", 5)).status, 0);
   const CommandRun show = run("policy show " + path("cp.bin"));

@@ -1,7 +1,7 @@
-// maestro demo: the whole story in a couple of minutes — train a PPO policy in the simulator on mixed
-// real and synthetic traffic, then evaluate it against the Kubernetes HPA (and its tuned sweep), Knative's
-// KPA, a static allocation and the clairvoyant oracle on a real trace, print the table and say where the
-// report is.
+// maestro demo: the whole story in a few minutes — train a policy in the simulator with the recommended
+// recipe (eval::recommended_recipe, as `maestro train --env sim`, with fewer steps per seed unless asked),
+// then evaluate it against the Kubernetes HPA (and its tuned sweep), Knative's KPA, a static allocation and
+// the clairvoyant oracle on a real trace, print the table and say where the report is.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "cli/envs.hpp"
 #include "core/clock.hpp"
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
@@ -31,10 +32,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The recipe's steps per seed, shortened so that the demo takes a few minutes.
+constexpr std::uint64_t kDemoStepsPerSeed = 250'000;
+
 struct DemoOptions {
   std::string scenario = "worldcup";
   std::string train_scenario = "mix";
-  std::uint64_t steps = 200'000;
+  std::uint64_t steps = kDemoStepsPerSeed;
+  int training_seeds = eval::recommended_recipe().seeds;
   int seeds = 3;
   double startup_seconds = 30;
   std::string features = "extended";
@@ -44,31 +49,27 @@ struct DemoOptions {
   std::string ppo_config;  // YAML of hyperparameters over the demo's
 };
 
-// The demo's PPO settings: SB3's defaults with 8 environments and observation normalisation, without an
-// entropy bonus, sized so that training takes well under a minute on a small machine.
-rl::PpoConfig demo_ppo_config() {
-  rl::PpoConfig config;
-  config.n_envs = 8;
-  config.n_steps = 256;
-  config.batch_size = 256;
-  config.n_epochs = 10;
-  config.gamma = 0.99;
-  config.gae_lambda = 0.95;
-  config.ent_coef = 0.0;
-  config.normalize_observations = true;
-  return config;
-}
-
 void run_demo(const DemoOptions& options) {
   const auto shared = eval::locate_shared_dir(options.shared_dir, std::getenv("MAESTRO_SHARED_DIR"),
                                               fs::read_symlink("/proc/self/exe"));
   if (!shared) throw CLI::ValidationError("--shared-dir", shared.error().message);
-  const auto feature_set = core::feature_set_from_name(options.features);
-  if (!feature_set) throw CLI::ValidationError("--features", "expected original or extended");
+  if (!core::feature_set_from_name(options.features))
+    throw CLI::ValidationError("--features", "expected original or extended");
+  const eval::Recipe recipe = eval::recommended_recipe();
+  EnvOptions env_options;
+  env_options.name = "sim";
+  env_options.scenario = options.train_scenario;
+  env_options.features = options.features;
+  auto first = make_env(env_options);
+  if (!first) throw CLI::ValidationError("--train-scenario", first.error().message);
+  std::vector<eval::Scenario> validation;
+  for (const auto& name : recipe.validation_scenarios) {
+    auto resolved = eval::resolve_scenario(name, {}, *shared);
+    if (!resolved) throw CommandFailed(resolved.error().message);
+    validation.push_back(std::move(*resolved));
+  }
   eval::ScenarioOverrides overrides;
   overrides.startup_seconds = options.startup_seconds;
-  const auto env_config = eval::training_env_config(options.train_scenario, overrides, *feature_set, *shared);
-  if (!env_config) throw CLI::ValidationError("--train-scenario", env_config.error().message);
   const auto scenario = eval::resolve_scenario(options.scenario, overrides, *shared);
   if (!scenario) throw CLI::ValidationError("--scenario", scenario.error().message);
   std::error_code error;
@@ -76,7 +77,7 @@ void run_demo(const DemoOptions& options) {
   if (error) throw CommandFailed(fmt::format("cannot create {}: {}", options.out, error.message()));
 
   // 1. Train.
-  rl::PpoConfig config = demo_ppo_config();
+  rl::PpoConfig config = recipe.ppo;
   if (!options.ppo_config.empty()) {
     std::ifstream in(options.ppo_config);
     std::stringstream text;
@@ -89,27 +90,45 @@ void run_demo(const DemoOptions& options) {
   }
   if (auto valid = rl::validate(config); !valid)
     throw CLI::ValidationError("--ppo-config", valid.error().message);
-  std::vector<std::unique_ptr<rl::Env>> envs;
-  for (int i = 0; i < config.n_envs; ++i) envs.push_back(std::make_unique<sim::Env>(*env_config));
-  rl::VecEnv vec_env(std::move(envs), options.seed);
-  const rl::PolicyDescription description{"sim:" + options.train_scenario, std::string(options.features),
-                                          env_config->features.memory_limit_bytes_per_pod,
-                                          nn::autoscaling_action_names()};
   std::cerr << fmt::format(
-      "1/2 training PPO for {} steps in the simulator ({} traffic, {} features, pods start in {} s)\n",
-      options.steps, options.train_scenario, options.features, options.startup_seconds);
+      "1/2 training {} seeds × {} steps in the simulator ({} traffic, {} features, multi actions, cost "
+      "reward, "
+      "randomised start-up, capacity and chaos), the best on {} kept{}\n",
+      options.training_seeds, options.steps, options.train_scenario, options.features,
+      fmt::join(recipe.validation_scenarios, " and "),
+      options.steps < recipe.steps
+          ? fmt::format(" — shorter than the recipe's {} steps a seed (maestro train --env sim)",
+                        recipe.steps)
+          : "");
+  std::unique_ptr<rl::Env> spare = std::move(first->env);
+  const auto make = [&]() -> std::unique_ptr<rl::Env> {
+    if (spare) return std::move(spare);
+    auto made = make_env(env_options);
+    if (!made) throw CommandFailed(made.error().message);
+    return std::move(made->env);
+  };
+  std::vector<std::unique_ptr<rl::ProgressBar>> bars;
+  const auto progress = [&](std::uint64_t) {
+    bars.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
+    return std::vector<rl::Callback*>{bars.back().get()};
+  };
+  std::vector<std::uint64_t> training_seeds;
+  for (int i = 0; i < options.training_seeds; ++i)
+    training_seeds.push_back(options.seed + static_cast<std::uint64_t>(i));
+  const auto reward = core::reward_from_record(first->description.reward, first->description.reward_weights);
   const core::RealClock clock;
-  rl::PpoTrainer trainer(config, description, vec_env, options.seed, clock);
-  rl::ProgressBar progress(std::cerr);
-  std::vector<rl::Callback*> callbacks{&progress};
-  trainer.learn(options.steps, callbacks);
-  std::cerr << "\n";
+  const auto start = clock.now();
+  auto candidates = eval::train_seeds(config, first->description, make, options.steps, training_seeds,
+                                      validation, recipe.validation_seeds, reward->weights, progress, clock);
+  if (!candidates) throw CommandFailed(candidates.error().message);
+  const auto& best = (*candidates)[eval::best_on_validation(*candidates)];
   const auto policy_path = fs::path(options.out) / "policy.maestro";
-  if (auto ok = nn::write_policy_file(policy_path, trainer.policy()); !ok)
-    throw CommandFailed(ok.error().message);
-  std::cerr << fmt::format("   trained in {:.0f} s ({:.0f} steps/s); policy written to {}\n",
-                           trainer.seconds(), trainer.steps() / std::max(trainer.seconds(), 1e-9),
-                           policy_path.string());
+  if (auto ok = nn::write_policy_file(policy_path, best.policy); !ok) throw CommandFailed(ok.error().message);
+  std::cerr << fmt::format(
+      "   trained and validated in {:.0f} s; seed {} kept (validation cost {:.3f}); policy "
+      "written to {}\n",
+      std::chrono::duration<double>(clock.now() - start).count(), best.seed, best.validation_cost,
+      policy_path.string());
 
   // 2. Evaluate against the baselines.
   std::vector<eval::PolicyEntry> policies;
@@ -148,13 +167,18 @@ const Registration kRegistration{
           ->capture_default_str();
       command->add_option("--train-scenario", options->train_scenario, "training traffic: mix or a scenario")
           ->capture_default_str();
-      command->add_option("--steps", options->steps, "training steps")
+      command->add_option("--steps", options->steps, "training steps per seed (the recipe's: 1000000)")
           ->check(CLI::Range(1, 100'000'000))
+          ->capture_default_str();
+      command->add_option("--training-seeds", options->training_seeds, "training seeds, the best kept")
+          ->check(CLI::Range(1, 100))
           ->capture_default_str();
       command->add_option("--seeds", options->seeds, "evaluation seeds")
           ->check(CLI::Range(1, 100))
           ->capture_default_str();
-      command->add_option("--startup-seconds", options->startup_seconds, "median pod start-up delay")
+      command
+          ->add_option("--startup-seconds", options->startup_seconds,
+                       "median pod start-up delay of the evaluation (training draws its own per episode)")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
       command->add_option("--features", options->features, "feature set: original or extended")

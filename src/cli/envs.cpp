@@ -20,7 +20,8 @@ namespace {
 
 Result<MadeEnv> cartpole(const EnvOptions& options) {
   if (!options.scenario.empty()) return fail("cartpole has no scenarios (got '{}')", options.scenario);
-  return MadeEnv{std::make_unique<rl::CartPole>(), {"cartpole", "cartpole", 0, {"push_left", "push_right"}}};
+  return MadeEnv{std::make_unique<rl::CartPole>(),
+                 {"cartpole", "cartpole", 0, "cartpole", {"push_left", "push_right"}, "cartpole", {}, {}}};
 }
 
 // The cluster simulator (sim::Env) with a scenario's service and SLO and per-episode randomised traffic;
@@ -31,11 +32,19 @@ Result<MadeEnv> simulator(const EnvOptions& options, core::FeatureSet features) 
                                               std::filesystem::read_symlink("/proc/self/exe"));
   if (!shared) return std::unexpected(shared.error());
   const std::string scenario = options.scenario.empty() ? "mix" : options.scenario;
-  const auto config = eval::training_env_config(scenario, {}, features, *shared);
+  auto config = eval::training_env_config(scenario, {}, features, *shared);
   if (!config) return std::unexpected(config.error());
-  return MadeEnv{std::make_unique<sim::Env>(*config),
-                 {"sim:" + scenario, std::string(core::feature_set_name(features)),
-                  config->features.memory_limit_bytes_per_pod, nn::autoscaling_action_names()}};
+  auto actions = core::action_set_from_name(options.actions);
+  if (!actions) return std::unexpected(actions.error());
+  config->actions = *actions;
+  auto reward = core::reward_from_name(options.reward);
+  if (reward) reward = core::apply_reward_weights(*reward, options.reward_weights);
+  if (!reward) return std::unexpected(reward.error());
+  config->reward = *reward;
+  config->randomisation.enabled = options.randomise_cluster;
+  auto description =
+      sim::policy_description(*config, "sim:" + scenario, eval::training_data(scenario, *config));
+  return MadeEnv{std::make_unique<sim::Env>(*config), std::move(description)};
 }
 
 using Factory = std::function<Result<MadeEnv>(const EnvOptions&)>;
@@ -44,7 +53,13 @@ using Factory = std::function<Result<MadeEnv>(const EnvOptions&)>;
 const std::vector<std::pair<std::string, Factory>>& table() {
   static const std::vector<std::pair<std::string, Factory>> environments = {
       {"cartpole", cartpole},
-      {"sim", [](const EnvOptions& o) { return simulator(o, core::FeatureSet::kOriginal); }},
+      {"sim",
+       [](const EnvOptions& o) {
+         const auto features = core::feature_set_from_name(o.features.empty() ? "extended" : o.features);
+         if (!features) return Result<MadeEnv>(fail("unknown feature set '{}'", o.features));
+         return simulator(o, *features);
+       }},
+      // The name from before sim's features were an option.
       {"sim-extended", [](const EnvOptions& o) { return simulator(o, core::FeatureSet::kExtended); }},
   };
   return environments;

@@ -16,6 +16,14 @@ namespace maestro::cli {
 struct EnvOptions {
   std::string name;      // "cartpole", …
   std::string scenario;  // free-form, meaning up to the environment (e.g. a scenario name or file)
+  // The simulator's: a feature set name (empty: extended), a core::ActionSet name, a core reward name and its
+  // weights ("pods=1,slo=10"), and whether each episode draws its cluster (start-up, capacity, chaos) as well
+  // as its traffic.
+  std::string features;
+  std::string actions = "multi";
+  std::string reward = "cost";
+  std::string reward_weights;
+  bool randomise_cluster = true;
 };
 
 struct MadeEnv {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/command.hpp"
 #include "nn/policy_file.hpp"
@@ -16,6 +17,7 @@ void add_init(CLI::App& policy) {
     std::string out;
     std::uint64_t seed = 0;
     std::string feature_set = "original";
+    std::string actions = "original";
     double memory_limit = 512.0 * 1024 * 1024;
   };
   auto options = std::make_shared<Options>();
@@ -26,12 +28,16 @@ void add_init(CLI::App& policy) {
   init->add_option("--feature-set", options->feature_set, "Features the policy reads")
       ->capture_default_str()
       ->check(CLI::IsMember({"original"}));
+  init->add_option("--actions", options->actions, "Action set")
+      ->capture_default_str()
+      ->check(CLI::IsMember(core::action_set_names()));
   init->add_option("--memory-limit-per-pod", options->memory_limit, "Memory limit of one pod, bytes")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   init->callback([options] {
     const core::FeatureSpec spec{*core::feature_set_from_name(options->feature_set), options->memory_limit};
-    const auto file = nn::untrained_autoscaling_policy(spec, options->seed);
+    const auto file =
+        nn::untrained_autoscaling_policy(spec, options->seed, *core::action_set_from_name(options->actions));
     if (auto ok = nn::write_policy_file(options->out, file); !ok) throw CommandFailed(ok.error().message);
     std::cout << fmt::format("wrote {} (model version {})\n", options->out, nn::model_version(file));
   });
@@ -60,7 +66,8 @@ void add_show(CLI::App& policy) {
                      shape.observation_size, join_sizes(shape.actor_hidden), join_sizes(shape.critic_hidden),
                      shape.action_count)
               << fmt::format("parameters:        {}\n", file->network.parameter_count())
-              << fmt::format("actions:           {}\n", fmt::join(file->action_names, ", "))
+              << fmt::format("actions:           {} ({})\n", file->action_set,
+                             fmt::join(file->action_names, ", "))
               << fmt::format("feature set:       {}\n", file->feature_set)
               << fmt::format("memory limit/pod:  {} bytes\n", file->memory_limit_bytes_per_pod)
               << fmt::format("normalisation:     {}\n",
@@ -74,7 +81,15 @@ void add_show(CLI::App& policy) {
               << fmt::format("training steps:    {}\n", meta.steps)
               << fmt::format("seed:              {}\n", meta.seed)
               << fmt::format("trained at:        {}\n",
-                             meta.trained_at.empty() ? "not recorded" : meta.trained_at);
+                             meta.trained_at.empty() ? "not recorded" : meta.trained_at)
+              << fmt::format("reward:            {}\n", meta.reward);
+    for (const auto& [name, weight] : meta.reward_weights)
+      std::cout << fmt::format("  {:<16} {}\n", name, weight);
+    std::cout << fmt::format("training data:     {}\n", meta.training_data.empty() ? "not recorded" : "");
+    for (const auto& window : meta.training_data)
+      std::cout << fmt::format("  {:<24} {} s to {} s\n", window.trace, window.start_seconds,
+                               window.end_seconds);
+    std::cout << "hyperparameters:\n";
     for (const auto& [name, value] : meta.hyperparameters)
       std::cout << fmt::format("  {:<16} {}\n", name, value);
   });

@@ -1,22 +1,33 @@
 // `maestro train`: PPO on a named environment, hyperparameters from a preset, a YAML file and flags (in
-// that order), the trained policy written to --out. Progress goes to stderr; the last line of stdout is a
-// JSON summary (with evaluation figures when --eval-episodes is given). The same seed and command give
-// the same policy file byte for byte (training time is recorded only with --record-time).
+// that order), the trained policy written to --out. With several --seeds, one policy is trained per seed
+// and the one cheapest on the validation scenarios is written. On the simulator, what is not given is the
+// recommended recipe (eval::recommended_recipe): `maestro train --env sim --out FILE` trains it. Progress
+// goes to stderr; the last line of stdout is a JSON summary (with evaluation figures when --eval-episodes
+// is given). The same seed and command give the same policy file byte for byte (training time is recorded
+// only with --record-time).
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
 #include "cli/envs.hpp"
+#include "core/action_set.hpp"
 #include "core/clock.hpp"
+#include "core/reward.hpp"
+#include "eval/scenario.hpp"
+#include "eval/training.hpp"
 #include "rl/callbacks.hpp"
 #include "rl/ppo.hpp"
 
@@ -37,10 +48,12 @@ const std::vector<std::string> kHyperparameterFlags = {"n_envs",        "n_steps
 
 struct Options {
   EnvOptions env;
-  std::uint64_t steps = 0;
+  std::optional<std::uint64_t> steps;  // per seed; the recipe's on the simulator
   std::uint64_t seed = 0;
+  std::optional<int> seeds;             // the recipe's on the simulator, else 1
+  std::vector<std::string> validation;  // the recipe's on the simulator with several seeds
   std::string out;
-  std::string preset = "sb3";
+  std::string preset;  // the recipe's PPO settings on the simulator, else sb3
   std::string config_file;
   std::vector<std::string> hyperparameters = std::vector<std::string>(kHyperparameterFlags.size());
   int eval_episodes = 0;
@@ -58,8 +71,14 @@ std::string flag_name(const std::string& key) {
   return flag;
 }
 
-rl::PpoConfig build_config(const Options& o) {
-  auto config = rl::preset(o.preset);
+bool simulated(const Options& o) {
+  return o.env.name.starts_with("sim");
+}
+
+rl::PpoConfig build_config(const Options& o, const eval::Recipe& recipe) {
+  auto config = !o.preset.empty() ? rl::preset(o.preset)
+                : simulated(o)    ? Result<rl::PpoConfig>(recipe.ppo)
+                                  : rl::preset("sb3");
   if (!config) throw CLI::ValidationError("--preset", config.error().message);
   if (!o.config_file.empty()) {
     std::ifstream in(o.config_file);
@@ -85,18 +104,40 @@ std::unique_ptr<rl::Env> new_env(const EnvOptions& options) {
   return std::move(made->env);
 }
 
+std::vector<eval::Scenario> validation_scenarios(const std::vector<std::string>& names) {
+  std::vector<eval::Scenario> scenarios;
+  if (names.empty()) return scenarios;
+  const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
+                                              std::filesystem::read_symlink("/proc/self/exe"));
+  if (!shared) throw CLI::ValidationError("--validation", shared.error().message);
+  for (const auto& name : names) {
+    auto scenario = eval::resolve_scenario(name, {}, *shared);
+    if (!scenario) throw CLI::ValidationError("--validation", scenario.error().message);
+    scenarios.push_back(std::move(*scenario));
+  }
+  return scenarios;
+}
+
 void run(const Options& o) {
-  const rl::PpoConfig config = build_config(o);
+  const eval::Recipe recipe = eval::recommended_recipe();
+  const rl::PpoConfig config = build_config(o, recipe);
+  if (!o.steps && !simulated(o)) throw CLI::ValidationError("--steps", "is required for " + o.env.name);
+  const std::uint64_t steps = o.steps.value_or(recipe.steps);
+  const int seed_count = o.seeds.value_or(simulated(o) ? recipe.seeds : 1);
+  if (seed_count > 1 && (o.eval_freq > 0 || !o.pods_csv.empty()))
+    throw CLI::ValidationError("--seeds", "--eval-freq and --pods-csv follow one seed's training");
+  const auto validation = validation_scenarios(
+      !o.validation.empty() || seed_count == 1 || !simulated(o) ? o.validation : recipe.validation_scenarios);
+  if (seed_count > 1 && validation.empty())
+    throw CLI::ValidationError("--validation", "several seeds need a validation scenario to choose by");
   auto first = make_env(o.env);
   if (!first) throw CLI::ValidationError("--env", first.error().message);
   const rl::PolicyDescription description = first->description;
-  std::vector<std::unique_ptr<rl::Env>> envs;
-  envs.push_back(std::move(first->env));
-  for (int i = 1; i < config.n_envs; ++i) envs.push_back(new_env(o.env));
-  rl::VecEnv vec_env(std::move(envs), o.seed);
+  auto reward = core::reward_from_record(description.reward, description.reward_weights);
+  if (!validation.empty() && (!reward || reward->kind != core::RewardKind::kCost))
+    throw CLI::ValidationError("--validation", "choosing by validation prices runs as the cost reward does");
 
   std::vector<std::unique_ptr<rl::Callback>> owned;
-  std::vector<rl::Callback*> callbacks;
   std::ofstream log_csv, pods_csv;
   rl::EvalCallback* eval = nullptr;
   if (o.eval_freq > 0) {
@@ -113,36 +154,82 @@ void run(const Options& o) {
     if (!log_csv) throw CommandFailed("cannot write " + o.log_csv);
     owned.push_back(std::make_unique<rl::CsvLogCallback>(log_csv));
   }
+  std::vector<std::uint64_t> seeds;
+  for (int i = 0; i < seed_count; ++i) seeds.push_back(o.seed + static_cast<std::uint64_t>(i));
+  std::vector<std::unique_ptr<rl::Callback>> per_seed;
+  const auto callbacks = [&](std::uint64_t seed) {
+    std::vector<rl::Callback*> list;
+    for (const auto& callback : owned) list.push_back(callback.get());
+    if (!o.quiet) {
+      std::cerr << fmt::format("seed {} ({} of {})\n", seed, seed - o.seed + 1, seeds.size());
+      per_seed.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
+      list.push_back(per_seed.back().get());
+    }
+    return list;
+  };
+  std::unique_ptr<rl::Env> spare = std::move(first->env);
+  const auto make = [&]() {
+    if (spare) return std::move(spare);
+    return new_env(o.env);
+  };
+
+  const core::RealClock clock;
+  const auto start = clock.now();
+  std::vector<eval::TrainedSeed> trained;
   if (!o.pods_csv.empty()) {
+    // One seed, with its vectorised environment in view of the pod tracker (train_seeds keeps its own).
+    std::vector<std::unique_ptr<rl::Env>> envs;
+    for (int i = 0; i < config.n_envs; ++i) envs.push_back(make());
+    rl::VecEnv vec_env(std::move(envs), o.seed);
     pods_csv.open(o.pods_csv);
     if (!pods_csv) throw CommandFailed("cannot write " + o.pods_csv);
     owned.push_back(std::make_unique<rl::PodTrackingCallback>(pods_csv, vec_env));
+    rl::PpoTrainer trainer(config, description, vec_env, o.seed, clock);
+    trainer.learn(steps, callbacks(o.seed));
+    trained.push_back({o.seed, trainer.policy(), trainer.seconds(), 0});
+  } else {
+    auto result =
+        eval::train_seeds(config, description, make, steps, seeds, validation, recipe.validation_seeds,
+                          reward ? reward->weights : core::CostWeights{}, callbacks, clock);
+    if (!result) throw CommandFailed(result.error().message);
+    trained = std::move(*result);
   }
-  if (!o.quiet) owned.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
-  for (const auto& callback : owned) callbacks.push_back(callback.get());
-
-  const core::RealClock clock;
-  rl::PpoTrainer trainer(config, description, vec_env, o.seed, clock);
-  const auto start = clock.now();
-  trainer.learn(o.steps, callbacks);
   const double seconds = std::chrono::duration<double>(clock.now() - start).count();
+  const std::size_t best = eval::best_on_validation(trained);
 
-  nn::PolicyFile policy = trainer.policy();
+  nn::PolicyFile policy = trained[best].policy;
+  if (seed_count > 1) {
+    policy.metadata.hyperparameters.emplace_back("training_seeds", std::to_string(seed_count));
+    policy.metadata.hyperparameters.emplace_back(
+        "chosen_on",
+        fmt::format("{}", fmt::join(o.validation.empty() ? recipe.validation_scenarios : o.validation, ",")));
+  }
   if (o.record_time)
     policy.metadata.trained_at =
         fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
                     fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
   if (auto ok = nn::write_policy_file(o.out, policy); !ok) throw CommandFailed(ok.error().message);
-  std::cout << fmt::format("wrote {} (model version {})\n", o.out, nn::model_version(policy));
+  std::cout << fmt::format("wrote {} (model version {}, seed {})\n", o.out, nn::model_version(policy),
+                           trained[best].seed);
   if (eval && !o.best_out.empty() && eval->best()) {
     if (auto ok = nn::write_policy_file(o.best_out, *eval->best()); !ok)
       throw CommandFailed(ok.error().message);
     std::cout << fmt::format("wrote best evaluated policy to {}\n", o.best_out);
   }
 
-  nlohmann::json summary = {{"steps", trainer.steps()},
+  const std::uint64_t total_steps = policy.metadata.steps * trained.size();
+  nlohmann::json summary = {{"steps", policy.metadata.steps},
                             {"seconds", seconds},
-                            {"steps_per_second", seconds > 0 ? double(trainer.steps()) / seconds : 0.0}};
+                            {"steps_per_second", seconds > 0 ? double(total_steps) / seconds : 0.0},
+                            {"seed", trained[best].seed}};
+  if (!validation.empty()) {
+    nlohmann::json candidates = nlohmann::json::array();
+    for (const auto& candidate : trained)
+      candidates.push_back({{"seed", candidate.seed},
+                            {"training_seconds", candidate.seconds},
+                            {"validation_cost", candidate.validation_cost}});
+    summary["candidates"] = candidates;
+  }
   if (o.eval_episodes > 0) {
     auto env = new_env(o.env);
     const auto evaluation = rl::evaluate(nn::Actor(policy), *env, o.eval_episodes, o.seed + 2'000'000);
@@ -163,13 +250,44 @@ const Registration kRegistration{
                        "Environment: " + fmt::format("{}", fmt::join(env_names(), ", ")))
           ->required();
       train->add_option("--scenario", o->env.scenario, "Scenario of the environment, if it has any");
-      train->add_option("--steps", o->steps, "Environment steps to train for (rounded up to whole rollouts)")
-          ->required()
+      train
+          ->add_option(
+              "--steps", o->steps,
+              "Environment steps to train each seed for (rounded up to whole rollouts); the recipe's "
+              "1000000 on the simulator")
           ->check(CLI::PositiveNumber);
       train->add_option("--seed", o->seed, "Seed of everything random in training")->capture_default_str();
+      train
+          ->add_option("--seeds", o->seeds,
+                       "Train this many seeds (seed, seed+1, ...) and keep the cheapest on --validation; "
+                       "the recipe's 3 on the simulator, else 1")
+          ->check(CLI::Range(1, 100));
+      train->add_option(
+          "--validation", o->validation,
+          "Validation scenario to choose the best seed on (repeat the flag); the recipe's on the "
+          "simulator");
+      train
+          ->add_option("--features", o->env.features,
+                       "Simulator: feature set, original or extended (sim: extended; sim-extended: extended)")
+          ->check(CLI::IsMember({"original", "extended"}));
+      train->add_option("--actions", o->env.actions, "Simulator: action set, original or multi")
+          ->capture_default_str()
+          ->check(CLI::IsMember(core::action_set_names()));
+      train->add_option("--reward", o->env.reward, "Simulator: reward, cost or original")
+          ->capture_default_str()
+          ->check(CLI::IsMember(core::reward_names()));
+      train->add_option(
+          "--reward-weights", o->env.reward_weights,
+          "Simulator: the cost reward's weights over its defaults, e.g. pods=1,slo=10,action=0.1");
+      train->add_flag(
+          "!--no-randomise", o->env.randomise_cluster,
+          "Simulator: draw only the traffic per episode, not the start-up delay, per-pod capacity "
+          "and chaos");
       train->add_option("--out", o->out, "Policy file to write")->required();
-      train->add_option("--preset", o->preset, "Hyperparameter preset: sb3, rl-zoo-cartpole, original")
-          ->capture_default_str();
+      train->add_option(
+          "--preset", o->preset,
+          "Hyperparameter preset: sb3, rl-zoo-cartpole, original (default: the recipe's settings "
+          "on the simulator, else sb3)");
       train->add_option("--config", o->config_file,
                         "YAML file of hyperparameters (SB3's names), over the preset");
       for (std::size_t i = 0; i < kHyperparameterFlags.size(); ++i)

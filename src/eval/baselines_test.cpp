@@ -178,7 +178,7 @@ TEST(FeaturePolicy, TurnsActionsIntoReplicasAsTheTrainingEnvDoes) {
         EXPECT_EQ(f.size(), 5u);
         return 2;
       },
-      1);
+      core::original_action_set());
   std::vector<SeriesRow> series;
   run_once(scenario, arrivals, 1, up, &series);
   EXPECT_EQ(series[15].replicas, 3);

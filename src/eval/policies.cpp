@@ -9,8 +9,9 @@
 
 namespace maestro::eval {
 
-FeaturePolicyAutoscaler::FeaturePolicyAutoscaler(const core::FeatureSpec& spec, Act act, int action_step)
-    : features_(spec), act_(std::move(act)), action_step_(action_step) {}
+FeaturePolicyAutoscaler::FeaturePolicyAutoscaler(const core::FeatureSpec& spec, Act act,
+                                                 core::ActionSet actions)
+    : features_(spec), act_(std::move(act)), actions_(std::move(actions)) {}
 
 void FeaturePolicyAutoscaler::reset(const sim::Cluster&) {
   features_.reset();
@@ -19,7 +20,7 @@ void FeaturePolicyAutoscaler::reset(const sim::Cluster&) {
 int FeaturePolicyAutoscaler::decide(const sim::Cluster& cluster, const core::Observation& observation) {
   features_.build(observation, core::DeploymentStatus{static_cast<double>(cluster.starting_pods())}, buffer_);
   const int action = act_(buffer_);
-  return sim::replicas_for_action(cluster.replicas(), action, action_step_, cluster.config().bounds);
+  return sim::replicas_for_action(cluster.replicas(), actions_, action, cluster.config().bounds);
 }
 
 KpaConfig kpa_config_for(const sim::ClusterConfig& cluster, int target_percent) {
@@ -75,17 +76,25 @@ std::vector<int> sweep_targets() {
 }  // namespace
 
 Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name) {
-  auto loaded = nn::load_policy(path);
-  if (!loaded) return fail("policy file {}: {}", path, loaded.error().message);
-  auto policy = std::make_shared<const nn::Policy>(std::move(*loaded));
-  return PolicyEntry{name, [policy](const Scenario&, std::span<const double>) {
-                       return std::make_unique<FeaturePolicyAutoscaler>(
-                           policy->feature_spec(),
-                           [policy](std::span<const double> features) {
-                             return static_cast<int>(policy->predict_features(features).action);
-                           },
-                           1);
-                     }};
+  auto file = nn::read_policy_file(path);
+  if (!file) return fail("policy file {}: {}", path, file.error().message);
+  auto entry = trained_policy_entry(*file, name);
+  if (!entry) return fail("policy file {}: {}", path, entry.error().message);
+  return entry;
+}
+
+Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::string& name) {
+  const auto spec = file.feature_spec();
+  const auto actions = file.actions();
+  if (!spec || !actions)
+    return fail("feature set '{}' and action set '{}' are not an autoscaling policy's", file.feature_set,
+                file.action_set);
+  auto actor = std::make_shared<const nn::Actor>(file);
+  return PolicyEntry{
+      name, [actor, spec = *spec, actions = *actions](const Scenario&, std::span<const double>) {
+        return std::make_unique<FeaturePolicyAutoscaler>(
+            spec, [actor](std::span<const double> features) { return actor->act(features); }, actions);
+      }};
 }
 
 Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const Scenario& scenario) {

@@ -20,26 +20,28 @@
 #include <string>
 #include <vector>
 
+#include "core/action_set.hpp"
 #include "core/features.hpp"
 #include "eval/autoscaler.hpp"
 #include "eval/baselines.hpp"
 #include "eval/runner.hpp"
+#include "nn/policy_file.hpp"
 
 namespace maestro::eval {
 
 // Evaluates a policy that maps features (core::FeatureBuilder over the 15-second observation and the
-// pods still starting) to one of the original actions, turned into replicas as sim::Env does.
+// pods still starting) to an action of its set, turned into replicas within bounds as sim::Env does.
 class FeaturePolicyAutoscaler final : public Autoscaler {
  public:
   using Act = std::function<int(std::span<const double> features)>;
-  FeaturePolicyAutoscaler(const core::FeatureSpec& spec, Act act, int action_step);
+  FeaturePolicyAutoscaler(const core::FeatureSpec& spec, Act act, core::ActionSet actions);
   void reset(const sim::Cluster& cluster) override;
   int decide(const sim::Cluster& cluster, const core::Observation& observation) override;
 
  private:
   core::FeatureBuilder features_;
   Act act_;
-  int action_step_;
+  core::ActionSet actions_;
   std::vector<double> buffer_;
 };
 
@@ -47,8 +49,10 @@ class FeaturePolicyAutoscaler final : public Autoscaler {
 // checked) here.
 Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const Scenario& scenario);
 
-// The entry for a trained policy file, named `name` (default: "ppo"), with the original action step.
+// The entry for a trained policy file, named `name` (default: "ppo"), acting with the file's action set.
 Result<PolicyEntry> trained_policy_entry(const std::string& path, const std::string& name = "ppo");
+// The same for a policy already read; an error if it is not an autoscaling policy.
+Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::string& name);
 
 // The KPA's settings for a scenario's service, aiming at `target_percent` of a pod's capacity.
 KpaConfig kpa_config_for(const sim::ClusterConfig& cluster, int target_percent = 70);

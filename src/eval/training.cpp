@@ -1,15 +1,35 @@
 #include "eval/training.hpp"
 
+#include <algorithm>
+
+#include "eval/policies.hpp"
+#include "rl/vec_env.hpp"
 #include "traffic/splits.hpp"
 
 namespace maestro::eval {
 
+namespace {
+
+std::vector<std::string> training_sources(const std::string& scenario) {
+  if (scenario.empty() || scenario == "mix")
+    return {"nasa", "worldcup", "diurnal", "flash-crowd", "ramp", "noise", "steady"};
+  return {scenario};
+}
+
+// The built-in traces by their file's stem; a trace or scenario file by its own stem.
+std::string trace_stem(const std::string& source) {
+  if (source == "nasa") return "nasa-http-1995";
+  if (source == "worldcup") return "worldcup98";
+  const std::string name = std::filesystem::path(source).filename().string();
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
 Result<sim::EnvConfig> training_env_config(const std::string& scenario, const ScenarioOverrides& overrides,
                                            core::FeatureSet features,
                                            const std::filesystem::path& shared_dir) {
-  const bool mix = scenario.empty() || scenario == "mix";
-  std::vector<std::string> sources = {scenario};
-  if (mix) sources = {"nasa", "worldcup", "diurnal", "flash-crowd", "ramp", "noise", "steady"};
+  const auto sources = training_sources(scenario);
   sim::EnvConfig config;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     ScenarioOverrides shape_overrides = overrides;
@@ -29,6 +49,99 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
   config.features.set = features;
   config.features.memory_limit_bytes_per_pod = config.cluster.service.memory_limit_bytes;
   return sim::validate(config);
+}
+
+std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim::EnvConfig& config) {
+  const auto sources = training_sources(scenario);
+  const double episode_seconds =
+      static_cast<double>(config.control_interval_seconds) * (config.episode_steps + 1);
+  std::vector<nn::DataWindow> windows;
+  for (std::size_t i = 0; i < sources.size() && i < config.traffic.shapes.size(); ++i) {
+    const auto& shape = config.traffic.shapes[i];
+    if (shape.kind != traffic::ShapeKind::kTrace) {
+      windows.push_back({"synthetic:" + sources[i], 0, episode_seconds});
+    } else if (config.traffic.random_window) {
+      windows.push_back({trace_stem(sources[i]), 0, shape.trace->duration_seconds()});
+    } else {
+      const double span = episode_seconds * shape.speedup * config.traffic.speedup_scale_max;
+      windows.push_back({trace_stem(sources[i]), shape.window_start_seconds,
+                         std::min(shape.trace->duration_seconds(), shape.window_start_seconds + span)});
+    }
+  }
+  return windows;
+}
+
+Recipe recommended_recipe() {
+  Recipe recipe;
+  // SB3's PPO defaults with 8 environments of 256 steps (2048 a rollout), observation normalisation and a
+  // small entropy bonus: eight actions need more exploration than three.
+  recipe.ppo.n_envs = 8;
+  recipe.ppo.n_steps = 256;
+  recipe.ppo.batch_size = 256;
+  recipe.ppo.n_epochs = 10;
+  recipe.ppo.gamma = 0.99;
+  recipe.ppo.gae_lambda = 0.95;
+  recipe.ppo.ent_coef = 0.01;
+  recipe.ppo.normalize_observations = true;
+  recipe.steps = 1'000'000;
+  recipe.seeds = 3;
+  // Synthetic until the traces have validation windows of their own.
+  recipe.validation_scenarios = {"diurnal", "flash-crowd"};
+  recipe.validation_seeds = 3;
+  return recipe;
+}
+
+double run_cost(const RunScore& run, const Scenario& scenario, const core::CostWeights& weights) {
+  constexpr double kInterval = 15;
+  const double seconds = std::max(1, scenario.duration_seconds);
+  const double intervals = seconds / kInterval;
+  const double arrivals = run.served_requests + run.dropped_requests;
+  const double share_over = std::max(run.slo_violation_seconds_soft / seconds,
+                                     arrivals > 0 ? run.dropped_requests / arrivals : 0.0);
+  return weights.pods * run.pod_hours * 3600 / (seconds * scenario.cluster.bounds.max) +
+         weights.slo * std::min(1.0, share_over) + weights.action * run.scaling_actions / intervals;
+}
+
+Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
+                                             const rl::PolicyDescription& description,
+                                             const EnvFactory& make_env, std::uint64_t steps,
+                                             std::span<const std::uint64_t> seeds,
+                                             const std::vector<Scenario>& validation, int validation_seeds,
+                                             const core::CostWeights& weights, const SeedCallbacks& callbacks,
+                                             const core::Clock& clock) {
+  std::vector<std::uint64_t> evaluation_seeds;
+  for (int i = 1; i <= validation_seeds; ++i) evaluation_seeds.push_back(static_cast<std::uint64_t>(i));
+  std::vector<TrainedSeed> trained;
+  for (const std::uint64_t seed : seeds) {
+    std::vector<std::unique_ptr<rl::Env>> envs;
+    for (int i = 0; i < ppo.n_envs; ++i) envs.push_back(make_env());
+    rl::VecEnv vec_env(std::move(envs), seed);
+    rl::PpoTrainer trainer(ppo, description, vec_env, seed, clock);
+    const auto seed_callbacks = callbacks ? callbacks(seed) : std::vector<rl::Callback*>{};
+    trainer.learn(steps, seed_callbacks);
+    TrainedSeed result{seed, trainer.policy(), trainer.seconds(), 0};
+    if (auto valid = nn::validate(result.policy); !valid)
+      return fail("training seed {} produced an invalid policy: {}", seed, valid.error().message);
+    if (!validation.empty()) {
+      auto entry = trained_policy_entry(result.policy, "ppo");
+      if (!entry) return std::unexpected(entry.error());
+      double cost = 0;
+      for (const auto& scenario : validation) {
+        const auto evaluation = evaluate(scenario, {*entry}, evaluation_seeds);
+        for (const auto& run : evaluation.policies.front().runs) cost += run_cost(run, scenario, weights);
+      }
+      result.validation_cost = cost / double(validation.size() * evaluation_seeds.size());
+    }
+    trained.push_back(std::move(result));
+  }
+  return trained;
+}
+
+std::size_t best_on_validation(std::span<const TrainedSeed> trained) {
+  const auto best = std::min_element(trained.begin(), trained.end(), [](const auto& a, const auto& b) {
+    return a.validation_cost < b.validation_cost;
+  });
+  return static_cast<std::size_t>(best - trained.begin());
 }
 
 }  // namespace maestro::eval

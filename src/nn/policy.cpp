@@ -57,6 +57,10 @@ Result<Policy> Policy::create(PolicyFile file) {
   if (!spec)
     return fail("policy uses feature set '{}' (trained on '{}'), which is not an autoscaling feature set",
                 file.feature_set, file.metadata.environment);
+  // Prediction answers one of core::Action's codes: the larger sets are served once it answers any set's.
+  if (file.action_set != "original")
+    return fail("policy uses the action set '{}'; serving answers only the 'original' set so far",
+                file.action_set);
   return Policy(std::move(file), *spec);
 }
 

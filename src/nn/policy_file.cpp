@@ -9,8 +9,9 @@
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include "core/action.hpp"
+#include "core/reward.hpp"
 
 namespace maestro::nn {
 
@@ -133,7 +134,7 @@ Result<void> get_parameters(Reader& r, Mlp<float>& mlp, std::string_view network
   auto var = (expr);           \
   if (!var) return std::unexpected(std::move(var).error())
 
-Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload) {
+Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::uint32_t version) {
   Reader r(payload);
   PolicyFile file;
 
@@ -177,7 +178,14 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload) {
   file.feature_set = *feature_set;
   file.memory_limit_bytes_per_pod = *memory_limit;
 
-  // Action encoding.
+  // Action encoding. Version 1 knew only the original set (or an environment's own, named as its features).
+  const bool autoscaling = file.feature_spec().has_value();
+  if (version >= 2) {
+    MAESTRO_TRY(action_set, r.get_string("action set"));
+    file.action_set = *action_set;
+  } else {
+    file.action_set = autoscaling ? "original" : file.feature_set;
+  }
   MAESTRO_TRY(name_count, r.get<std::uint32_t>("action name count"));
   if (*name_count != *action_count) return fail("{} action names for {} actions", *name_count, *action_count);
   for (std::uint32_t i = 0; i < *name_count; ++i) {
@@ -204,6 +212,35 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload) {
   }
   MAESTRO_TRY(trained_at, r.get_string("training time"));
   file.metadata.trained_at = *trained_at;
+
+  // Reward and training data: version 1 trained autoscaling policies with the original reward only and
+  // did not record its data.
+  if (version >= 2) {
+    MAESTRO_TRY(reward, r.get_string("reward"));
+    file.metadata.reward = *reward;
+    MAESTRO_TRY(weight_count, r.get<std::uint32_t>("reward weight count"));
+    if (*weight_count > kMaxEntries)
+      return fail("{} reward weights, more than the limit of {}", *weight_count, kMaxEntries);
+    for (std::uint32_t i = 0; i < *weight_count; ++i) {
+      MAESTRO_TRY(name, r.get_string("reward weight name"));
+      MAESTRO_TRY(value, r.get<double>("reward weight value"));
+      file.metadata.reward_weights.emplace_back(*name, *value);
+    }
+    MAESTRO_TRY(window_count, r.get<std::uint32_t>("training data window count"));
+    if (*window_count > kMaxEntries)
+      return fail("{} training data windows, more than the limit of {}", *window_count, kMaxEntries);
+    for (std::uint32_t i = 0; i < *window_count; ++i) {
+      MAESTRO_TRY(trace, r.get_string("training data trace"));
+      MAESTRO_TRY(start, r.get<double>("training data start"));
+      MAESTRO_TRY(end, r.get<double>("training data end"));
+      file.metadata.training_data.push_back({*trace, *start, *end});
+    }
+  } else if (autoscaling) {
+    file.metadata.reward = "original";
+    file.metadata.reward_weights = core::reward_weights(*core::reward_from_name("original"));
+  } else {
+    file.metadata.reward = file.feature_set;
+  }
 
   if (r.remaining() != 0) return fail("payload has {} unexpected bytes after its last field", r.remaining());
   if (auto ok = validate(file); !ok) return std::unexpected(ok.error());
@@ -232,28 +269,32 @@ bool operator==(const PolicyFile& a, const PolicyFile& b) {
          same_bits(a.network.actor.parameters(), b.network.actor.parameters()) &&
          same_bits(a.network.critic.parameters(), b.network.critic.parameters()) &&
          a.normalizer == b.normalizer && a.feature_set == b.feature_set &&
-         a.memory_limit_bytes_per_pod == b.memory_limit_bytes_per_pod && a.action_names == b.action_names &&
-         a.metadata == b.metadata;
+         a.memory_limit_bytes_per_pod == b.memory_limit_bytes_per_pod && a.action_set == b.action_set &&
+         a.action_names == b.action_names && a.metadata == b.metadata;
 }
 
-std::vector<std::string> autoscaling_action_names() {
-  std::vector<std::string> names;
-  for (int code = 0; code < core::kActionCount; ++code)
-    names.emplace_back(core::action_name(*core::action_from_code(code)));
-  return names;
+std::optional<core::ActionSet> PolicyFile::actions() const {
+  if (!feature_spec()) return std::nullopt;
+  auto set = core::action_set_from_name(action_set);
+  if (!set) return std::nullopt;
+  return *set;
 }
 
-PolicyFile untrained_autoscaling_policy(const core::FeatureSpec& spec, std::uint64_t seed) {
+PolicyFile untrained_autoscaling_policy(const core::FeatureSpec& spec, std::uint64_t seed,
+                                        const core::ActionSet& actions) {
   const int features = static_cast<int>(core::feature_count(spec.set));
   Rng rng(seed);
   PolicyFile file;
-  file.network = initialise(ActorCriticShape{features, core::kActionCount}, rng);
+  file.network = initialise(ActorCriticShape{features, actions.size()}, rng);
   file.normalizer = ObservationNormalizer(features, true);
   file.feature_set = std::string(core::feature_set_name(spec.set));
   file.memory_limit_bytes_per_pod = spec.memory_limit_bytes_per_pod;
-  file.action_names = autoscaling_action_names();
+  file.action_set = actions.name;
+  file.action_names = actions.names;
   file.metadata.algorithm = "init";
   file.metadata.seed = seed;
+  file.metadata.reward = "original";
+  file.metadata.reward_weights = core::reward_weights(*core::reward_from_name("original"));
   return file;
 }
 
@@ -271,14 +312,25 @@ Result<void> validate(const PolicyFile& file) {
   if (file.action_names.size() != std::size_t(shape.action_count))
     return fail("{} action names for {} actions", file.action_names.size(), shape.action_count);
   if (file.feature_set.empty()) return fail("the feature set is not named");
+  for (const auto& window : file.metadata.training_data)
+    if (window.trace.empty() || !std::isfinite(window.start_seconds) || !std::isfinite(window.end_seconds) ||
+        window.start_seconds < 0 || window.end_seconds < window.start_seconds)
+      return fail("training data window '{}' [{}, {}] s is not a named, ordered, non-negative window",
+                  window.trace, window.start_seconds, window.end_seconds);
   if (const auto spec = file.feature_spec()) {
     if (auto ok = core::validate(*spec); !ok) return std::unexpected(ok.error());
     const std::size_t features = core::feature_count(spec->set);
     if (features != std::size_t(shape.observation_size))
       return fail("feature set '{}' has {} features but the network takes {}", file.feature_set, features,
                   shape.observation_size);
-    if (file.action_names != autoscaling_action_names())
-      return fail("an autoscaling policy must use the actions scale_down, hold, scale_up");
+    if (file.action_set.empty()) return fail("the action set is not named");
+    const auto actions = core::action_set_from_name(file.action_set);
+    if (!actions) return fail("an autoscaling policy's {}", actions.error().message);
+    if (file.action_names != actions->names)
+      return fail("action set '{}' has the actions {}, but the file names {}", actions->name,
+                  fmt::join(actions->names, ", "), fmt::join(file.action_names, ", "));
+    if (auto reward = core::reward_from_record(file.metadata.reward, file.metadata.reward_weights); !reward)
+      return fail("an autoscaling policy's reward: {}", reward.error().message);
   }
   return {};
 }
@@ -303,6 +355,7 @@ std::vector<std::uint8_t> encode(const PolicyFile& file) {
   payload.put_array(std::span<const double>(file.normalizer.stats.var));
   payload.put(std::string_view(file.feature_set));
   payload.put(file.memory_limit_bytes_per_pod);
+  payload.put(std::string_view(file.action_set));
   payload.put(static_cast<std::uint32_t>(file.action_names.size()));
   for (const auto& name : file.action_names) payload.put(std::string_view(name));
   payload.put(std::string_view(file.metadata.algorithm));
@@ -315,6 +368,18 @@ std::vector<std::uint8_t> encode(const PolicyFile& file) {
     payload.put(std::string_view(value));
   }
   payload.put(std::string_view(file.metadata.trained_at));
+  payload.put(std::string_view(file.metadata.reward));
+  payload.put(static_cast<std::uint32_t>(file.metadata.reward_weights.size()));
+  for (const auto& [name, value] : file.metadata.reward_weights) {
+    payload.put(std::string_view(name));
+    payload.put(value);
+  }
+  payload.put(static_cast<std::uint32_t>(file.metadata.training_data.size()));
+  for (const auto& window : file.metadata.training_data) {
+    payload.put(std::string_view(window.trace));
+    payload.put(window.start_seconds);
+    payload.put(window.end_seconds);
+  }
 
   Writer out;
   out.bytes().insert(out.bytes().end(), kMagic.begin(), kMagic.end());
@@ -326,8 +391,13 @@ std::vector<std::uint8_t> encode(const PolicyFile& file) {
 }
 
 namespace {
-// Checks magic, version, length and checksum; gives the payload.
-Result<std::span<const std::uint8_t>> checked_payload(std::span<const std::uint8_t> bytes) {
+struct Payload {
+  std::span<const std::uint8_t> bytes;
+  std::uint32_t version = 0;
+};
+
+// Checks magic, version, length and checksum; gives the payload and its format version.
+Result<Payload> checked_payload(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < kMagic.size() || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0)
     return fail("not a MAESTRO policy file (it does not start with \"{}\")", kMagic);
   if (bytes.size() < kHeaderSize)
@@ -338,8 +408,8 @@ Result<std::span<const std::uint8_t>> checked_payload(std::span<const std::uint8
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&length, bytes.data() + 12, 8);
   std::memcpy(&stored, bytes.data() + 20, 8);
-  if (version != kPolicyFileVersion)
-    return fail("policy file format version {} is not supported (this build reads version {})", version,
+  if (version < 1 || version > kPolicyFileVersion)
+    return fail("policy file format version {} is not supported (this build reads versions 1 to {})", version,
                 kPolicyFileVersion);
   const std::size_t available = bytes.size() - kHeaderSize;
   if (length > available)
@@ -352,14 +422,14 @@ Result<std::span<const std::uint8_t>> checked_payload(std::span<const std::uint8
   if (computed != stored)
     return fail("policy file is corrupt: payload checksum is {} but the header records {}", hex16(computed),
                 hex16(stored));
-  return payload;
+  return Payload{payload, version};
 }
 }  // namespace
 
 Result<PolicyFile> decode(std::span<const std::uint8_t> bytes) {
   auto payload = checked_payload(bytes);
   if (!payload) return std::unexpected(payload.error());
-  auto file = decode_payload(*payload);
+  auto file = decode_payload(payload->bytes, payload->version);
   if (!file) return fail("policy file is invalid: {}", file.error().message);
   return file;
 }

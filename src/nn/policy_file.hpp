@@ -1,7 +1,8 @@
 // The policy file: everything needed to run a trained policy exactly as it was trained — architecture,
 // weights, observation normalisation, the feature set and per-pod memory limit that turn observations into
 // features, the action encoding, and how it was trained. One file serves training, evaluation and serving.
-// The binary format (version 1, little-endian, checksummed) is described in docs/policy-file.md.
+// The binary format (version 2, little-endian, checksummed; version 1 is still read) is described in
+// docs/policy-file.md.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/action_set.hpp"
 #include "core/error.hpp"
 #include "core/features.hpp"
 #include "nn/actor_critic.hpp"
@@ -18,7 +20,17 @@
 
 namespace maestro::nn {
 
-inline constexpr std::uint32_t kPolicyFileVersion = 1;
+inline constexpr std::uint32_t kPolicyFileVersion = 2;
+
+// A stretch of traffic a policy was trained on: seconds from the start of the trace whose file stem is
+// `trace` (e.g. "nasa-http-1995"), or of a synthetic shape, named "synthetic:NAME".
+struct DataWindow {
+  std::string trace;
+  double start_seconds = 0;
+  double end_seconds = 0;
+
+  friend bool operator==(const DataWindow&, const DataWindow&) = default;
+};
 
 struct TrainingMetadata {
   std::string algorithm;    // "ppo", or "init" for an untrained policy
@@ -28,6 +40,13 @@ struct TrainingMetadata {
   std::vector<std::pair<std::string, std::string>> hyperparameters;  // name → value, in training's order
   // ISO 8601 UTC time training ended; empty unless asked for, so that the same seed gives the same file.
   std::string trained_at;
+  // The reward it was trained with: a core reward name ("original", "cost") and its weights
+  // (core::reward_weights), or an environment's own (e.g. "cartpole", no weights).
+  std::string reward;
+  std::vector<std::pair<std::string, double>> reward_weights;
+  // Every traffic window training could draw from. Empty: not recorded (a version-1 file, an untrained
+  // policy, an environment without traffic): whoever compares it with test data must say it is unknown.
+  std::vector<DataWindow> training_data;
 
   friend bool operator==(const TrainingMetadata&, const TrainingMetadata&) = default;
 };
@@ -39,26 +58,33 @@ struct PolicyFile {
   // name of the environment's own observation (e.g. "cartpole"), which core::FeatureBuilder does not build.
   std::string feature_set;
   double memory_limit_bytes_per_pod = 0;  // normalises memory in the "original" feature set
+  // The actions: a core::ActionSet name for autoscaling policies ("original", "multi"), whose names
+  // action_names repeats; or an environment's own (e.g. "cartpole").
+  std::string action_set;
   std::vector<std::string> action_names;  // index = action code
   TrainingMetadata metadata;
 
   // The core feature spec, if feature_set is one core builds.
   std::optional<core::FeatureSpec> feature_spec() const;
+  // The core action set, if this is an autoscaling policy (feature_spec() has a value).
+  std::optional<core::ActionSet> actions() const;
 
   friend bool operator==(const PolicyFile& a, const PolicyFile& b);
 };
 
-// The action names of core::Action, in code order.
-std::vector<std::string> autoscaling_action_names();
-
 // A freshly initialised autoscaling policy (SB3's initialisation, normalisation on with fresh statistics):
-// what `maestro policy init` writes and what training starts from.
-PolicyFile untrained_autoscaling_policy(const core::FeatureSpec& spec, std::uint64_t seed);
+// what `maestro policy init` writes and what training starts from. Its reward is recorded as `original`
+// with its weights (nothing was trained), its training data as not recorded.
+PolicyFile untrained_autoscaling_policy(const core::FeatureSpec& spec, std::uint64_t seed,
+                                        const core::ActionSet& actions = core::original_action_set());
 
 // Checks that the parts agree with each other (sizes, finite weights and statistics, names).
 Result<void> validate(const PolicyFile& file);
 
 std::vector<std::uint8_t> encode(const PolicyFile& file);
+// Reads version 2, and version 1 as what it was: an autoscaling policy with the original actions and
+// reward, training data not recorded (an environment's own policy: its feature set names its actions and
+// reward).
 Result<PolicyFile> decode(std::span<const std::uint8_t> bytes);
 
 // The checksum its file's header records (FNV-1a 64 of the payload), as 16 hex digits: the model's version.

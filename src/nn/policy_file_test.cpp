@@ -1,12 +1,15 @@
-// The policy file: bit-exact round trips, and every kind of damage refused with a message saying what.
+// The policy file: bit-exact round trips, version 1 files still read as what they were, and every kind of
+// damage refused with a message saying what.
 #include "nn/policy_file.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,16 +18,19 @@ namespace {
 
 using ::testing::HasSubstr;
 
-PolicyFile trained_looking_policy() {
-  PolicyFile file =
-      untrained_autoscaling_policy(core::FeatureSpec{core::FeatureSet::kOriginal, 256.0 * 1024 * 1024}, 42);
+PolicyFile trained_looking_policy(const core::ActionSet& actions = core::original_action_set()) {
+  PolicyFile file = untrained_autoscaling_policy(
+      core::FeatureSpec{core::FeatureSet::kOriginal, 256.0 * 1024 * 1024}, 42, actions);
   file.normalizer.update(std::vector<double>{150, 0.2, 2, 80, 40, 30, 0.7, 1, 300, 5}, 2);
   file.metadata = {"ppo",
                    "sim:diurnal",
                    123456,
                    42,
                    {{"n_steps", "2048"}, {"learning_rate", "0.0003"}},
-                   "2026-11-27T18:00:00Z"};
+                   "2026-11-27T18:00:00Z",
+                   "cost",
+                   {{"pods", 1}, {"slo", 12.5}, {"action", 0.1}},
+                   {{"nasa-http-1995", 0, 2'419'200}, {"synthetic:diurnal", 0, 3015}}};
   return file;
 }
 
@@ -42,11 +48,43 @@ std::string decode_error(const std::vector<std::uint8_t>& bytes) {
   return decoded ? std::string("(accepted)") : decoded.error().message;
 }
 
-// Recomputes the header's checksum after editing the payload, so that the edit itself is what gets checked.
+// Recomputes the header's checksum and length after editing the payload, so that the edit itself is what
+// gets checked.
 void reseal(std::vector<std::uint8_t>& bytes) {
+  const std::uint64_t length = bytes.size() - 28;
+  std::memcpy(bytes.data() + 12, &length, 8);
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   for (std::size_t i = 28; i < bytes.size(); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
   std::memcpy(bytes.data() + 20, &hash, 8);
+}
+
+std::vector<std::uint8_t> str_bytes(std::string_view text) {
+  std::vector<std::uint8_t> bytes(4 + text.size());
+  const auto size = static_cast<std::uint32_t>(text.size());
+  std::memcpy(bytes.data(), &size, 4);
+  std::memcpy(bytes.data() + 4, text.data(), text.size());
+  return bytes;
+}
+
+// The version-1 encoding of `file` (an original-action policy): version 2's without the action set's name
+// before the action names and without the reward and training data after the training time.
+std::vector<std::uint8_t> encode_version_1(const PolicyFile& file) {
+  auto bytes = encode(file);
+  auto action_set = str_bytes(file.action_set);
+  const auto names = str_bytes(file.action_names[0]);
+  action_set.insert(action_set.end(), {3, 0, 0, 0});  // the name count
+  action_set.insert(action_set.end(), names.begin(), names.end());
+  const auto at = std::search(bytes.begin() + 28, bytes.end(), action_set.begin(), action_set.end());
+  EXPECT_NE(at, bytes.end());
+  bytes.erase(at, at + 4 + static_cast<std::ptrdiff_t>(file.action_set.size()));
+  const auto trained_at = str_bytes(file.metadata.trained_at);
+  const auto end = std::search(bytes.begin() + 28, bytes.end(), trained_at.begin(), trained_at.end());
+  EXPECT_NE(end, bytes.end());
+  bytes.erase(end + static_cast<std::ptrdiff_t>(trained_at.size()), bytes.end());
+  const std::uint32_t version = 1;
+  std::memcpy(bytes.data() + 8, &version, 4);
+  reseal(bytes);
+  return bytes;
 }
 
 TEST(PolicyFile, RoundTripIsBitExact) {
@@ -65,6 +103,65 @@ TEST(PolicyFile, RoundTripIsBitExact) {
   EXPECT_TRUE(*read == original);
   EXPECT_EQ(read->metadata.hyperparameters[1].second, "0.0003");
   EXPECT_EQ(read->feature_spec()->memory_limit_bytes_per_pod, 256.0 * 1024 * 1024);
+}
+
+TEST(PolicyFile, Version2RecordsTheActionSetRewardAndTrainingData) {
+  const PolicyFile multi = trained_looking_policy(core::multi_action_set());
+  auto decoded = decode(encode(multi));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_TRUE(*decoded == multi);
+  EXPECT_EQ(decoded->action_set, "multi");
+  EXPECT_EQ(decoded->actions(), core::multi_action_set());
+  EXPECT_EQ(decoded->network.shape().action_count, 8);
+  EXPECT_EQ(decoded->metadata.reward, "cost");
+  EXPECT_EQ(decoded->metadata.reward_weights[1], (std::pair<std::string, double>{"slo", 12.5}));
+  ASSERT_EQ(decoded->metadata.training_data.size(), 2u);
+  EXPECT_EQ(decoded->metadata.training_data[0], (DataWindow{"nasa-http-1995", 0, 2'419'200}));
+  std::uint32_t version;
+  std::memcpy(&version, encode(multi).data() + 8, 4);
+  EXPECT_EQ(version, 2u);
+}
+
+TEST(PolicyFile, Version1FilesReadAsOriginalActionsOriginalRewardAndUnknownData) {
+  PolicyFile expected = trained_looking_policy();
+  const auto bytes = encode_version_1(expected);
+  auto decoded = decode(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(decoded->action_set, "original");
+  EXPECT_EQ(decoded->actions(), core::original_action_set());
+  EXPECT_EQ(decoded->metadata.reward, "original");
+  EXPECT_EQ(decoded->metadata.reward_weights,
+            (std::vector<std::pair<std::string, double>>{{"replicas", 0.3}, {"latency", 0.7}}));
+  EXPECT_TRUE(decoded->metadata.training_data.empty());
+  expected.metadata.reward = decoded->metadata.reward;
+  expected.metadata.reward_weights = decoded->metadata.reward_weights;
+  expected.metadata.training_data.clear();
+  EXPECT_TRUE(*decoded == expected);  // everything else as it was
+  auto damaged = bytes;
+  damaged.back() ^= 1;
+  EXPECT_THAT(decode_error(damaged), HasSubstr("corrupt"));
+}
+
+TEST(PolicyFile, AnAutoscalingPolicysActionsAndRewardMustBeKnownAndAgree) {
+  PolicyFile unknown_set = trained_looking_policy();
+  unknown_set.action_set = "fancy";
+  EXPECT_THAT(decode_error(encode(unknown_set)), HasSubstr("unknown action set 'fancy'"));
+  PolicyFile wrong_names = trained_looking_policy(core::multi_action_set());
+  wrong_names.action_names[0] = "-40%";
+  EXPECT_THAT(decode_error(encode(wrong_names)), HasSubstr("action set 'multi' has the actions -50%"));
+  PolicyFile unnamed = trained_looking_policy();
+  unnamed.action_set.clear();
+  EXPECT_THAT(decode_error(encode(unnamed)), HasSubstr("action set is not named"));
+  PolicyFile reward = trained_looking_policy();
+  reward.metadata.reward = "profit";
+  EXPECT_THAT(decode_error(encode(reward)), HasSubstr("unknown reward 'profit'"));
+  reward.metadata.reward = "cost";
+  reward.metadata.reward_weights[0].second = -1;
+  EXPECT_THAT(decode_error(encode(reward)), HasSubstr("reward weight pods (-1)"));
+  PolicyFile window = trained_looking_policy();
+  window.metadata.training_data[0].end_seconds = -5;
+  EXPECT_THAT(decode_error(encode(window)), HasSubstr("training data window 'nasa-http-1995'"));
+  EXPECT_FALSE(write_policy_file(temp_path("invalid_window"), window).has_value());
 }
 
 TEST(PolicyFile, RoundTripKeepsEveryFloatBitIncludingNegativeZeroAndSubnormals) {
@@ -119,10 +216,12 @@ TEST(PolicyFile, TruncatedFilesAreRefused) {
 
 TEST(PolicyFile, AnotherFormatVersionIsRefused) {
   auto bytes = encode(trained_looking_policy());
-  const std::uint32_t version = 2;
-  std::memcpy(bytes.data() + 8, &version, 4);
-  EXPECT_THAT(decode_error(bytes),
-              HasSubstr("format version 2 is not supported (this build reads version 1)"));
+  for (const std::uint32_t version : {0u, 3u}) {
+    std::memcpy(bytes.data() + 8, &version, 4);
+    EXPECT_THAT(decode_error(bytes),
+                HasSubstr(fmt::format("format version {} is not supported (this build reads versions 1 to 2)",
+                                      version)));
+  }
 }
 
 TEST(PolicyFile, MismatchedContentsAreRefusedEvenWithAValidChecksum) {

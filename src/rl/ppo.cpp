@@ -161,7 +161,11 @@ nn::PolicyFile PpoTrainer::policy() const {
   file.normalizer = normalizer_;
   file.feature_set = description_.feature_set;
   file.memory_limit_bytes_per_pod = description_.memory_limit_bytes_per_pod;
+  file.action_set = description_.action_set;
   file.action_names = description_.action_names;
+  file.metadata.reward = description_.reward;
+  file.metadata.reward_weights = description_.reward_weights;
+  file.metadata.training_data = description_.training_data;
   file.metadata.algorithm = "ppo";
   file.metadata.environment = description_.environment;
   file.metadata.steps = steps_;

@@ -31,7 +31,11 @@ struct PolicyDescription {
   std::string environment;                // e.g. "cartpole"
   std::string feature_set;                // a core::FeatureSet name, or the environment's observation
   double memory_limit_bytes_per_pod = 0;  // for the "original" feature set
+  std::string action_set;                 // a core::ActionSet name, or the environment's own actions
   std::vector<std::string> action_names;
+  std::string reward;  // a core reward name and its weights (core::reward_weights), or the environment's own
+  std::vector<std::pair<std::string, double>> reward_weights;
+  std::vector<nn::DataWindow> training_data;  // the traffic training draws from; empty if none
 };
 
 class PpoTrainer;

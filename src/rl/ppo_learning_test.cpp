@@ -21,7 +21,8 @@ double train_and_evaluate(std::uint64_t seed) {
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < config.n_envs; ++i) envs.push_back(std::make_unique<CartPole>());
   VecEnv env(std::move(envs), seed);
-  const PolicyDescription description{"cartpole", "cartpole", 0, {"push_left", "push_right"}};
+  const PolicyDescription description{"cartpole", "cartpole", 0, "cartpole", {"push_left", "push_right"},
+                                      "cartpole", {},         {}};
   auto policy = train(config, description, env, 100'000, seed);
   if (!policy) return -1;
   CartPole eval_env;

@@ -2,32 +2,99 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 
-#include "core/action.hpp"
 #include "core/scaling.hpp"
 
 namespace maestro::sim {
 
+namespace {
+
+Result<void> validate(const ClusterRandomisation& r) {
+  const auto range = [](double lo, double hi) { return std::isfinite(lo) && std::isfinite(hi) && lo <= hi; };
+  if (!range(r.startup_seconds_min, r.startup_seconds_max) || r.startup_seconds_min < 0)
+    return fail("sim env: start-up range [{}, {}] s is not non-negative and ordered", r.startup_seconds_min,
+                r.startup_seconds_max);
+  if (!range(r.capacity_scale_min, r.capacity_scale_max) || r.capacity_scale_min <= 0)
+    return fail("sim env: capacity scale range [{}, {}] is not positive and ordered", r.capacity_scale_min,
+                r.capacity_scale_max);
+  if (!(r.chaos_probability >= 0 && r.chaos_probability <= 1))
+    return fail("sim env: chaos probability ({}) must be within [0, 1]", r.chaos_probability);
+  if (!range(0, r.pod_kills_per_hour_max) || !range(0, r.stress_per_hour_max))
+    return fail("sim env: chaos rates must not be negative");
+  return {};
+}
+
+}  // namespace
+
 Result<EnvConfig> validate(const EnvConfig& config) {
   if (auto cluster = validate(config.cluster); !cluster) return std::unexpected(cluster.error());
   if (auto features = core::validate(config.features); !features) return std::unexpected(features.error());
+  if (auto randomisation = validate(config.randomisation); !randomisation)
+    return std::unexpected(randomisation.error());
+  if (config.actions.size() < 2 || config.actions.names.size() != config.actions.changes.size())
+    return fail("sim env: the action set '{}' needs at least two actions, each named", config.actions.name);
+  if (auto reward = core::validate(config.reward); !reward) return std::unexpected(reward.error());
   if (config.control_interval_seconds < 1 || config.control_interval_seconds > 3600)
     return fail("sim env: control interval ({} s) must be within [1, 3600]", config.control_interval_seconds);
   if (config.episode_steps < 1) return fail("sim env: episodes need at least one step");
-  if (config.action_step < 1)
-    return fail("sim env: the action step ({}) must be at least 1 pod", config.action_step);
   const double duration = static_cast<double>(config.control_interval_seconds) * (config.episode_steps + 1);
   if (auto traffic = traffic::validate(config.traffic, duration); !traffic)
     return std::unexpected(traffic.error());
   return config;
 }
 
-int replicas_for_action(int current, int action, int step, const core::ReplicaBounds& bounds) {
-  const auto decoded = core::action_from_code(action);
-  assert(decoded.has_value());
-  return core::clamp_replicas(core::apply_action(current, decoded.value_or(core::Action::kHold), step),
-                              bounds);
+int replicas_for_action(int current, const core::ActionSet& actions, int code,
+                        const core::ReplicaBounds& bounds) {
+  const auto desired = core::replicas_after(actions, code, current);
+  assert(desired.has_value());
+  return core::clamp_replicas(desired.value_or(current), bounds);
 }
+
+ClusterConfig draw_episode_cluster(const ClusterConfig& base, const ClusterRandomisation& randomisation,
+                                   std::mt19937_64& rng) {
+  if (!randomisation.enabled) return base;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const auto between = [&](double lo, double hi) { return lo + (hi - lo) * unit(rng); };
+  ClusterConfig cluster = base;
+  cluster.startup.median_seconds =
+      between(randomisation.startup_seconds_min, randomisation.startup_seconds_max);
+  cluster.service.cpu_seconds_per_request /=
+      between(randomisation.capacity_scale_min, randomisation.capacity_scale_max);
+  cluster.chaos = {};
+  if (unit(rng) < randomisation.chaos_probability) {
+    cluster.chaos = base.chaos;
+    cluster.chaos.pod_kills_per_hour = between(0, randomisation.pod_kills_per_hour_max);
+    cluster.chaos.stress_per_hour = between(0, randomisation.stress_per_hour_max);
+  }
+  return cluster;
+}
+
+rl::PolicyDescription policy_description(const EnvConfig& config, std::string environment,
+                                         std::vector<nn::DataWindow> training_data) {
+  return {std::move(environment),
+          std::string(core::feature_set_name(config.features.set)),
+          config.features.memory_limit_bytes_per_pod,
+          config.actions.name,
+          config.actions.names,
+          std::string(core::reward_name(config.reward.kind)),
+          core::reward_weights(config.reward),
+          std::move(training_data)};
+}
+
+namespace {
+
+// The share of the interval's requests over the soft SLO, dropped ones included. The cluster counts
+// seconds over the soft SLO, not requests: a second whose p95 is over counts whole, so this is the share
+// of seconds over, or of requests dropped if more.
+double share_over_slo(const ClusterTotals& before, const ClusterTotals& after, int interval_seconds) {
+  const double arrivals = after.arrivals - before.arrivals;
+  const double dropped_share = arrivals > 0 ? (after.dropped - before.dropped) / arrivals : 0.0;
+  const double seconds_share = (after.seconds_over_soft - before.seconds_over_soft) / interval_seconds;
+  return std::clamp(std::max(dropped_share, seconds_share), 0.0, 1.0);
+}
+
+}  // namespace
 
 Env::Env(const EnvConfig& config) : config_(config), cluster_(config.cluster), features_(config.features) {}
 
@@ -46,6 +113,8 @@ void Env::reset(std::uint64_t seed, std::span<double> observation) {
   const int duration = interval * (config_.episode_steps + 1);
   const auto shape = traffic::draw_episode_shape(config_.traffic, duration, rng);
   arrivals_ = traffic::sample_arrivals(traffic::render_rates(shape, duration, rng), rng);
+  if (config_.randomisation.enabled)
+    cluster_ = Cluster(draw_episode_cluster(config_.cluster, config_.randomisation, rng));
   const auto& bounds = config_.cluster.bounds;
   int initial = config_.cluster.initial_replicas;
   if (config_.random_initial_replicas)
@@ -53,23 +122,34 @@ void Env::reset(std::uint64_t seed, std::span<double> observation) {
   cluster_.reset(arrivals_, rng(), std::max(initial, bounds.min));
   features_.reset();
   steps_ = 0;
-  last_reward_ = 0;
   cluster_.advance(interval);
   write_features(observation);
 }
 
 rl::StepResult Env::step(int action, std::span<double> observation) {
+  const int interval = config_.control_interval_seconds;
+  const int before_replicas = cluster_.replicas();
+  const ClusterTotals before = cluster_.totals();
   cluster_.set_replicas(
-      replicas_for_action(cluster_.replicas(), action, config_.action_step, config_.cluster.bounds));
-  cluster_.advance(config_.control_interval_seconds);
+      replicas_for_action(before_replicas, config_.actions, action, config_.cluster.bounds));
+  const bool scaled = cluster_.replicas() != before_replicas;
+  cluster_.advance(interval);
   write_features(observation);
   ++steps_;
-  const auto reward = core::compute_reward(cluster_.replicas(), config_.cluster.bounds.max,
-                                           last_observation_.latency, config_.cluster.slo);
-  last_reward_ = reward.value;
   rl::StepResult result;
-  result.reward = reward.value;
-  result.terminated = config_.terminate_over_hard && reward.terminated;
+  const int max_replicas = config_.cluster.bounds.max;
+  if (config_.reward.kind == core::RewardKind::kOriginal) {
+    const auto reward = core::compute_reward(cluster_.replicas(), max_replicas, last_observation_.latency,
+                                             config_.cluster.slo);
+    result.reward = reward.value;
+    result.terminated = reward.terminated;
+  } else {
+    const auto& after = cluster_.totals();
+    result.reward = core::compute_cost_reward({after.pod_seconds - before.pod_seconds, double(interval),
+                                               max_replicas, share_over_slo(before, after, interval), scaled},
+                                              config_.reward.weights)
+                        .value;
+  }
   result.truncated = !result.terminated && steps_ >= config_.episode_steps;
   return result;
 }
@@ -82,7 +162,8 @@ std::vector<std::pair<std::string, double>> Env::info() const {
           {"rps", last_observation_.rps},
           {"dropped", totals.dropped},
           {"seconds_over_soft", totals.seconds_over_soft},
-          {"pod_hours", totals.pod_seconds / 3600}};
+          {"pod_hours", totals.pod_seconds / 3600},
+          {"scaling_actions", static_cast<double>(totals.scaling_actions)}};
 }
 
 }  // namespace maestro::sim
