@@ -90,11 +90,13 @@ Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::
     return fail("feature set '{}' and action set '{}' are not an autoscaling policy's", file.feature_set,
                 file.action_set);
   auto actor = std::make_shared<const nn::Actor>(file);
-  return PolicyEntry{
+  PolicyEntry entry{
       name, [actor, spec = *spec, actions = *actions](const Scenario&, std::span<const double>) {
         return std::make_unique<FeaturePolicyAutoscaler>(
             spec, [actor](std::span<const double> features) { return actor->act(features); }, actions);
       }};
+  entry.training_data = file.metadata.training_data;
+  return entry;
 }
 
 Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const Scenario& scenario) {

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "eval/autoscaler.hpp"
 #include "eval/scenario.hpp"
+#include "nn/policy_file.hpp"
 
 namespace maestro::eval {
 
@@ -30,7 +32,14 @@ struct PolicyEntry {
   // One point of a sweep: scored like any policy, but no time series is kept (a sweep over a day at real
   // time would keep hundreds of megabytes of them).
   bool sweep_point = false;
+  // Trained policies: the traffic windows their file says they were trained on (empty: not recorded).
+  std::optional<std::vector<nn::DataWindow>> training_data = std::nullopt;
 };
+
+// Whether `scenario` replays data `training_data` holds: "TRAINED ON THIS WINDOW (…)", "held out", or
+// "training data unknown" when nothing is recorded. A synthetic scenario counts as trained on when the
+// policy trained on its shape ("synthetic:NAME").
+std::string training_data_note(const Scenario& scenario, const std::vector<nn::DataWindow>& training_data);
 
 struct RunScore {
   std::uint64_t seed = 0;
