@@ -115,6 +115,41 @@ TEST(SidecarProxy, CountsAndLatenciesMatchTheClientsInFrontOfTheTargetApp) {
   EXPECT_NEAR(sidecar_mean, client_mean, 0.002 + 0.1 * client_mean);
 }
 
+// Sends `request` on a fresh loopback connection and returns the status line of the answer ("" if none).
+std::string raw_status_line(std::uint16_t port, std::string_view request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string received;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char chunk[512];
+    for (ssize_t n;
+         received.find("\r\n") == std::string::npos && (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;)
+      received.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return received.substr(0, received.find("\r\n"));
+}
+
+// A path byte that is not UTF-8, forwarded by the sidecar, used to terminate the target app (issue 11,
+// finding 1): the app answers 404 and goes on serving.
+TEST(SidecarProxy, PathThatIsNotUtf8ReachesTheAppAndLeavesItServing) {
+  auto app = testing::TargetApp::start({"--cpu-ms", "0"});
+  ASSERT_TRUE(app.has_value()) << app.error().message;
+  Sidecar sidecar(app->port);
+  EXPECT_EQ(raw_status_line(sidecar.port, "GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(raw_status_line(app->port, "GET /work\xc3 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 404 Not Found");
+  const auto after = sidecar.client->get("/work?wait_ms=0");
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(after->status, 200);
+}
+
 class MisbehavingUpstream : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -27,6 +27,7 @@ struct EvalOptions {
   std::optional<double> startup_seconds;
   bool chaos = false;
   std::optional<int> duration;
+  std::optional<double> speedup;
   std::string shared_dir;
 };
 
@@ -36,7 +37,7 @@ void run_eval(const EvalOptions& options) {
   if (!shared) throw CLI::ValidationError("--shared-dir", shared.error().message);
   eval::ScenarioOverrides overrides{options.peak_rps, options.startup_seconds,
                                     options.chaos ? std::optional<bool>(true) : std::nullopt,
-                                    options.duration};
+                                    options.duration, options.speedup};
   const auto scenario = eval::resolve_scenario(options.scenario, overrides, *shared);
   if (!scenario) throw CLI::ValidationError("--scenario", scenario.error().message);
   std::vector<eval::PolicyEntry> policies;
@@ -90,6 +91,9 @@ const Registration kRegistration{
       command->add_flag("--chaos", options->chaos, "pod kills and CPU stress (6 an hour each)");
       command->add_option("--duration", options->duration, "seconds to simulate")
           ->check(CLI::Range(15, 30 * 86400));
+      command->add_option("--speedup", options->speedup,
+                          "trace replay speed: only 1 (real time) is accepted; a compressed replay would "
+                          "leave start-up, intervals and windows in real seconds");
       command->add_option("--shared-dir", options->shared_dir, "the shared/ folder with traces/");
       command->callback([options] { run_eval(*options); });
     }};

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/queueing.hpp"
-
 namespace maestro::eval {
 namespace {
 
@@ -139,21 +137,6 @@ int KpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&)
       desired = max_panic_pods_;  // no scale-down while panicking
   }
   return desired;
-}
-
-int pods_needed(const sim::ClusterConfig& config, double requests_per_second) {
-  const auto& bounds = config.bounds;
-  if (requests_per_second <= 0) return bounds.min;
-  const double rate = config.service.service_rate();
-  const double budget_ms = *config.slo.soft_ms - config.service.base_latency_ms;
-  const auto& table = sim::SojournTable::shared();
-  for (int pods = std::max(1, bounds.min); pods <= bounds.max; ++pods) {
-    const double utilisation = requests_per_second / (pods * rate);
-    if (utilisation <= sim::SojournTable::kMaxUtilisation &&
-        1000 * table.p95(pods, utilisation) / rate <= budget_ms)
-      return pods;
-  }
-  return bounds.max + 1;
 }
 
 int static_allocation_for(const sim::ClusterConfig& config, std::span<const double> arrivals) {

@@ -81,8 +81,8 @@ class StaticAutoscaler final : public Autoscaler {
 };
 
 // The fewest ready pods for which the simulated p95 of `requests_per_second` stays at or under the soft
-// SLO (the cluster's latency model, unstressed pods); bounds.max + 1 if even the maximum cannot.
-int pods_needed(const sim::ClusterConfig& config, double requests_per_second);
+// SLO: the simulator's own model; bounds.max + 1 if even the maximum cannot.
+using sim::pods_needed;
 
 // The pods a static allocation needs for the busiest second of `arrivals`, within bounds.
 int static_allocation_for(const sim::ClusterConfig& config, std::span<const double> arrivals);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "eval/baselines.hpp"
+#include "traffic/splits.hpp"
 #include "traffic/trace.hpp"
 
 namespace maestro::eval {
@@ -40,6 +41,45 @@ Scenario base_scenario(std::string name, std::string description) {
   scenario.traffic.peak_rps = kDefaultPeakRps;
   scenario.duration_seconds = kDefaultDuration;
   return scenario;
+}
+
+// The built-in trace scenarios: two days of each test window (World Cup's holds the busiest minute) and
+// the validation windows policies are chosen on, all at real time.
+struct BuiltinTraceWindow {
+  std::string trace;
+  traffic::SplitPart part;
+  double start_seconds;
+  double duration_seconds;
+  std::string dates;
+};
+
+std::optional<BuiltinTraceWindow> builtin_trace_window(const std::string& name) {
+  constexpr double kDay = 86400;
+  using traffic::SplitPart;
+  const auto& nasa_validation = traffic::split_for("nasa-http-1995")->validation;
+  if (name == "nasa")
+    return BuiltinTraceWindow{"nasa-http-1995", SplitPart::kTest, traffic::kNasaAugust1Seconds + 6 * kDay,
+                              2 * kDay, "Monday 7 and Tuesday 8 August 1995"};
+  if (name == "nasa-validation")
+    return BuiltinTraceWindow{"nasa-http-1995", SplitPart::kValidation, nasa_validation.start_seconds,
+                              nasa_validation.length_seconds(), "all of it"};
+  if (name == "worldcup")
+    return BuiltinTraceWindow{"worldcup98", SplitPart::kTest, 899'769'600 - traffic::kWorldCupStartUnix,
+                              2 * kDay, "7 and 8 July 1998 UTC, with the busiest minute (7 July 21:41)"};
+  if (name == "worldcup-validation")
+    return BuiltinTraceWindow{"worldcup98", SplitPart::kValidation, 899'078'400 - traffic::kWorldCupStartUnix,
+                              2 * kDay, "29 and 30 June 1998 UTC"};
+  return std::nullopt;
+}
+
+Result<void> refuse_speedup(double speedup) {
+  if (speedup == 1) return {};
+  return fail(
+      "a speed-up of {} is refused: traces replay at real time (x1), because compressing the traffic alone "
+      "would leave pod start-up, the control interval, the HPA's windows, the metrics window and the chaos "
+      "rates in real seconds — a different system from the one a policy runs in. Shorten the run with "
+      "duration_seconds / --duration instead",
+      speedup);
 }
 
 Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
@@ -78,23 +118,20 @@ Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
     t.kind = ShapeKind::kNoise;
     t.base_fraction = 0.5;
     t.noise = 0.3;
-  } else if (name == "nasa") {
-    s.description = "NASA KSC HTTP, 6-7 July 1995 (25 h from day 5) at x30, peak 800 requests/s";
-    auto trace = shared_trace(shared_dir / "traces" / "nasa-http-1995.rps.gz");
+  } else if (const auto window = builtin_trace_window(name)) {
+    const auto split = *traffic::split_for(window->trace);
+    auto trace = shared_trace(shared_dir / "traces" / split.file);
     if (!trace) return std::unexpected(trace.error());
+    const auto& part = split.part(window->part);
+    s.description =
+        fmt::format("{} {} window: {} ({:.1f} h of {}) at real time, peak {} requests/s", window->trace,
+                    window->part == traffic::SplitPart::kTest ? "test" : "validation", window->dates,
+                    window->duration_seconds / 3600, part.dates, t.peak_rps);
     t.kind = ShapeKind::kTrace;
     t.trace = *trace;
-    t.window_start_seconds = 5 * 86400;
-    t.speedup = 30;
-  } else if (name == "worldcup") {
-    s.description = "World Cup 98, 6-8 July 1998 (50 h incl. the busiest minute) at x60, peak 800 requests/s";
-    auto trace = shared_trace(shared_dir / "traces" / "worldcup98.rpm.csv.gz");
-    if (!trace) return std::unexpected(trace.error());
-    t.kind = ShapeKind::kTrace;
-    t.trace = *trace;
-    // 1998-07-06 00:00 UTC.
-    t.window_start_seconds = static_cast<double>(899683200 - (*trace)->start_unix);
-    t.speedup = 60;
+    t.window_start_seconds = window->start_seconds;
+    t.window_end_seconds = part.end_seconds;
+    s.duration_seconds = static_cast<int>(window->duration_seconds);
   } else {
     return fail("unknown scenario '{}'", name);
   }
@@ -107,11 +144,9 @@ Result<Scenario> from_trace_file(const fs::path& path) {
   Scenario s = base_scenario(path.filename().string(), "");
   s.traffic.kind = traffic::ShapeKind::kTrace;
   s.traffic.trace = *trace;
-  s.traffic.speedup = (*trace)->sample_seconds >= 60 ? 60 : 30;
-  s.duration_seconds =
-      std::min(kDefaultDuration, static_cast<int>((*trace)->duration_seconds() / s.traffic.speedup));
-  s.description = fmt::format("trace {} from its start at x{}, peak {} requests/s", path.string(),
-                              s.traffic.speedup, s.traffic.peak_rps);
+  s.duration_seconds = static_cast<int>(std::min(86400.0, (*trace)->duration_seconds()));
+  s.description = fmt::format("trace {} from its start at real time, peak {} requests/s", path.string(),
+                              s.traffic.peak_rps);
   return s;
 }
 
@@ -172,7 +207,10 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
     MAESTRO_READ(t, "decay_seconds", spec.decay_seconds, k);
     MAESTRO_READ(t, "noise", spec.noise, k);
     MAESTRO_READ(t, "window_start_seconds", spec.window_start_seconds, k);
-    MAESTRO_READ(t, "speedup", spec.speedup, k);
+    double speedup = 1;
+    MAESTRO_READ(t, "speedup", speedup, k);
+    if (auto ok = refuse_speedup(speedup); !ok)
+      return fail("scenario file {}: {}", path.string(), ok.error().message);
     if (auto ok = refuse_unknown(t, k, "traffic"); !ok) return std::unexpected(ok.error());
     const auto kind = traffic::shape_from_name(shape);
     if (!kind) return fail("scenario file {}: unknown traffic shape '{}'", path.string(), shape);
@@ -241,7 +279,8 @@ sim::ChaosModel chaos_preset() {
 }
 
 std::vector<std::string> builtin_scenario_names() {
-  return {"steady", "diurnal", "ramp", "flash-crowd", "noise", "nasa", "worldcup"};
+  return {"steady", "diurnal",         "ramp",     "flash-crowd",        "noise",
+          "nasa",   "nasa-validation", "worldcup", "worldcup-validation"};
 }
 
 Result<Scenario> validate(const Scenario& scenario) {
@@ -270,10 +309,15 @@ Result<Scenario> resolve_scenario(const std::string& spec, const ScenarioOverrid
     scenario = from_trace_file(spec);
   }
   if (!scenario) return scenario;
+  if (overrides.speedup)
+    if (auto ok = refuse_speedup(*overrides.speedup); !ok) return fail("--speedup: {}", ok.error().message);
   if (overrides.peak_rps) scenario->traffic.peak_rps = *overrides.peak_rps;
   if (overrides.startup_seconds) scenario->cluster.startup.median_seconds = *overrides.startup_seconds;
   if (overrides.chaos) scenario->cluster.chaos = *overrides.chaos ? chaos_preset() : sim::ChaosModel{};
-  if (overrides.duration_seconds) scenario->duration_seconds = *overrides.duration_seconds;
+  if (overrides.duration_seconds && *overrides.duration_seconds != scenario->duration_seconds) {
+    scenario->description += fmt::format(" — run for {} s only (--duration)", *overrides.duration_seconds);
+    scenario->duration_seconds = *overrides.duration_seconds;
+  }
   return validate(*scenario);
 }
 

@@ -1,8 +1,11 @@
 // Evaluation scenarios: the traffic, the simulated service and its SLO, for how long. A scenario is a
-// built-in name (steady, diurnal, ramp, flash-crowd, noise, nasa, worldcup), a YAML file (see
-// scenarios/README.md), or a trace file replayed with documented defaults (window from the start,
-// ×30 speed-up for per-second traces and ×60 for per-minute ones, peak 800 requests/s, 3000 s).
-// Command-line overrides (peak, start-up delay, chaos, duration) apply last.
+// built-in name (steady, diurnal, ramp, flash-crowd, noise; nasa and worldcup: two days of each trace's
+// test window, traffic/splits.hpp; nasa-validation and worldcup-validation: their validation windows), a
+// YAML file (see scenarios/README.md), or a trace file replayed with documented defaults (from its start,
+// peak 800 requests/s, a day or the whole trace if shorter). Traces replay at real time: a speed-up other
+// than 1 is refused, since the rest of the scenario's durations would stay in real seconds. Command-line
+// overrides (peak, start-up delay, chaos, duration) apply last; a built-in trace scenario stays inside
+// its split window.
 #pragma once
 
 #include <filesystem>
@@ -35,6 +38,7 @@ struct ScenarioOverrides {
   std::optional<double> startup_seconds;
   std::optional<bool> chaos;  // true: the chaos preset (chaos_preset()); false: none
   std::optional<int> duration_seconds;
+  std::optional<double> speedup;  // anything but 1 is refused
 };
 
 // Pod kills 6 an hour (15 s restart), CPU stress 6 an hour (2 min, half the pod's CPU).

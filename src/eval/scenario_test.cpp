@@ -12,6 +12,7 @@
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
 #include "eval/training.hpp"
+#include "traffic/splits.hpp"
 
 namespace maestro::eval {
 namespace {
@@ -56,15 +57,60 @@ TEST(Scenarios, TheExampleFilesAreValid) {
 }
 
 TEST(Scenarios, OverridesApply) {
-  ScenarioOverrides overrides{500.0, 30.0, true, 600};
+  ScenarioOverrides overrides{500.0, 30.0, true, 600, std::nullopt};
   const auto scenario = resolve_scenario("nasa", overrides, kShared);
   ASSERT_TRUE(scenario.has_value());
   EXPECT_EQ(scenario->traffic.peak_rps, 500);
   EXPECT_EQ(scenario->cluster.startup.median_seconds, 30);
   EXPECT_EQ(scenario->cluster.chaos.pod_kills_per_hour, chaos_preset().pod_kills_per_hour);
   EXPECT_EQ(scenario->duration_seconds, 600);
-  overrides.duration_seconds = 10'000'000;  // past the trace's end at x30
+  EXPECT_NE(scenario->description.find("600 s only (--duration)"), std::string::npos);
+  overrides.duration_seconds = 30 * 86400;  // past the end of the NASA trace's test window
   EXPECT_FALSE(resolve_scenario("nasa", overrides, kShared).has_value());
+}
+
+TEST(Scenarios, BuiltinTraceScenariosReplayTheirSplitWindowsAtRealTime) {
+  const struct {
+    const char* name;
+    traffic::SplitPart part;
+  } expected[] = {{"nasa", traffic::SplitPart::kTest},
+                  {"nasa-validation", traffic::SplitPart::kValidation},
+                  {"worldcup", traffic::SplitPart::kTest},
+                  {"worldcup-validation", traffic::SplitPart::kValidation}};
+  for (const auto& [name, part] : expected) {
+    const auto scenario = resolve_scenario(name, {}, kShared);
+    ASSERT_TRUE(scenario.has_value()) << name << ": " << scenario.error().message;
+    const auto& traffic = scenario->traffic;
+    const auto window = traffic::split_for(traffic.trace->name)->part(part);
+    EXPECT_GE(scenario->duration_seconds, 86400) << name;  // a day or more
+    EXPECT_GE(traffic.window_start_seconds, window.start_seconds) << name;
+    EXPECT_LE(traffic.window_start_seconds + scenario->duration_seconds, window.end_seconds) << name;
+    EXPECT_EQ(traffic.window_end_seconds, window.end_seconds) << name;
+  }
+  // The World Cup test scenario holds the busiest minute, 7 July 1998 21:41 UTC.
+  const auto worldcup = resolve_scenario("worldcup", {}, kShared);
+  const double busiest = 899'847'660 - traffic::kWorldCupStartUnix;
+  EXPECT_LE(worldcup->traffic.window_start_seconds, busiest);
+  EXPECT_GT(worldcup->traffic.window_start_seconds + worldcup->duration_seconds, busiest + 60);
+}
+
+TEST_F(ScenarioFiles, SpeedupOtherThanOneIsRefusedSayingWhy) {
+  ScenarioOverrides overrides;
+  overrides.speedup = 30;
+  const auto flag = resolve_scenario("nasa", overrides, kShared);
+  ASSERT_FALSE(flag.has_value());
+  EXPECT_NE(flag.error().message.find("--speedup"), std::string::npos);
+  EXPECT_NE(flag.error().message.find("real time"), std::string::npos);
+  EXPECT_NE(flag.error().message.find("pod start-up"), std::string::npos);
+  overrides.speedup = 1;
+  EXPECT_TRUE(resolve_scenario("nasa", overrides, kShared).has_value());
+  const auto yaml = resolve_scenario(
+      write("fast.yaml", "traffic:\n  shape: trace\n  trace: nasa\n  speedup: 60\n"), {}, kShared);
+  ASSERT_FALSE(yaml.has_value());
+  EXPECT_NE(yaml.error().message.find("speed-up of 60 is refused"), std::string::npos);
+  EXPECT_TRUE(resolve_scenario(write("x1.yaml", "traffic:\n  shape: trace\n  trace: nasa\n  speedup: 1\n"),
+                               {}, kShared)
+                  .has_value());
 }
 
 TEST_F(ScenarioFiles, YamlScenarioIsReadWithItsSettings) {
@@ -109,11 +155,12 @@ TEST_F(ScenarioFiles, YamlMistakesAreRefusedByName) {
 
 TEST_F(ScenarioFiles, TraceFileReplaysWithTheDefaults) {
   std::string lines;
-  for (int i = 0; i < 30 * 200; ++i) lines += std::to_string(i % 7) + "\n";
+  for (int i = 0; i < 200; ++i) lines += std::to_string(i % 7) + "\n";
   const auto scenario = resolve_scenario(write("trace.txt", lines), {}, kShared);
   ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
-  EXPECT_EQ(scenario->traffic.speedup, 30);
-  EXPECT_EQ(scenario->duration_seconds, 200);
+  EXPECT_EQ(scenario->traffic.trace->name, "trace");
+  EXPECT_EQ(scenario->traffic.window_start_seconds, 0);
+  EXPECT_EQ(scenario->duration_seconds, 200);  // the whole trace at real time (at most a day)
   EXPECT_EQ(scenario->traffic.peak_rps, 800);
 }
 
@@ -127,6 +174,14 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
   ASSERT_TRUE(nasa.has_value()) << nasa.error().message;
   EXPECT_EQ(nasa->traffic.shapes.size(), 1u);
   EXPECT_EQ(nasa->cluster.startup.median_seconds, 30);
+  // Episodes replay only NASA's training window.
+  const auto& shape = nasa->traffic.shapes.front();
+  EXPECT_EQ(shape.window_start_seconds, traffic::split_for("nasa-http-1995")->train.start_seconds);
+  EXPECT_EQ(shape.window_end_seconds, traffic::split_for("nasa-http-1995")->train.end_seconds);
+  for (const auto& mixed : mix->traffic.shapes) {
+    if (mixed.kind != traffic::ShapeKind::kTrace) continue;
+    EXPECT_EQ(mixed.window_end_seconds, traffic::split_for(mixed.trace->name)->train.end_seconds);
+  }
   sim::Env env(*nasa);
   EXPECT_EQ(env.observation_size(), 13u);
   std::vector<double> a(env.observation_size()), b(env.observation_size());
@@ -137,7 +192,7 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
 }
 
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
-  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600}, kShared);
+  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
   ASSERT_TRUE(scenario.has_value());
   std::vector<PolicyEntry> policies;
   for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name)->front());

@@ -4,6 +4,7 @@
 
 #include "eval/policies.hpp"
 #include "rl/vec_env.hpp"
+#include "traffic/splits.hpp"
 
 namespace maestro::eval {
 
@@ -13,14 +14,6 @@ std::vector<std::string> training_sources(const std::string& scenario) {
   if (scenario.empty() || scenario == "mix")
     return {"nasa", "worldcup", "diurnal", "flash-crowd", "ramp", "noise", "steady"};
   return {scenario};
-}
-
-// The built-in traces by their file's stem; a trace or scenario file by its own stem.
-std::string trace_stem(const std::string& source) {
-  if (source == "nasa") return "nasa-http-1995";
-  if (source == "worldcup") return "worldcup98";
-  const std::string name = std::filesystem::path(source).filename().string();
-  return name.substr(0, name.find('.'));
 }
 
 }  // namespace
@@ -36,7 +29,14 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
     auto resolved = resolve_scenario(sources[i], shape_overrides, shared_dir);
     if (!resolved) return std::unexpected(resolved.error());
     if (i == 0) config.cluster = resolved->cluster;
-    config.traffic.shapes.push_back(resolved->traffic);
+    auto shape = resolved->traffic;
+    // Episodes replay only the training window of a trace with a split (the whole of any other trace).
+    if (shape.kind == traffic::ShapeKind::kTrace) {
+      const auto split = traffic::split_for(shape.trace->name);
+      shape.window_start_seconds = split ? split->train.start_seconds : 0;
+      shape.window_end_seconds = split ? split->train.end_seconds : 0;
+    }
+    config.traffic.shapes.push_back(std::move(shape));
   }
   config.features.set = features;
   config.features.memory_limit_bytes_per_pod = config.cluster.service.memory_limit_bytes;
@@ -53,11 +53,11 @@ std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim
     if (shape.kind != traffic::ShapeKind::kTrace) {
       windows.push_back({"synthetic:" + sources[i], 0, episode_seconds});
     } else if (config.traffic.random_window) {
-      windows.push_back({trace_stem(sources[i]), 0, shape.trace->duration_seconds()});
+      windows.push_back({shape.trace->name, shape.window_start_seconds, shape.window_limit_seconds()});
     } else {
-      const double span = episode_seconds * shape.speedup * config.traffic.speedup_scale_max;
-      windows.push_back({trace_stem(sources[i]), shape.window_start_seconds,
-                         std::min(shape.trace->duration_seconds(), shape.window_start_seconds + span)});
+      windows.push_back(
+          {shape.trace->name, shape.window_start_seconds,
+           std::min(shape.window_limit_seconds(), shape.window_start_seconds + episode_seconds)});
     }
   }
   return windows;
@@ -77,8 +77,8 @@ Recipe recommended_recipe() {
   recipe.ppo.normalize_observations = true;
   recipe.steps = 1'000'000;
   recipe.seeds = 3;
-  // Synthetic until the traces have validation windows of their own.
-  recipe.validation_scenarios = {"diurnal", "flash-crowd"};
+  // The traces' validation windows (traffic/splits.hpp): neither trained nor tested on.
+  recipe.validation_scenarios = {"nasa-validation", "worldcup-validation"};
   recipe.validation_seeds = 3;
   return recipe;
 }

@@ -1,7 +1,8 @@
 // Training on the simulator: the sim::Env settings for a scenario. The scenario gives the service, its
-// SLO and the base traffic; every episode then draws its own window (trace scenarios), speed-up (×0.5–2)
-// and peak (×0.5–1.5), or for synthetic shapes its timing, base level and noise. The scenario "mix"
-// (the default) trains on the NASA and World Cup traces and every synthetic shape together.
+// SLO and the base traffic; every episode then draws its own window (trace scenarios: only inside the
+// trace's training window, traffic/splits.hpp, at real time) and peak (×0.5–1.5), or for synthetic shapes
+// its timing, base level and noise. The scenario "mix" (the default) trains on the NASA and World Cup
+// traces and every synthetic shape together.
 //
 // And the recommended recipe (`maestro train --env sim` without other flags, `maestro demo`): PPO on
 // that environment with several seeds, the policy of each scored on validation scenarios at what the cost

@@ -5,13 +5,36 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/queueing.hpp"
-
 namespace maestro::sim {
 namespace {
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr std::size_t kStartupDelaysAhead = 4096;
+constexpr double kMaxUtilisation = ErlangCTable::kMaxUtilisation;  // beyond it a queue is saturated
+
+bool pooled(Balancer balancer) {
+  return balancer == Balancer::kLeastRequest || balancer == Balancer::kPooled;
+}
+
+// The wait of a queue in the shape SojournDistribution tabulates (queueing.hpp), in mean service times:
+// the probability of waiting and the mean wait of those who wait, at utilisation ρ < 1 of `servers`
+// servers. Per-pod queues (one server) are fed at random (Poisson: c_a² = 1) or round-robin (every n-th of
+// a Poisson stream: Erlang-n interarrivals, c_a² = 1/n).
+struct Wait {
+  double probability = 0;
+  double mean = 0;
+};
+
+Wait queue_wait(const ClusterConfig& config, int servers, double utilisation) {
+  const double service_scv = config.service.service_scv();
+  if (pooled(config.balancer)) {
+    const double variability = (1 + service_scv) / 2;
+    return {ErlangCTable::shared().wait_probability(servers, utilisation),
+            variability / (servers * (1 - utilisation))};
+  }
+  const double arrival_scv = config.balancer == Balancer::kRoundRobin ? 1.0 / servers : 1.0;
+  return {utilisation, (arrival_scv + service_scv) / 2 / (1 - utilisation)};
+}
 
 }  // namespace
 
@@ -22,6 +45,13 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
   const auto& s = config.service;
   if (!positive(s.cpu_limit_cores) || !positive(s.cpu_request_cores) || !positive(s.cpu_seconds_per_request))
     return fail("cluster: CPU limit, request and cost per request must be positive");
+  if (s.service_time != ServiceTimeDistribution::kExponential &&
+      s.service_time != ServiceTimeDistribution::kLogNormal)
+    return fail("cluster: unknown service-time distribution");
+  if (s.service_time == ServiceTimeDistribution::kLogNormal &&
+      !(s.service_time_cv >= 0.1 && s.service_time_cv <= 4))
+    return fail("cluster: the service time's coefficient of variation ({}) must be within [0.1, 4]",
+                s.service_time_cv);
   if (!non_negative(s.idle_cpu_cores) || !non_negative(s.base_latency_ms) || !positive(s.timeout_seconds) ||
       s.timeout_seconds > 3600)
     return fail("cluster: idle CPU and base latency must not be negative, the timeout within (0, 3600] s");
@@ -32,9 +62,21 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
       (config.startup.distribution == StartupDistribution::kUniform && config.startup.spread > 1))
     return fail("cluster: start-up median ({} s) and spread ({}) must not be negative (uniform spread ≤ 1)",
                 config.startup.median_seconds, config.startup.spread);
+  if (!(config.warmup.seconds >= 0 && config.warmup.seconds <= 3600) ||
+      !(config.warmup.initial_speed > 0 && config.warmup.initial_speed <= 1))
+    return fail("cluster: warm-up ({} s from {} of full speed) must be within [0, 3600] s from (0, 1]",
+                config.warmup.seconds, config.warmup.initial_speed);
+  if (config.balancer != Balancer::kRandom && config.balancer != Balancer::kRoundRobin &&
+      !pooled(config.balancer))
+    return fail("cluster: unknown load balancer");
   const auto& m = config.metrics;
   if (!(m.window_seconds >= 1 && m.window_seconds <= 600))
     return fail("cluster: metrics window ({} s) must be within [1, 600]", m.window_seconds);
+  if (!(m.scrape_interval_seconds >= 1 && m.scrape_interval_seconds <= m.window_seconds / 2))
+    return fail(
+        "cluster: the scrape interval ({} s) must be at least 1 s and at most half the rate window ({} s), "
+        "which must hold two scrapes",
+        m.scrape_interval_seconds, m.window_seconds);
   if (!fraction(m.cpu_noise) || !fraction(m.memory_noise) || !fraction(m.latency_noise) ||
       !fraction(m.rps_noise))
     return fail("cluster: metric noise must be within [0, 1]");
@@ -45,9 +87,9 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
     return fail("cluster: chaos rates and durations must not be negative, the capacity loss within [0, 1)");
   if (!non_negative(config.drain_seconds)) return fail("cluster: drain time must not be negative");
   if (auto bounds = core::validate(config.bounds); !bounds) return std::unexpected(bounds.error());
-  if (config.bounds.max > SojournTable::kMaxServers)
+  if (config.bounds.max > ErlangCTable::kMaxServers)
     return fail("cluster: max replicas ({}) above the simulator's {}", config.bounds.max,
-                SojournTable::kMaxServers);
+                ErlangCTable::kMaxServers);
   if (config.initial_replicas < config.bounds.min || config.initial_replicas > config.bounds.max)
     return fail("cluster: initial replicas ({}) outside [{}, {}]", config.initial_replicas, config.bounds.min,
                 config.bounds.max);
@@ -56,14 +98,85 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
   return config;
 }
 
+int pods_needed(const ClusterConfig& config, double requests_per_second) {
+  const auto& bounds = config.bounds;
+  if (requests_per_second <= 0) return bounds.min;
+  const double rate = config.service.service_rate();
+  const double budget = (*config.slo.soft_ms - config.service.base_latency_ms) / 1000;  // s for queueing
+  const auto& sojourn =
+      SojournDistribution::shared(config.service.service_time, config.service.service_time_cv);
+  const auto meets = [&](int pods) {
+    const double utilisation = requests_per_second / (pods * rate);
+    if (budget <= 0 || utilisation > kMaxUtilisation) return false;
+    const Wait wait = queue_wait(config, pods, utilisation);
+    return sojourn.cdf(wait.probability, wait.mean, budget * rate) >= 0.95;
+  };
+  // The p95 falls as pods are added (lower utilisation; round-robin also smooths each pod's arrivals).
+  int lo = std::max(1, bounds.min), hi = bounds.max;
+  if (hi < lo || !meets(hi)) return bounds.max + 1;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (meets(mid)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
+double Cluster::Backlog::serve(double capacity) {
+  double served = 0;
+  while (capacity > 0 && size_ > 0) {
+    Cohort& oldest = ring_[head_];
+    const double take = std::min(oldest.count, capacity);
+    oldest.count -= take;
+    capacity -= take;
+    served += take;
+    queued_ -= take;
+    if (oldest.count <= 0) head_ = (head_ + 1) % ring_.size(), --size_;
+  }
+  if (size_ == 0) queued_ = 0;  // no drift from the subtractions
+  return served;
+}
+
+void Cluster::Backlog::enqueue(double arrived, double count) {
+  assert(size_ + 1 < ring_.size());
+  ring_[(head_ + size_) % ring_.size()] = Cohort{arrived, count};
+  ++size_;
+  queued_ += count;
+}
+
+double Cluster::Backlog::expire(double now, double timeout) {
+  double dropped = 0;
+  while (size_ > 0 && ring_[head_].arrived + timeout <= now) {
+    dropped += ring_[head_].count;
+    queued_ -= ring_[head_].count;
+    head_ = (head_ + 1) % ring_.size(), --size_;
+  }
+  if (size_ == 0) queued_ = 0;
+  return dropped;
+}
+
 Cluster::Cluster(const ClusterConfig& config)
     : config_(config),
+      sojourn_(&SojournDistribution::shared(config.service.service_time, config.service.service_time_cv)),
       service_rate_(config.service.service_rate()),
       soft_ms_(config.slo.soft_ms.value_or(0)),
       hard_ms_(config.slo.hard_ms.value_or(0)) {
   pods_.reserve(static_cast<std::size_t>(config.bounds.max) * 3 + 16);
-  backlog_.resize(static_cast<std::size_t>(std::ceil(config.service.timeout_seconds)) + 3);
-  window_.resize(static_cast<std::size_t>(config.metrics.window_seconds));
+  backlog_slots_ = static_cast<std::size_t>(std::ceil(config.service.timeout_seconds)) + 3;
+  pooled_backlog_.resize(backlog_slots_);
+  const double base = config.service.base_latency_ms / 1000;
+  for (std::size_t k = 0; k < kBuckets + 2; ++k) {
+    const double bound = k < kBuckets ? kLatencyBucketBounds[k] : (k == kSoft ? soft_ms_ : hard_ms_) / 1000;
+    bound_delays_[k] = bound - base;
+    bound_positions_[k] =
+        bound_delays_[k] > 0 ? SojournDistribution::time_position(bound_delays_[k]) : -kNever;
+  }
+  const auto& metrics = config.metrics;
+  scrapes_.resize(static_cast<std::size_t>(metrics.window_seconds / metrics.scrape_interval_seconds) + 2);
+  cpu_window_ = static_cast<std::size_t>(std::ceil(metrics.window_seconds));
   startup_delays_.resize(kStartupDelaysAhead);
   reset({}, 0);
 }
@@ -76,6 +189,20 @@ double Cluster::draw_startup_delay() {
 
 double Cluster::upcoming_startup_delay(int index) const {
   return startup_delays_[(next_startup_ + static_cast<std::size_t>(index)) % startup_delays_.size()];
+}
+
+void Cluster::add_pod(const Pod& pod) {
+  pods_.push_back(pod);
+  int slot;
+  if (!free_cpu_slots_.empty()) {
+    slot = free_cpu_slots_.back();
+    free_cpu_slots_.pop_back();
+  } else {
+    slot = static_cast<int>(pod_cpu_.size() / cpu_window_);
+    pod_cpu_.resize(pod_cpu_.size() + cpu_window_);
+  }
+  std::fill_n(pod_cpu_.begin() + static_cast<std::ptrdiff_t>(slot * cpu_window_), cpu_window_, 0.0);
+  pods_.back().cpu_slot = slot;
 }
 
 void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
@@ -96,9 +223,15 @@ void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
 
   now_ = 0;
   pods_.clear();
+  pod_cpu_.clear();
+  free_cpu_slots_.clear();
+  cpu_head_ = 0;
+  groups_.clear();
+  pooled_backlog_.clear();
+  queued_ = 0;
   const int initial =
       core::clamp_replicas(initial_replicas.value_or(config_.initial_replicas), config_.bounds);
-  for (int i = 0; i < initial; ++i) pods_.push_back(Pod{PodState::kReady, -3600, -3600, 0, -1, 1});
+  for (int i = 0; i < initial; ++i) add_pod(Pod{PodState::kReady, -3600, -3600, 0, -1, 1});
   replicas_ = ready_count_ = billed_pods_ = initial;
   const auto& chaos = config_.chaos;
   next_kill_ = chaos.pod_kills_per_hour > 0
@@ -107,28 +240,67 @@ void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
   next_stress_ = chaos.stress_per_hour > 0
                      ? std::exponential_distribution<double>(chaos.stress_per_hour / 3600)(rng_)
                      : kNever;
-  backlog_head_ = backlog_size_ = 0;
-  queued_ = 0;
-  std::fill(window_.begin(), window_.end(), WindowSample{});
-  window_head_ = 0;
-  last_observed_latency_ = 0;
   totals_ = {};
+  second_ = {};
+  queue_seconds_.clear();
   last_tick_ = {};
-  recompute_capacity();
+  p95_stale_ = false;
+  last_observed_latency_ = 0;
+  counters_ = {};
+  scrape_head_ = scrape_count_ = 0;
+  scrape();  // the series exist before the run: the first scrape is at its start
+  next_scrape_ = config_.metrics.scrape_interval_seconds;
+  regroup();
   update_next_event();
 }
 
-void Cluster::recompute_capacity() {
-  double factors = 0;
-  for (const auto& pod : pods_)
-    if (pod.state == PodState::kReady) factors += pod.capacity_factor;
-  capacity_ = factors * service_rate_;
-  pod_rate_ = ready_count_ > 0 ? capacity_ / ready_count_ : 0;
-  p95_row_ = ready_count_ > 0 ? &SojournTable::shared().row(ready_count_) : nullptr;
-  stable_limit_ = SojournTable::kMaxUtilisation * capacity_;
-  const auto& service = config_.service;
-  background_cpu_ =
-      (ready_count_ - factors) * service.cpu_limit_cores + billed_pods_ * service.idle_cpu_cores;
+void Cluster::regroup() {
+  const auto& warmup = config_.warmup;
+  const bool warms = warmup.seconds > 0 && warmup.initial_speed < 1;
+  const double queued_before = queued_;
+  regrouped_.clear();
+  for (auto& pod : pods_) {
+    if (pod.state != PodState::kReady) {
+      pod.group = -1;
+      continue;
+    }
+    const PodGroup* old = pod.group >= 0 ? &groups_[static_cast<std::size_t>(pod.group)] : nullptr;
+    const int origin = old && !old->backlog.empty() ? pod.group : -1;
+    const double warm_from = warms && now_ < pod.ready_since + warmup.seconds ? pod.ready_since : -kNever;
+    auto same = std::find_if(regrouped_.begin(), regrouped_.end(), [&](const PodGroup& group) {
+      return group.origin == origin && group.capacity_factor == pod.capacity_factor &&
+             group.warm_from == warm_from;
+    });
+    if (same == regrouped_.end()) {
+      PodGroup group;
+      group.capacity_factor = pod.capacity_factor;
+      group.warm_from = warm_from;
+      group.origin = origin;
+      if (origin >= 0) {
+        group.backlog = old->backlog;
+      } else {
+        group.backlog.resize(backlog_slots_);
+      }
+      group.served_per_pod = old ? old->served_per_pod : 0;
+      regrouped_.push_back(std::move(group));
+      same = regrouped_.end() - 1;
+    }
+    ++same->pods;
+    pod.group = static_cast<int>(same - regrouped_.begin());
+  }
+  std::swap(groups_, regrouped_);
+  if (pooled(config_.balancer)) return;
+  // A killed or removed pod's queue goes with it.
+  queued_ = 0;
+  for (const auto& group : groups_) queued_ += group.pods * group.backlog.queued();
+  totals_.dropped += std::max(0.0, queued_before - queued_);
+}
+
+double Cluster::warm_speed(const PodGroup& group, double t) const {
+  if (group.warm_from == -kNever) return 1;
+  const auto& warmup = config_.warmup;
+  const double progress = std::min(1.0, (t + 0.5 - group.warm_from) / warmup.seconds);
+  return warmup.initial_speed + (1 - warmup.initial_speed) * progress;
 }
 
 void Cluster::update_next_event() {
@@ -137,6 +309,8 @@ void Cluster::update_next_event() {
     if (pod.state != PodState::kReady) next = std::min(next, pod.transition_at);
     if (pod.stressed_until >= 0) next = std::min(next, pod.stressed_until);
   }
+  for (const auto& group : groups_)
+    if (group.warm_from != -kNever) next = std::min(next, group.warm_from + config_.warmup.seconds);
   next_event_ = next;
 }
 
@@ -160,6 +334,7 @@ void Cluster::process_events(double t) {
       pod.ready_since = pod.transition_at;
       ++ready_count_;
     } else if (pod.state == PodState::kDraining && pod.transition_at <= t) {
+      free_cpu_slots_.push_back(pod.cpu_slot);
       pod = pods_.back();
       pods_.pop_back();
       --billed_pods_;
@@ -187,7 +362,7 @@ void Cluster::process_events(double t) {
     }
     next_stress_ += std::exponential_distribution<double>(chaos.stress_per_hour / 3600)(rng_);
   }
-  recompute_capacity();
+  regroup();
   update_next_event();
 }
 
@@ -196,7 +371,7 @@ void Cluster::set_replicas(int replicas) {
   if (replicas == replicas_) return;
   ++totals_.scaling_actions;
   for (; replicas_ < replicas; ++replicas_, ++billed_pods_)
-    pods_.push_back(Pod{PodState::kStarting, now_, -1, now_ + draw_startup_delay(), -1, 1});
+    add_pod(Pod{PodState::kStarting, now_, -1, now_ + draw_startup_delay(), -1, 1});
   for (; replicas_ > replicas; --replicas_) {
     // Not-ready pods go first (the newest of them), then the most recently ready.
     Pod* victim = nullptr;
@@ -221,114 +396,244 @@ void Cluster::set_replicas(int replicas) {
     victim->stressed_until = -1;
     victim->capacity_factor = 1;
   }
-  recompute_capacity();
+  regroup();
   update_next_event();
+}
+
+void Cluster::record(double served, double wait_probability, double mean_wait, double speed,
+                     double backlog_wait) {
+  if (served <= 0) return;
+  const double wait_position = SojournDistribution::wait_position(mean_wait);
+  const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
+  queue_seconds_.push_back(QueueSecond{served, wait_probability, wait_position, speed,
+                                       config_.service.base_latency_ms / 1000 + backlog_wait});
+  std::array<double, kBuckets + 2> below;  // P(latency ≤ bound)
+  if (backlog_wait == 0) {
+    for (std::size_t k = 0; k < below.size(); ++k)
+      below[k] = sojourn_->cdf_at(wait_probability, wait_position, bound_positions_[k] + shift);
+  } else {
+    for (std::size_t k = 0; k < below.size(); ++k) {
+      const double delay = bound_delays_[k] - backlog_wait;
+      below[k] = delay > 0 ? sojourn_->cdf_at(wait_probability, wait_position,
+                                              SojournDistribution::time_position(delay * speed))
+                           : 0;
+    }
+  }
+  for (std::size_t k = 0; k < kBuckets; ++k) counters_.buckets[k] += served * below[k];
+  counters_.buckets[kBuckets] += served;
+  second_.served += served;
+  second_.over_soft += served * (1 - below[kSoft]);
+  second_.over_hard += served * (1 - below[kHard]);
+  second_.in_flight += served * (1 + wait_probability * mean_wait) / speed;  // Little's law
+}
+
+void Cluster::serve_per_pod(double t, double arriving) {
+  const int pods = ready_count_;
+  if (pods == 0) {
+    second_.dropped += arriving;  // no endpoints: the Service refuses the connection
+    return;
+  }
+  const double share = arriving / pods;
+  const double timeout = config_.service.timeout_seconds;
+  double queued = 0;
+  for (auto& group : groups_) {
+    const double speed = service_rate_ * group.capacity_factor * warm_speed(group, t);
+    Backlog& backlog = group.backlog;
+    double served, backlog_wait = 0, utilisation;
+    if (backlog.empty() && share <= kMaxUtilisation * speed) {
+      served = share;
+      utilisation = share / speed;
+    } else {
+      // Saturated: serve the backlog oldest first, queue what is left, drop what waited past the timeout.
+      served = backlog.serve(speed);
+      const double now_served = std::min(share, speed - served);
+      served += now_served;
+      if (share - now_served > 0) backlog.enqueue(t, share - now_served);
+      second_.dropped += group.pods * backlog.expire(t, timeout);
+      backlog_wait = backlog.queued() / speed;
+      utilisation = std::min(share / speed, kMaxUtilisation);
+    }
+    group.served_per_pod = served;
+    const Wait wait = queue_wait(config_, pods, utilisation);
+    record(group.pods * served, wait.probability, wait.mean, speed, backlog_wait);
+    queued += group.pods * backlog.queued();
+  }
+  queued_ = queued;
+}
+
+void Cluster::serve_pooled(double t, double arriving) {
+  const int pods = ready_count_;
+  double capacity = 0;
+  for (const auto& group : groups_)
+    capacity += group.pods * service_rate_ * group.capacity_factor * warm_speed(group, t);
+  Backlog& backlog = pooled_backlog_;
+  const double timeout = config_.service.timeout_seconds;
+  double served = 0, backlog_wait = 0, utilisation = 0;
+  if (backlog.empty() && arriving <= kMaxUtilisation * capacity) {
+    served = arriving;
+    utilisation = capacity > 0 ? arriving / capacity : 0;
+  } else {
+    served = backlog.serve(capacity);
+    const double now_served = std::min(arriving, capacity - served);
+    served += now_served;
+    if (arriving - now_served > 0) backlog.enqueue(t, arriving - now_served);
+    second_.dropped += backlog.expire(t, timeout);
+    if (capacity > 0) {
+      backlog_wait = backlog.queued() / capacity;
+      utilisation = std::min(arriving / capacity, kMaxUtilisation);
+    }
+  }
+  queued_ = backlog.queued();
+  if (pods == 0) return;
+  // Each pod serves in proportion to its speed.
+  for (auto& group : groups_)
+    group.served_per_pod = served * service_rate_ * group.capacity_factor * warm_speed(group, t) / capacity;
+  const Wait wait = queue_wait(config_, pods, utilisation);
+  record(served, wait.probability, wait.mean, capacity / pods, backlog_wait);
+}
+
+void Cluster::account_cpu() {
+  const auto& service = config_.service;
+  double total = 0;
+  for (const auto& pod : pods_) {
+    double cpu = service.idle_cpu_cores;
+    if (pod.state == PodState::kReady)
+      cpu += (1 - pod.capacity_factor) * service.cpu_limit_cores +
+             groups_[static_cast<std::size_t>(pod.group)].served_per_pod * service.cpu_seconds_per_request;
+    pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_window_ + cpu_head_] = cpu;
+    total += cpu;
+  }
+  cpu_head_ = cpu_head_ + 1 == cpu_window_ ? 0 : cpu_head_ + 1;
+  second_.cpu_cores = total;
+  counters_.cpu_seconds += total;
 }
 
 void Cluster::tick() {
   const double t = now_;
+  second_ = {};
+  queue_seconds_.clear();
   if (t >= next_event_) process_events(t);
-  const auto second = static_cast<std::size_t>(t);
-  const double arriving = second < arrivals_.size() ? arrivals_[second] : 0.0;
-  const auto& service = config_.service;
-  double served = 0, dropped = 0, p95_ms = service.base_latency_ms, in_flight = 0;
-  if (queued_ == 0 && arriving <= stable_limit_) {
-    // Stable: M/M/c with the ready pods as servers.
-    served = arriving;
-    if (arriving > 0) {
-      p95_ms += 1000 * SojournTable::interpolate(*p95_row_, arriving / capacity_) / pod_rate_;
-      in_flight = arriving / pod_rate_;
-    }
+  const auto index = static_cast<std::size_t>(t);
+  const double arriving = index < arrivals_.size() ? arrivals_[index] : 0.0;
+  if (pooled(config_.balancer)) {
+    serve_pooled(t, arriving);
   } else {
-    // Saturated: serve the backlog oldest first, queue what is left, drop what waited past the timeout.
-    const std::size_t slots = backlog_.size();
-    double remaining = capacity_;
-    while (remaining > 0 && backlog_size_ > 0) {
-      Cohort& oldest = backlog_[backlog_head_];
-      const double take = std::min(oldest.count, remaining);
-      oldest.count -= take;
-      remaining -= take;
-      served += take;
-      queued_ -= take;
-      if (oldest.count <= 0) backlog_head_ = (backlog_head_ + 1) % slots, --backlog_size_;
-    }
-    const double now_served = std::min(arriving, remaining);
-    served += now_served;
-    if (const double left = arriving - now_served; left > 0) {
-      assert(backlog_size_ + 1 < slots);
-      backlog_[(backlog_head_ + backlog_size_) % slots] = Cohort{t, left};
-      ++backlog_size_;
-      queued_ += left;
-    }
-    while (backlog_size_ > 0 && backlog_[backlog_head_].arrived + service.timeout_seconds <= t) {
-      dropped += backlog_[backlog_head_].count;
-      queued_ -= backlog_[backlog_head_].count;
-      backlog_head_ = (backlog_head_ + 1) % slots, --backlog_size_;
-    }
-    if (backlog_size_ == 0) queued_ = 0;  // no drift from the subtractions
-    if (capacity_ > 0) {
-      const double wait = queued_ / capacity_;
-      const double utilisation = std::min(arriving / capacity_, SojournTable::kMaxUtilisation);
-      p95_ms += 1000 * (wait + SojournTable::interpolate(*p95_row_, utilisation) / pod_rate_);
-      in_flight = served / pod_rate_ + queued_;
-    } else if (queued_ > 0) {
-      p95_ms += 1000 * service.timeout_seconds;  // nobody is served: everyone times out
-      in_flight = queued_;
-    }
+    serve_per_pod(t, arriving);
   }
-
-  const double served_cpu = served * service.cpu_seconds_per_request;
-  const double cpu = served_cpu + background_cpu_;
-  window_[window_head_] = WindowSample{cpu, served_cpu, served, p95_ms * served, in_flight};
-  window_head_ = window_head_ + 1 == window_.size() ? 0 : window_head_ + 1;
+  second_.in_flight += queued_;
+  account_cpu();
+  counters_.served += second_.served;
 
   totals_.arrivals += arriving;
-  totals_.served += served;
-  totals_.dropped += dropped;
+  totals_.served += second_.served;
+  totals_.dropped += second_.dropped;
+  totals_.requests_over_soft += second_.over_soft;
+  totals_.requests_over_hard += second_.over_hard;
   totals_.pod_seconds += billed_pods_;
-  totals_.seconds_over_soft += p95_ms > soft_ms_;
-  totals_.seconds_over_hard += p95_ms > hard_ms_;
-  last_tick_ = TickRecord{t, arriving, served, dropped, p95_ms, cpu, ready_count_, replicas_};
+  // p95 > SLO exactly when more than 5% of the second's requests took longer. Nothing served while
+  // requests queue or are refused: everyone waits for the timeout.
+  const bool unserved = second_.served == 0 && (queued_ > 0 || second_.dropped > 0);
+  totals_.seconds_over_soft += unserved || second_.over_soft > 0.05 * second_.served;
+  totals_.seconds_over_hard += unserved || second_.over_hard > 0.05 * second_.served;
+  const double p95_ms =
+      config_.service.base_latency_ms + (unserved ? 1000 * config_.service.timeout_seconds : 0);
+  last_tick_ = TickRecord{t,      arriving,          second_.served, second_.dropped,
+                          p95_ms, second_.cpu_cores, ready_count_,   replicas_};
+  p95_stale_ = !queue_seconds_.empty();
   now_ = t + 1;
+  if (now_ >= next_scrape_) {
+    scrape();
+    next_scrape_ += config_.metrics.scrape_interval_seconds;
+  }
+}
+
+const TickRecord& Cluster::last_tick() const {
+  if (!p95_stale_) return last_tick_;
+  // The 0.95 quantile of the mixture of the second's queues, by bisection on the latency.
+  double total = 0, lo = kNever, hi = 0;
+  for (const auto& queue : queue_seconds_) {
+    total += queue.served;
+    lo = std::min(lo, queue.fixed_delay);
+    hi = std::max(hi, queue.fixed_delay + SojournDistribution::kMaxTime / queue.speed);
+  }
+  const auto tail = [&](double latency) {
+    double over = 0;
+    for (const auto& queue : queue_seconds_) {
+      const double delay = latency - queue.fixed_delay;
+      const double position = delay > 0 ? SojournDistribution::time_position(delay * queue.speed) : -kNever;
+      over += queue.served * (1 - sojourn_->cdf_at(queue.wait_probability, queue.wait_position, position));
+    }
+    return over;
+  };
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (tail(mid) > 0.05 * total ? lo : hi) = mid;
+  }
+  last_tick_.p95_ms = 1000 * 0.5 * (lo + hi);
+  p95_stale_ = false;
+  return last_tick_;
+}
+
+void Cluster::scrape() {
+  const auto& service = config_.service;
+  counters_.time = now_;
+  counters_.memory_bytes =
+      billed_pods_ * service.memory_base_bytes + second_.in_flight * service.memory_per_request_bytes;
+  if (scrape_count_ == scrapes_.size()) {
+    scrape_head_ = (scrape_head_ + 1) % scrapes_.size();
+    --scrape_count_;
+  }
+  scrapes_[(scrape_head_ + scrape_count_) % scrapes_.size()] = counters_;
+  ++scrape_count_;
 }
 
 double Cluster::pod_cpu_cores(const Pod& pod) const {
-  const auto& service = config_.service;
-  double idle = pod.state == PodState::kDraining ? 0 : service.idle_cpu_cores;
-  if (pod.state != PodState::kReady) return idle;
-  const std::size_t samples = std::min(window_.size(), static_cast<std::size_t>(now_));
-  double served_cpu = 0;
-  for (const auto& sample : window_) served_cpu += sample.served_cpu_cores;
-  const double share = capacity_ > 0 ? pod.capacity_factor * service_rate_ / capacity_ : 0;
-  const double mean = samples > 0 ? served_cpu / static_cast<double>(samples) : 0;
-  return idle + mean * share + (1 - pod.capacity_factor) * service.cpu_limit_cores;
+  const double age = now_ - std::max(0.0, pod.created_at);
+  const auto samples = std::min(cpu_window_, static_cast<std::size_t>(std::max(0.0, age)));
+  if (samples == 0) return config_.service.idle_cpu_cores;
+  const double* ring = &pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_window_];
+  double sum = 0;
+  for (std::size_t i = 1; i <= samples; ++i) sum += ring[(cpu_head_ + cpu_window_ - i) % cpu_window_];
+  return sum / static_cast<double>(samples);
 }
 
 core::Observation Cluster::observe() {
-  const std::size_t samples = std::min(window_.size(), static_cast<std::size_t>(now_));
-  WindowSample sum;
-  for (const auto& sample : window_) {
-    sum.cpu_cores += sample.cpu_cores;
-    sum.served += sample.served;
-    sum.latency_weight += sample.latency_weight;
-    sum.in_flight += sample.in_flight;
-  }
   const auto& metrics = config_.metrics;
-  const auto& service = config_.service;
   const auto noisy = [&](double value, double noise) {
     return noise > 0 ? std::max(0.0, value * (1 + noise * noise_())) : value;
   };
-  const double per_sample = samples > 0 ? 1.0 / static_cast<double>(samples) : 0;
+  // The scrapes inside the range (now − window, now], oldest first.
+  const Counters* first = nullptr;
+  const Counters* last = nullptr;
+  int samples = 0;
+  for (std::size_t i = 0; i < scrape_count_; ++i) {
+    const Counters& scraped = scrapes_[(scrape_head_ + i) % scrapes_.size()];
+    if (scraped.time <= now_ - metrics.window_seconds) continue;
+    if (!first) first = &scraped;
+    last = &scraped;
+    ++samples;
+  }
   core::Observation observation;
-  observation.cpu_usage = noisy(100 * sum.cpu_cores * per_sample, metrics.cpu_noise);
-  const double memory = billed_pods_ * service.memory_base_bytes +
-                        sum.in_flight * per_sample * service.memory_per_request_bytes;
-  observation.memory_usage = noisy(memory, metrics.memory_noise);
   observation.replicas = replicas_;
-  // With no request in the window the latency histogram is empty; Prometheus keeps the last value.
-  if (sum.served > 0) last_observed_latency_ = noisy(sum.latency_weight / sum.served, metrics.latency_noise);
+  observation.memory_usage = noisy(
+      scrapes_[(scrape_head_ + scrape_count_ - 1) % scrapes_.size()].memory_bytes, metrics.memory_noise);
+  if (samples < 2) {  // no rate yet; the histogram keeps the last latency
+    observation.latency = last_observed_latency_;
+    return observation;
+  }
+  const auto rate = [&](double first_value, double last_value) {
+    return extrapolated_increase(first->time, first_value, last->time, last_value, samples, now_,
+                                 metrics.window_seconds) /
+           metrics.window_seconds;
+  };
+  observation.cpu_usage = noisy(100 * rate(first->cpu_seconds, last->cpu_seconds), metrics.cpu_noise);
+  observation.rps = noisy(rate(first->served, last->served), metrics.rps_noise);
+  // histogram_quantile over the buckets' rates: the common extrapolation factor cancels.
+  std::array<double, kBuckets + 1> increase;
+  for (std::size_t k = 0; k < increase.size(); ++k) increase[k] = last->buckets[k] - first->buckets[k];
+  const double p95 = histogram_quantile(0.95, kLatencyBucketBounds, increase);
+  if (std::isfinite(p95)) last_observed_latency_ = noisy(1000 * p95, metrics.latency_noise);
   observation.latency = last_observed_latency_;
-  observation.rps = noisy(sum.served * per_sample, metrics.rps_noise);
   return observation;
 }
 

@@ -60,15 +60,49 @@ TEST(Sojourn, ClosedFormAgreesWithADiscreteEventSimulation) {
   }
 }
 
-TEST(SojournTable, InterpolatesTheClosedForm) {
-  const auto& table = SojournTable::shared();
+TEST(ErlangCTable, InterpolatesTheClosedForm) {
+  const auto& table = ErlangCTable::shared();
   for (const int servers : {1, 3, 20, 100}) {
     for (const double utilisation : {0.0, 0.25, 0.5, 0.8, 0.93, 0.97}) {
-      const double exact = mmc_sojourn_quantile(servers, utilisation * servers, 1.0, 0.95);
-      EXPECT_NEAR(table.p95(servers, utilisation) / exact, 1.0, 0.005) << servers << " " << utilisation;
+      EXPECT_NEAR(table.wait_probability(servers, utilisation), erlang_c(servers, utilisation * servers),
+                  2e-3)
+          << servers << " " << utilisation;
     }
   }
-  EXPECT_EQ(table.p95(4, 1.5), table.p95(4, SojournTable::kMaxUtilisation));  // clamped
+  EXPECT_EQ(table.wait_probability(4, 1.5), table.wait_probability(4, ErlangCTable::kMaxUtilisation));
+}
+
+TEST(SojournDistribution, TableMatchesTheM_M_1ClosedForm) {
+  // M/M/1: T ~ Exp(1 − ρ) in mean service times, i.e. wait probability ρ and mean wait 1/(1 − ρ).
+  const auto& table = SojournDistribution::shared(ServiceTimeDistribution::kExponential, 1);
+  for (const double rho : {0.1, 0.5, 0.7, 0.9, 0.98}) {
+    for (const double x : {0.05, 0.5, 1.0, 3.0, 10.0, 100.0}) {
+      const double exact = -std::expm1(-(1 - rho) * x);
+      EXPECT_NEAR(table.cdf(rho, 1 / (1 - rho), x), exact, 2e-3 * exact + 1e-6) << rho << " " << x;
+    }
+    EXPECT_NEAR(table.quantile(rho, 1 / (1 - rho), 0.95) * (1 - rho), std::log(20.0), 1e-2) << rho;
+  }
+}
+
+TEST(SojournDistribution, LogNormalConvolutionAgreesWithSampling) {
+  // P(S + wE ≤ x) for a log-normal S of mean 1 and cv 1.5 against a million draws.
+  const double cv = 1.5, sigma = std::sqrt(std::log1p(cv * cv)), m = -0.5 * sigma * sigma;
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> service(m, sigma);
+  std::exponential_distribution<double> wait(1.0);
+  const auto& table = SojournDistribution::shared(ServiceTimeDistribution::kLogNormal, cv);
+  for (const double w : {0.01, 0.5, 3.0, 40.0}) {
+    std::vector<double> draws(1'000'000);
+    for (auto& d : draws) d = service(rng) + w * wait(rng);
+    for (const double q : {0.5, 0.95}) {
+      std::nth_element(draws.begin(), draws.begin() + static_cast<long>(q * draws.size()), draws.end());
+      const double x = draws[static_cast<std::size_t>(q * draws.size())];
+      EXPECT_NEAR(SojournDistribution::convolution_cdf(ServiceTimeDistribution::kLogNormal, cv, w, x), q,
+                  2e-3)
+          << w << " " << q;
+      EXPECT_NEAR(table.cdf(1, w, x), q, 4e-3) << w << " " << q;
+    }
+  }
 }
 
 }  // namespace

@@ -11,17 +11,8 @@ Result<Randomisation> validate(const Randomisation& randomisation, double durati
   if (!ordered_positive(randomisation.peak_scale_min, randomisation.peak_scale_max))
     return fail("training traffic: peak scale range [{}, {}] is not positive and ordered",
                 randomisation.peak_scale_min, randomisation.peak_scale_max);
-  if (!ordered_positive(randomisation.speedup_scale_min, randomisation.speedup_scale_max))
-    return fail("training traffic: speed-up scale range [{}, {}] is not positive and ordered",
-                randomisation.speedup_scale_min, randomisation.speedup_scale_max);
-  for (const auto& shape : randomisation.shapes) {
-    ShapeSpec widest = shape;
-    if (shape.kind == ShapeKind::kTrace) {
-      widest.speedup = shape.speedup * randomisation.speedup_scale_max;
-      if (randomisation.random_window) widest.window_start_seconds = 0;
-    }
-    if (auto ok = validate(widest, duration_seconds); !ok) return std::unexpected(ok.error());
-  }
+  for (const auto& shape : randomisation.shapes)
+    if (auto ok = validate(shape, duration_seconds); !ok) return std::unexpected(ok.error());
   return randomisation;
 }
 
@@ -34,11 +25,10 @@ ShapeSpec draw_episode_shape(const Randomisation& randomisation, double duration
   ShapeSpec shape = randomisation.shapes[pick(rng)];
   shape.peak_rps *= between(randomisation.peak_scale_min, randomisation.peak_scale_max);
   if (shape.kind == ShapeKind::kTrace) {
-    shape.speedup *= between(randomisation.speedup_scale_min, randomisation.speedup_scale_max);
-    const double span = duration_seconds * shape.speedup;
-    const double latest_start = std::max(0.0, shape.trace->duration_seconds() - span);
-    if (randomisation.random_window) shape.window_start_seconds = std::floor(latest_start * unit(rng));
-    shape.window_start_seconds = std::min(shape.window_start_seconds, latest_start);
+    const double earliest_start = shape.window_start_seconds;
+    const double latest_start = std::max(earliest_start, shape.window_limit_seconds() - duration_seconds);
+    if (randomisation.random_window)
+      shape.window_start_seconds = std::floor(between(earliest_start, latest_start));
   } else {
     shape.event_at_seconds = between(0.1, 0.6) * duration_seconds;
     shape.period_seconds *= between(0.5, 1.5);

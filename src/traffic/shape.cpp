@@ -31,6 +31,11 @@ std::optional<ShapeKind> shape_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+double ShapeSpec::window_limit_seconds() const {
+  if (window_end_seconds > 0) return window_end_seconds;
+  return trace ? trace->duration_seconds() : 0;
+}
+
 Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds) {
   const auto positive = [](double v) { return std::isfinite(v) && v > 0; };
   if (!positive(spec.peak_rps)) return fail("traffic: peak rps ({}) must be positive", spec.peak_rps);
@@ -45,11 +50,13 @@ Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds) {
   if (!positive(duration_seconds)) return fail("traffic: duration ({} s) must be positive", duration_seconds);
   if (spec.kind == ShapeKind::kTrace) {
     if (!spec.trace) return fail("traffic: a trace shape needs a trace");
-    if (!positive(spec.speedup)) return fail("traffic: speed-up ({}) must be positive", spec.speedup);
-    const double needed = spec.window_start_seconds + duration_seconds * spec.speedup;
-    if (spec.window_start_seconds < 0 || needed > spec.trace->duration_seconds() + 1e-9)
-      return fail("traffic: window [{}, {}) s is outside the trace's {} s", spec.window_start_seconds, needed,
+    if (spec.window_end_seconds < 0 || spec.window_end_seconds > spec.trace->duration_seconds() + 1e-9)
+      return fail("traffic: window end ({} s) is outside the trace's {} s", spec.window_end_seconds,
                   spec.trace->duration_seconds());
+    const double needed = spec.window_start_seconds + duration_seconds;
+    if (spec.window_start_seconds < 0 || needed > spec.window_limit_seconds() + 1e-9)
+      return fail("traffic: window [{}, {}) s is outside [0, {}) s of the trace", spec.window_start_seconds,
+                  needed, spec.window_limit_seconds());
   }
   return spec;
 }
@@ -106,8 +113,8 @@ std::vector<double> render_rates(const ShapeSpec& spec, int duration_seconds, st
   if (spec.kind == ShapeKind::kTrace) {
     double busiest = 0;
     for (std::size_t t = 0; t < n; ++t) {
-      const double from = spec.window_start_seconds + static_cast<double>(t) * spec.speedup;
-      rates[t] = trace_requests_between(*spec.trace, from, from + spec.speedup);
+      const double from = spec.window_start_seconds + static_cast<double>(t);
+      rates[t] = trace_requests_between(*spec.trace, from, from + 1);
       busiest = std::max(busiest, rates[t]);
     }
     const double scale = busiest > 0 ? spec.peak_rps / busiest : 0;

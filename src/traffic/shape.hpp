@@ -34,13 +34,20 @@ struct ShapeSpec {
   double hold_seconds = 300;      // flash crowd: time at peak
   double decay_seconds = 600;     // flash crowd: exponential decay constant back to the base
   double noise = 0;               // relative s.d. of multiplicative noise (AR(1), 30 s correlation)
-  // Trace replay: sim second t covers trace time [window_start + t·speedup, window_start + (t+1)·speedup).
+  // Trace replay at real time: sim second t is trace second window_start + t. A replay never runs past
+  // window_end (0: the trace's end); randomised training windows are drawn inside [window_start, window_end).
+  // There is no speed-up: compressing the traffic alone would leave pod start-up, the control interval and
+  // the HPA's windows in real seconds, a different system (DESIGN §5).
   std::shared_ptr<const Trace> trace;
   double window_start_seconds = 0;
-  double speedup = 1;
+  double window_end_seconds = 0;
+
+  // The end of the trace window this shape may use (the trace's end when window_end_seconds is 0).
+  double window_limit_seconds() const;
 };
 
-// Checks values (positive peak, fractions in [0, 1], a trace and a window inside it for kTrace).
+// Checks values (positive peak, fractions in [0, 1], a trace and a window inside it for kTrace: the run's
+// `duration_seconds` from window_start must end by window_limit_seconds()).
 Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds);
 
 // Expected requests per second for each of `duration_seconds` seconds. Noise (if any) is drawn from `rng`.

@@ -63,23 +63,28 @@ TEST(Shapes, NoiseIsMultiplicativeDeterministicAndKeepsTheMean) {
   EXPECT_TRUE(std::all_of(first.begin(), first.end(), [](double r) { return r > 0; }));
 }
 
-TEST(Shapes, TraceWindowIsSpedUpAndScaledToThePeak) {
+TEST(Shapes, TraceWindowReplaysAtRealTimeScaledToThePeak) {
   auto trace = std::make_shared<Trace>();
   trace->counts = {1, 2, 3, 4, 5, 6, 7, 8};
   ShapeSpec spec;
   spec.kind = ShapeKind::kTrace;
   spec.trace = trace;
   spec.window_start_seconds = 2;
-  spec.speedup = 2;
   spec.peak_rps = 110;
   ASSERT_TRUE(validate(spec, 3).has_value());
   std::mt19937_64 rng(1);
-  // Seconds [2,4) [4,6) [6,8) hold 7, 11, 15 requests; the busiest is scaled to 110.
+  // Seconds 2, 3, 4 hold 3, 4, 5 requests; the busiest is scaled to 110.
   const auto rates = render_rates(spec, 3, rng);
   ASSERT_EQ(rates.size(), 3u);
-  EXPECT_NEAR(rates[0], 7 * 110.0 / 15, 1e-9);
+  EXPECT_NEAR(rates[0], 3 * 110.0 / 5, 1e-9);
   EXPECT_NEAR(rates[2], 110, 1e-9);
-  EXPECT_FALSE(validate(spec, 4).has_value());  // the window would run past the trace's end
+  EXPECT_TRUE(validate(spec, 6).has_value());
+  EXPECT_FALSE(validate(spec, 7).has_value());  // the window would run past the trace's end
+  spec.window_end_seconds = 5;
+  EXPECT_TRUE(validate(spec, 3).has_value());
+  EXPECT_FALSE(validate(spec, 4).has_value());  // … or past the window's end
+  spec.window_end_seconds = 9;
+  EXPECT_FALSE(validate(spec, 1).has_value());  // a window end past the trace
 }
 
 TEST(Shapes, PerMinuteTraceIsSpreadEvenlyOverTheMinute) {
@@ -116,13 +121,14 @@ TEST(Shapes, InvalidSpecsAreRefused) {
   EXPECT_FALSE(validate(spec, 10).has_value());  // no trace
 }
 
-TEST(Randomisation, EpisodesDifferInWindowAndScaleButStayValid) {
+TEST(Randomisation, EpisodesDifferInWindowAndScaleButStayValidAndInsideTheirWindow) {
   auto trace = std::make_shared<Trace>();
   trace->counts.assign(100000, 5);
   ShapeSpec replay;
   replay.kind = ShapeKind::kTrace;
   replay.trace = trace;
-  replay.speedup = 10;
+  replay.window_start_seconds = 20000;  // a training window [20000, 60000) of the trace
+  replay.window_end_seconds = 60000;
   replay.peak_rps = 100;
   ShapeSpec flash;
   flash.kind = ShapeKind::kFlashCrowd;
@@ -136,7 +142,11 @@ TEST(Randomisation, EpisodesDifferInWindowAndScaleButStayValid) {
     ASSERT_TRUE(validate(shape, 3000).has_value());
     kinds.insert(shape.kind);
     peaks.insert(shape.peak_rps);
-    if (shape.kind == ShapeKind::kTrace) windows.insert(shape.window_start_seconds);
+    if (shape.kind == ShapeKind::kTrace) {
+      windows.insert(shape.window_start_seconds);
+      EXPECT_GE(shape.window_start_seconds, 20000);
+      EXPECT_LE(shape.window_start_seconds + 3000, 60000);
+    }
     EXPECT_GE(shape.peak_rps, 50 - 1e-9);
     EXPECT_LE(shape.peak_rps, 150 + 1e-9);
   }

@@ -1,5 +1,7 @@
 #include "traffic/trace.hpp"
 
+#include <filesystem>
+
 #include <zlib.h>
 
 #include <charconv>
@@ -90,6 +92,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
 
 Result<Trace> parse_counts_per_second(std::string_view text, const std::string& path) {
   Trace trace;
+  trace.name = trace_stem(path);
   trace.sample_seconds = 1;
   trace.counts.reserve(text.size() / 2);
   double total = 0;
@@ -109,6 +112,7 @@ Result<Trace> parse_counts_per_second(std::string_view text, const std::string& 
 
 Result<Trace> parse_counts_per_minute_csv(std::string_view text, const std::string& path) {
   Trace trace;
+  trace.name = trace_stem(path);
   trace.sample_seconds = 60;
   std::int64_t previous_minute = 0;
   auto parsed = for_each_line(text, [&](std::string_view line, std::size_t number) -> Result<void> {
@@ -154,6 +158,11 @@ Result<Trace> parse_counts_per_minute_csv(std::string_view text, const std::stri
 }
 
 }  // namespace
+
+std::string trace_stem(std::string_view path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  return name.substr(0, name.find('.'));
+}
 
 Result<Trace> load_counts_per_second(const std::string& path) {
   const auto text = read_all(path);

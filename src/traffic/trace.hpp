@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -14,6 +15,7 @@
 namespace maestro::traffic {
 
 struct Trace {
+  std::string name;             // the file's stem (trace_stem): how policy files and splits name the trace
   std::vector<float> counts;    // requests in each sample (exact: every count here is below 2^24)
   double sample_seconds = 1;    // length of one sample
   std::int64_t start_unix = 0;  // start of the first sample (0 when the file carries no time)
@@ -23,6 +25,9 @@ struct Trace {
 
   double duration_seconds() const { return static_cast<double>(counts.size()) * sample_seconds; }
 };
+
+// A trace file's stem: its file name up to the first '.' ("…/nasa-http-1995.rps.gz" → "nasa-http-1995").
+std::string trace_stem(std::string_view path);
 
 // One non-negative integer a line; gzip or plain text (detected from the content).
 Result<Trace> load_counts_per_second(const std::string& path);
