@@ -266,7 +266,10 @@ void Cluster::regroup() {
     }
     const PodGroup* old = pod.group >= 0 ? &groups_[static_cast<std::size_t>(pod.group)] : nullptr;
     const int origin = old && !old->backlog.empty() ? pod.group : -1;
-    const double warm_from = warms && now_ < pod.ready_since + warmup.seconds ? pod.ready_since : -kNever;
+    // Warm-up counts whole seconds of service from the first tick the pod is ready in, so that pods share
+    // a handful of speeds (and their tabulated rows).
+    const double first_second = std::ceil(pod.ready_since);
+    const double warm_from = warms && now_ < first_second + warmup.seconds ? first_second : -kNever;
     auto same = std::find_if(regrouped_.begin(), regrouped_.end(), [&](const PodGroup& group) {
       return group.origin == origin && group.capacity_factor == pod.capacity_factor &&
              group.warm_from == warm_from;
@@ -403,7 +406,8 @@ void Cluster::set_replicas(int replicas) {
 const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
   for (const auto& rows : bound_rows_)
     if (rows.speed == speed && rows.servers == servers) return rows;
-  constexpr std::size_t kMaxShapes = 64;  // pods at a few speeds and counts; start afresh if ever exceeded
+  // Pods at a few speeds (warm, stressed, each second of warm-up) and counts; start afresh if ever exceeded.
+  constexpr std::size_t kMaxShapes = 96;
   if (bound_rows_.size() == kMaxShapes) bound_rows_.clear();
   BoundRows& rows = bound_rows_.emplace_back();
   rows.speed = speed;
@@ -422,13 +426,13 @@ const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
 }
 
 void Cluster::record(double served, double utilisation, int servers, double speed, double backlog_wait,
-                     bool steady) {
+                     bool recurring) {
   if (served <= 0) return;
   queue_seconds_.push_back(QueueSecond{served, utilisation, servers, speed,
                                        config_.service.base_latency_ms / 1000 + backlog_wait});
   std::array<double, kRowWidth> below;  // P(latency ≤ bound), then the mean sojourn
-  if (steady && backlog_wait == 0) {
-    // A speed that stays: interpolate the shape's rows in utilisation.
+  if (recurring && backlog_wait == 0) {
+    // Interpolate the shape's rows in utilisation.
     const BoundRows& rows = bound_rows(speed, servers);
     const double position = utilisation * (kUtilisationSteps / kMaxUtilisation);
     const int i = std::min(static_cast<int>(position), kUtilisationSteps - 1);
@@ -486,7 +490,7 @@ void Cluster::serve_per_pod(double t, double arriving) {
     group.served_per_pod = served;
     // Random balancing: each pod's queue is the same whatever the pod count.
     const int servers = config_.balancer == Balancer::kRandom ? 1 : pods;
-    record(group.pods * served, utilisation, servers, speed, backlog_wait, group.warm_from == -kNever);
+    record(group.pods * served, utilisation, servers, speed, backlog_wait, true);
     queued += group.pods * backlog.queued();
   }
   queued_ = queued;
@@ -519,9 +523,9 @@ void Cluster::serve_pooled(double t, double arriving) {
   // Each pod serves in proportion to its speed.
   for (auto& group : groups_)
     group.served_per_pod = served * service_rate_ * group.capacity_factor * warm_speed(group, t) / capacity;
-  const bool steady = std::all_of(groups_.begin(), groups_.end(),
-                                  [](const PodGroup& group) { return group.warm_from == -kNever; });
-  record(served, utilisation, pods, capacity / pods, backlog_wait, steady);
+  const bool recurring = std::all_of(groups_.begin(), groups_.end(),
+                                     [](const PodGroup& group) { return group.warm_from == -kNever; });
+  record(served, utilisation, pods, capacity / pods, backlog_wait, recurring);
 }
 
 void Cluster::account_cpu() {

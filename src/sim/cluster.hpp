@@ -255,7 +255,10 @@ class Cluster {
   double warm_speed(const PodGroup& group, double t) const;
   void serve_per_pod(double t, double arriving);
   void serve_pooled(double t, double arriving);
-  void record(double served, double utilisation, int servers, double speed, double backlog_wait, bool steady);
+  // Records a queue's served requests this second into the histogram, the SLO counts and the in-flight
+  // estimate. `recurring`: the speed is one of the few that recur (tabulate it), not a one-off mixture.
+  void record(double served, double utilisation, int servers, double speed, double backlog_wait,
+              bool recurring);
   void account_cpu();
   void scrape();
   double draw_startup_delay();
