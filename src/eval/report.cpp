@@ -44,10 +44,10 @@ std::vector<double> nice_ticks(double low, double high, int about = 5) {
       step = factor * magnitude;
       break;
     }
+  const double first = std::floor(low / step + 1e-9), last = std::ceil(high / step - 1e-9);
+  if (!std::isfinite(first) || !std::isfinite(last) || last - first > 1000) return {low, high};
   std::vector<double> ticks;
-  const double last = std::ceil(high / step - 1e-9) * step;
-  for (double v = std::floor(low / step + 1e-9) * step; v <= last + 1e-9 * step; v += step)
-    ticks.push_back(v);
+  for (double k = first; k <= last; ++k) ticks.push_back(k * step);
   return ticks;
 }
 
@@ -84,9 +84,11 @@ struct Line {
   bool dashed = false;
 };
 
-// A line chart as inline SVG; `log_y` plots log10 of positive values.
+// A line chart as inline SVG; `log_y` plots log10 of positive values. Nothing when no line has a point.
 std::string svg_chart(const std::string& title, const std::string& y_label, const std::vector<Line>& lines,
                       bool log_y = false) {
+  if (std::all_of(lines.begin(), lines.end(), [](const Line& line) { return line.points.empty(); }))
+    return "";
   constexpr double kWidth = 860, kHeight = 260, kLeft = 60, kRight = 150, kTop = 28, kBottom = 36;
   double x_min = 1e300, x_max = -1e300, y_min = 1e300, y_max = -1e300;
   const auto y_of = [&](double y) { return log_y ? std::log10(std::max(y, 1e-3)) : y; };

@@ -225,6 +225,16 @@ TEST(TrainingData, ResultsOnDataAPolicyWasTrainedOnAreMarked) {
   EXPECT_NE(results_table(evaluation).find("TRAINED ON THIS WINDOW"), std::string::npos);
 }
 
+TEST(Report, AnEvaluationOfSweepPointsOnlyHasNoTimeSeriesCharts) {
+  auto scenario =
+      resolve_scenario("steady", {std::nullopt, std::nullopt, std::nullopt, 120, std::nullopt}, kShared);
+  ASSERT_TRUE(scenario.has_value());
+  const auto evaluation = evaluate(*scenario, *policy_entries("static-sweep", *scenario), {1});
+  const auto html = report_html(evaluation);
+  EXPECT_NE(html.find("baseline frontier"), std::string::npos);
+  EXPECT_EQ(html.find(">Replicas<"), std::string::npos);
+}
+
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
   auto scenario =
       resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
