@@ -206,6 +206,7 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
     MAESTRO_READ(t, "decay_seconds", spec.decay_seconds, k);
     MAESTRO_READ(t, "noise", spec.noise, k);
     MAESTRO_READ(t, "window_start_seconds", spec.window_start_seconds, k);
+    MAESTRO_READ(t, "rate_window_seconds", spec.rate_window_seconds, k);
     double speedup = 1;
     MAESTRO_READ(t, "speedup", speedup, k);
     if (auto ok = refuse_speedup(speedup); !ok)

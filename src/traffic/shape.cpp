@@ -45,6 +45,8 @@ Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds) {
     return fail("traffic: period, rise and decay must be positive seconds");
   if (!(spec.hold_seconds >= 0) || !(spec.event_at_seconds >= 0))
     return fail("traffic: event time and hold must not be negative");
+  if (!(spec.rate_window_seconds >= 1 && spec.rate_window_seconds <= 3600))
+    return fail("traffic: a trace's rate window ({} s) must be within [1, 3600]", spec.rate_window_seconds);
   if (!(spec.noise >= 0 && spec.noise <= 2))
     return fail("traffic: noise ({}) must be within [0, 2]", spec.noise);
   if (!positive(duration_seconds)) return fail("traffic: duration ({} s) must be positive", duration_seconds);
@@ -111,10 +113,13 @@ std::vector<double> render_rates(const ShapeSpec& spec, int duration_seconds, st
   const auto n = static_cast<std::size_t>(std::max(duration_seconds, 0));
   std::vector<double> rates(n);
   if (spec.kind == ShapeKind::kTrace) {
+    const double half = spec.rate_window_seconds / 2;
     double busiest = 0;
     for (std::size_t t = 0; t < n; ++t) {
-      const double from = spec.window_start_seconds + static_cast<double>(t);
-      rates[t] = trace_requests_between(*spec.trace, from, from + 1);
+      const double middle = spec.window_start_seconds + static_cast<double>(t) + 0.5;
+      const double from = std::max(spec.window_start_seconds, middle - half);
+      const double to = std::min(spec.window_limit_seconds(), middle + half);
+      rates[t] = trace_requests_between(*spec.trace, from, to) / (to - from);
       busiest = std::max(busiest, rates[t]);
     }
     const double scale = busiest > 0 ? spec.peak_rps / busiest : 0;

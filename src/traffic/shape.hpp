@@ -41,6 +41,12 @@ struct ShapeSpec {
   std::shared_ptr<const Trace> trace;
   double window_start_seconds = 0;
   double window_end_seconds = 0;
+  // A trace is a request rate: each second replays the mean rate over this many seconds around it (never
+  // reading outside [window_start, window_limit)). Per-second counts of a small log are mostly sampling
+  // noise — NASA's mean is 0.68 requests/s — which scaling to hundreds of requests/s would magnify ~40×
+  // into bursts no real service sees; the simulator's queues already model arrivals' randomness within a
+  // second. One minute is World Cup's own granularity. 1 replays the counts second by second.
+  double rate_window_seconds = 60;
 
   // The end of the trace window this shape may use (the trace's end when window_end_seconds is 0).
   double window_limit_seconds() const;
@@ -51,7 +57,8 @@ struct ShapeSpec {
 Result<ShapeSpec> validate(const ShapeSpec& spec, double duration_seconds);
 
 // Expected requests per second for each of `duration_seconds` seconds. Noise (if any) is drawn from `rng`.
-// A trace window is scaled so that its busiest second equals peak_rps.
+// A trace window is replayed as its rate over rate_window_seconds, scaled so that its busiest second of
+// that rate equals peak_rps.
 std::vector<double> render_rates(const ShapeSpec& spec, int duration_seconds, std::mt19937_64& rng);
 
 // Requests arriving in each second: Poisson draws around the expected rates.

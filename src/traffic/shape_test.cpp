@@ -71,6 +71,7 @@ TEST(Shapes, TraceWindowReplaysAtRealTimeScaledToThePeak) {
   spec.trace = trace;
   spec.window_start_seconds = 2;
   spec.peak_rps = 110;
+  spec.rate_window_seconds = 1;  // second by second
   ASSERT_TRUE(validate(spec, 3).has_value());
   std::mt19937_64 rng(1);
   // Seconds 2, 3, 4 hold 3, 4, 5 requests; the busiest is scaled to 110.
@@ -85,6 +86,32 @@ TEST(Shapes, TraceWindowReplaysAtRealTimeScaledToThePeak) {
   EXPECT_FALSE(validate(spec, 4).has_value());  // … or past the window's end
   spec.window_end_seconds = 9;
   EXPECT_FALSE(validate(spec, 1).has_value());  // a window end past the trace
+}
+
+// A small per-second log is replayed as its rate: a lone burst of sampling noise is spread over the rate
+// window instead of becoming the run's peak.
+TEST(Shapes, TraceReplaysItsRateOverTheRateWindow) {
+  auto trace = std::make_shared<Trace>();
+  trace->counts.assign(400, 1);
+  trace->counts[200] = 21;  // one second of 21 among ones
+  ShapeSpec spec;
+  spec.kind = ShapeKind::kTrace;
+  spec.trace = trace;
+  spec.window_start_seconds = 100;
+  spec.window_end_seconds = 300;
+  spec.peak_rps = 100;
+  std::mt19937_64 rng(1);
+  const auto rates = render_rates(spec, 200, rng);
+  // Around second 200 the minute holds 60 + 20 requests: the busiest rate, 80/60 a second, is the peak;
+  // far from it the rate is 1 a second.
+  EXPECT_NEAR(rates[100], 100, 1e-9);
+  EXPECT_NEAR(rates[0], 100 * 60.0 / 80, 1e-9);  // the window's first second averages [100, 130.5)
+  EXPECT_NEAR(rates[50], 100 * 60.0 / 80, 1e-9);
+  EXPECT_NEAR(rates[199], 100 * 60.0 / 80, 1e-9);  // never reads past the window's end
+  spec.rate_window_seconds = 1;
+  EXPECT_NEAR(render_rates(spec, 200, rng)[50], 100.0 / 21, 1e-9);
+  spec.rate_window_seconds = 0.5;
+  EXPECT_FALSE(validate(spec, 10).has_value());
 }
 
 TEST(Shapes, PerMinuteTraceIsSpreadEvenlyOverTheMinute) {
