@@ -108,6 +108,8 @@ TEST(Policies, NamesExpandAndNonsenseIsRefused) {
   ASSERT_EQ(hpa_sweep->size(), 14u * 3);  // 30..95 % step 5 × windows 0, 60, 300 s
   EXPECT_EQ(hpa_sweep->front().name, "hpa-t30-w0");
   EXPECT_EQ(hpa_sweep->back().name, "hpa-t95-w300");
+  EXPECT_TRUE(hpa_sweep->front().sweep_point);  // scored, but no time series kept
+  EXPECT_FALSE(policy_entries("hpa:50", scenario)->front().sweep_point);
   EXPECT_EQ(policy_entries("hpa:55:120", scenario)->front().name, "hpa-t55-w120");
   EXPECT_EQ(policy_entries("hpa", scenario)->front().name, "hpa");
   EXPECT_FALSE(policy_entries("hpa:x", scenario).has_value());

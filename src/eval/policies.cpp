@@ -61,6 +61,11 @@ PolicyEntry static_entry(int pods) {
       PolicyRole::kBaseline};
 }
 
+PolicyEntry sweep_point(PolicyEntry entry) {
+  entry.sweep_point = true;
+  return entry;
+}
+
 // The sweeps' targets: 30 % to 95 % in steps of 5.
 std::vector<int> sweep_targets() {
   std::vector<int> targets;
@@ -85,11 +90,13 @@ Result<PolicyEntry> trained_policy_entry(const nn::PolicyFile& file, const std::
     return fail("feature set '{}' and action set '{}' are not an autoscaling policy's", file.feature_set,
                 file.action_set);
   auto actor = std::make_shared<const nn::Actor>(file);
-  return PolicyEntry{
+  PolicyEntry entry{
       name, [actor, spec = *spec, actions = *actions](const Scenario&, std::span<const double>) {
         return std::make_unique<FeaturePolicyAutoscaler>(
             spec, [actor](std::span<const double> features) { return actor->act(features); }, actions);
       }};
+  entry.training_data = file.metadata.training_data;
+  return entry;
 }
 
 Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const Scenario& scenario) {
@@ -110,7 +117,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "hpa-sweep") {
     std::vector<PolicyEntry> entries;
     for (const int window : {0, 60, 300})
-      for (const int target : sweep_targets()) entries.push_back(hpa_entry(target, window));
+      for (const int target : sweep_targets()) entries.push_back(sweep_point(hpa_entry(target, window)));
     return entries;
   }
   if (spec == "kpa") return std::vector{kpa_entry("kpa", 70)};
@@ -123,7 +130,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "kpa-sweep") {
     std::vector<PolicyEntry> entries;
     for (const int target : sweep_targets())
-      entries.push_back(kpa_entry(fmt::format("kpa-t{}", target), target));
+      entries.push_back(sweep_point(kpa_entry(fmt::format("kpa-t{}", target), target)));
     return entries;
   }
   if (spec == "static") {
@@ -142,7 +149,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   if (spec == "static-sweep") {
     std::vector<PolicyEntry> entries;
     for (int pods = std::max(1, scenario.cluster.bounds.min); pods <= scenario.cluster.bounds.max; ++pods)
-      entries.push_back(static_entry(pods));
+      entries.push_back(sweep_point(static_entry(pods)));
     return entries;
   }
   if (spec == "oracle" || spec == "oracle-schedule") {

@@ -380,12 +380,11 @@ std::string series_csv(const PolicyResult& policy) {
 
 std::string report_html(const Evaluation& evaluation) {
   const auto& scenario = evaluation.scenario;
-  // Sweep points are in the table and the frontier chart only; the single baselines, the oracle's
-  // schedule and evaluated policies get lines, in the same colour in every chart.
+  // Sweep points are in the table and the frontier chart only; every other policy gets lines, in the
+  // same colour in every chart.
   std::vector<const PolicyResult*> plotted;
   for (const auto& p : evaluation.policies)
-    if (p.role != PolicyRole::kBaseline || p.name == "hpa" || p.name == "kpa" || p.name == "static")
-      plotted.push_back(&p);
+    if (!p.sweep_point) plotted.push_back(&p);
   const auto colour_of = [&](const std::string& name) -> std::string {
     for (std::size_t i = 0; i < plotted.size(); ++i)
       if (plotted[i]->name == name) return kColours[i % 10];
@@ -395,11 +394,10 @@ std::string report_html(const Evaluation& evaluation) {
       std::max<std::size_t>(1, static_cast<std::size_t>(scenario.duration_seconds) / 400);
 
   std::vector<Line> traffic, replicas, latency;
-  if (!evaluation.policies.empty()) {
-    traffic.push_back(
-        {"arrivals", "#444",
-         sampled(
-             evaluation.policies.front().series, [](const SeriesRow& r) { return r.rps; }, step)});
+  if (!plotted.empty()) {
+    traffic.push_back({"arrivals", "#444",
+                       sampled(
+                           plotted.front()->series, [](const SeriesRow& r) { return r.rps; }, step)});
   }
   for (const auto* p : plotted) {
     replicas.push_back({p->name, colour_of(p->name),
@@ -467,9 +465,11 @@ Result<void> write_outputs(const Evaluation& evaluation, const fs::path& directo
     return {};
   };
   if (auto ok = write(directory / "results.json", results_json(evaluation).dump(2) + "\n"); !ok) return ok;
-  for (const auto& policy : evaluation.policies)
+  for (const auto& policy : evaluation.policies) {
+    if (policy.sweep_point) continue;
     if (auto ok = write(directory / "timeseries" / (policy.name + ".csv"), series_csv(policy)); !ok)
       return ok;
+  }
   return write(directory / "report.html", report_html(evaluation));
 }
 

@@ -1,5 +1,7 @@
 #include "eval/runner.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -98,6 +100,24 @@ Spread spread_of(const std::vector<double>& values) {
   return spread;
 }
 
+std::string training_data_note(const Scenario& scenario, const std::vector<nn::DataWindow>& training_data) {
+  if (training_data.empty()) return "training data unknown";
+  const auto& traffic = scenario.traffic;
+  const bool trace = traffic.kind == traffic::ShapeKind::kTrace;
+  const std::string name =
+      trace ? traffic.trace->name : "synthetic:" + std::string(traffic::shape_name(traffic.kind));
+  const double from = trace ? traffic.window_start_seconds : 0;
+  const double to = from + scenario.duration_seconds;
+  for (const auto& window : training_data) {
+    if (window.trace != name) continue;
+    if (!trace) return fmt::format("trained on this shape ({})", name);
+    if (window.start_seconds < to && from < window.end_seconds)
+      return fmt::format("TRAINED ON THIS WINDOW ({} s {:.0f}-{:.0f})", name,
+                         std::max(from, window.start_seconds), std::min(to, window.end_seconds));
+  }
+  return "held out";
+}
+
 Evaluation evaluate(const Scenario& scenario, const std::vector<PolicyEntry>& policies,
                     const std::vector<std::uint64_t>& seeds,
                     const std::function<void(const std::string& policy, std::uint64_t seed)>& progress,
@@ -118,6 +138,9 @@ Evaluation evaluate(const Scenario& scenario, const std::vector<PolicyEntry>& po
   for (std::size_t p = 0; p < policies.size(); ++p) {
     evaluation.policies[p].name = policies[p].name;
     evaluation.policies[p].role = policies[p].role;
+    if (policies[p].training_data)
+      evaluation.policies[p].data_note = training_data_note(scenario, *policies[p].training_data);
+    evaluation.policies[p].sweep_point = policies[p].sweep_point;
     evaluation.policies[p].runs.resize(seeds.size());
   }
   const std::size_t total = policies.size() * seeds.size();
@@ -128,8 +151,8 @@ Evaluation evaluate(const Scenario& scenario, const std::vector<PolicyEntry>& po
       const std::size_t p = job / seeds.size(), i = job % seeds.size();
       auto& result = evaluation.policies[p];
       auto autoscaler = policies[p].make(scenario, arrivals[i]);
-      result.runs[i] =
-          run_once(scenario, arrivals[i], seeds[i], *autoscaler, i == 0 ? &result.series : nullptr);
+      result.runs[i] = run_once(scenario, arrivals[i], seeds[i], *autoscaler,
+                                i == 0 && !result.sweep_point ? &result.series : nullptr);
       if (progress) {
         const std::lock_guard lock(progress_mutex);
         progress(policies[p].name, seeds[i]);

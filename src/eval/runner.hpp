@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "eval/autoscaler.hpp"
 #include "eval/scenario.hpp"
+#include "nn/policy_file.hpp"
 
 namespace maestro::eval {
 
@@ -27,7 +29,17 @@ struct PolicyEntry {
   std::string name;
   std::function<std::unique_ptr<Autoscaler>(const Scenario&, std::span<const double> arrivals)> make;
   PolicyRole role = PolicyRole::kEvaluated;
+  // One point of a sweep: scored like any policy, but no time series is kept (a sweep over a day at real
+  // time would keep hundreds of megabytes of them).
+  bool sweep_point = false;
+  // Trained policies: the traffic windows their file says they were trained on (empty: not recorded).
+  std::optional<std::vector<nn::DataWindow>> training_data = std::nullopt;
 };
+
+// Whether `scenario` replays data `training_data` holds: "TRAINED ON THIS WINDOW (…)", "held out", or
+// "training data unknown" when nothing is recorded. A synthetic scenario counts as trained on when the
+// policy trained on its shape ("synthetic:NAME").
+std::string training_data_note(const Scenario& scenario, const std::vector<nn::DataWindow>& training_data);
 
 struct RunScore {
   std::uint64_t seed = 0;
@@ -69,8 +81,9 @@ struct PolicyResult {
   std::string name;
   PolicyRole role = PolicyRole::kEvaluated;
   std::string data_note;  // whether the scenario's trace window is in the policy's training data, if known
+  bool sweep_point = false;
   std::vector<RunScore> runs;     // one per seed, in seed order
-  std::vector<SeriesRow> series;  // the first seed's run, second by second
+  std::vector<SeriesRow> series;  // the first seed's run, second by second (empty for sweep points)
   Spread share_over_soft, slo_violation_seconds_soft, slo_violation_seconds_hard, pod_hours, dropped_requests,
       scaling_actions, scaling_actions_per_hour, mean_reward, queued_at_end;
 };

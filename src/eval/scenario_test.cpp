@@ -191,6 +191,40 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
   EXPECT_FALSE(training_env_config("nope", {}, core::FeatureSet::kOriginal, kShared).has_value());
 }
 
+TEST(TrainingData, ResultsOnDataAPolicyWasTrainedOnAreMarked) {
+  const auto nasa = resolve_scenario("nasa", {}, kShared);
+  ASSERT_TRUE(nasa.has_value());
+  const auto split = *traffic::split_for("nasa-http-1995");
+  EXPECT_EQ(training_data_note(*nasa, {}), "training data unknown");
+  EXPECT_EQ(training_data_note(*nasa, {{"nasa-http-1995", split.train.start_seconds, split.train.end_seconds},
+                                       {"worldcup98", 0, 7'518'600},
+                                       {"synthetic:diurnal", 0, 3015}}),
+            "held out");
+  const auto whole = training_data_note(*nasa, {{"nasa-http-1995", 0, 5'059'950}});
+  EXPECT_TRUE(whole.starts_with("TRAINED ON THIS WINDOW")) << whole;
+  const auto flash = resolve_scenario("flash-crowd", {}, kShared);
+  EXPECT_EQ(training_data_note(*flash, {{"synthetic:flash-crowd", 0, 3015}}),
+            "trained on this shape (synthetic:flash-crowd)");
+
+  // What `maestro train` records for the mix: the training windows only, so every test scenario is held out.
+  const auto mix = training_env_config("mix", {}, core::FeatureSet::kOriginal, kShared);
+  ASSERT_TRUE(mix.has_value());
+  const auto recorded = training_data("mix", *mix);
+  for (const auto* name : {"nasa", "worldcup", "nasa-validation", "worldcup-validation"}) {
+    const auto scenario = resolve_scenario(name, {}, kShared);
+    EXPECT_EQ(training_data_note(*scenario, recorded), "held out") << name;
+  }
+  // The note reaches the evaluation (and from there the table, results.json and the report).
+  auto short_nasa =
+      resolve_scenario("nasa", {std::nullopt, std::nullopt, std::nullopt, 60, std::nullopt}, kShared);
+  PolicyEntry entry = policy_entries("static:2", *short_nasa)->front();
+  entry.role = PolicyRole::kEvaluated;
+  entry.training_data = std::vector<nn::DataWindow>{{"nasa-http-1995", 0, 5'059'950}};
+  const auto evaluation = evaluate(*short_nasa, {entry}, {1});
+  EXPECT_TRUE(evaluation.policies[0].data_note.starts_with("TRAINED ON THIS WINDOW"));
+  EXPECT_NE(results_table(evaluation).find("TRAINED ON THIS WINDOW"), std::string::npos);
+}
+
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
   auto scenario =
       resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);

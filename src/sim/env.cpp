@@ -61,6 +61,9 @@ ClusterConfig draw_episode_cluster(const ClusterConfig& base, const ClusterRando
       between(randomisation.startup_seconds_min, randomisation.startup_seconds_max);
   cluster.service.cpu_seconds_per_request /=
       between(randomisation.capacity_scale_min, randomisation.capacity_scale_max);
+  if (!randomisation.balancers.empty())
+    cluster.balancer = randomisation.balancers[std::uniform_int_distribution<std::size_t>(
+        0, randomisation.balancers.size() - 1)(rng)];
   cluster.chaos = {};
   if (unit(rng) < randomisation.chaos_probability) {
     cluster.chaos = base.chaos;
@@ -84,14 +87,13 @@ rl::PolicyDescription policy_description(const EnvConfig& config, std::string en
 
 namespace {
 
-// The share of the interval's requests over the soft SLO, dropped ones included. The cluster counts
-// seconds over the soft SLO, not requests: a second whose p95 is over counts whole, so this is the share
-// of seconds over, or of requests dropped if more.
-double share_over_slo(const ClusterTotals& before, const ClusterTotals& after, int interval_seconds) {
+// The share of the interval's requests that users saw over the soft SLO: served over it, or dropped.
+double share_over_slo(const ClusterTotals& before, const ClusterTotals& after) {
   const double arrivals = after.arrivals - before.arrivals;
-  const double dropped_share = arrivals > 0 ? (after.dropped - before.dropped) / arrivals : 0.0;
-  const double seconds_share = (after.seconds_over_soft - before.seconds_over_soft) / interval_seconds;
-  return std::clamp(std::max(dropped_share, seconds_share), 0.0, 1.0);
+  if (arrivals <= 0) return 0;
+  const double over =
+      (after.requests_over_soft - before.requests_over_soft) + (after.dropped - before.dropped);
+  return std::clamp(over / arrivals, 0.0, 1.0);
 }
 
 }  // namespace
@@ -146,7 +148,7 @@ rl::StepResult Env::step(int action, std::span<double> observation) {
   } else {
     const auto& after = cluster_.totals();
     result.reward = core::compute_cost_reward({after.pod_seconds - before.pod_seconds, double(interval),
-                                               max_replicas, share_over_slo(before, after, interval), scaled},
+                                               max_replicas, share_over_slo(before, after), scaled},
                                               config_.reward.weights)
                         .value;
   }

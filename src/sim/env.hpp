@@ -36,6 +36,8 @@ struct ClusterRandomisation {
   double chaos_probability = 0.3;  // share of episodes with chaos
   double pod_kills_per_hour_max = 12;
   double stress_per_hour_max = 12;
+  // One drawn per episode, uniformly; empty: the cluster's own. Pooled is an idealisation no Service has.
+  std::vector<Balancer> balancers = {Balancer::kRandom, Balancer::kRoundRobin, Balancer::kLeastRequest};
 
   friend bool operator==(const ClusterRandomisation&, const ClusterRandomisation&) = default;
 };
