@@ -176,8 +176,4 @@ double SojournDistribution::quantile(double wait_probability, double mean_wait, 
   return kMinTime * std::exp(0.5 * (lo + hi) / kPositionsPerLog);
 }
 
-double SojournDistribution::service_cdf(double x) const {
-  return cdf_at(0, 0, x > 0 ? time_position(x) : 0);
-}
-
 }  // namespace maestro::sim

@@ -72,8 +72,6 @@ class SojournDistribution {
   }
   // The q-quantile of T, in mean service times.
   double quantile(double wait_probability, double mean_wait, double q) const;
-  // P(S ≤ x) of the service time alone.
-  double service_cdf(double x) const;
 
   // Exact P(S + w·E ≤ x), E ~ Exp(1), by the closed form or numerical integration (what the table holds).
   static double convolution_cdf(ServiceTimeDistribution distribution, double cv, double w, double x);
