@@ -38,6 +38,9 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
     }
     config.traffic.shapes.push_back(std::move(shape));
   }
+  // An episode's busiest second is its shape's peak times this: down to a tenth, because a test window
+  // scaled to its own busiest second spends its nights far below it, and a policy must have seen those.
+  config.traffic.peak_scale_min = 0.1;
   config.features.set = features;
   config.features.memory_limit_bytes_per_pod = config.cluster.service.memory_limit_bytes;
   return sim::validate(config);
