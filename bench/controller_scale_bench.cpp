@@ -64,7 +64,7 @@ void BM_ControllerThousandDeployments(benchmark::State& state) {
     deployment.annotations["maestro.io/autoscale"] = "true";
     api.put_deployment(deployment);
   }
-  testing::FakeSuggestionServer suggestions;
+  testing::FakeSuggestionServer suggestions{api};
   if (!api.start() || !suggestions.start()) {
     state.SkipWithError("servers did not start");
     return;

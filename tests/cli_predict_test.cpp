@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/action.hpp"
 #include "nn/policy.hpp"
 
 namespace {
@@ -64,10 +65,13 @@ TEST_F(CliPredict, PrintsOneJsonObjectWithTheLibrarysPrediction) {
   // The same as the serving library computes for the same file and observation.
   const auto policy = maestro::nn::load_policy(policy_);
   ASSERT_TRUE(policy.has_value());
-  const auto expected = policy->predict({150, 3e8, 2, 120, 50});
-  EXPECT_EQ(action, static_cast<int>(expected.action));
-  EXPECT_EQ(json.at("action_name").get<std::string>(), maestro::core::action_name(expected.action));
+  const auto expected = *policy->predict({150, 3e8, 2, 120, 50});
+  EXPECT_EQ(action, expected.action);
+  EXPECT_EQ(json.at("action_name").get<std::string>(),
+            maestro::core::action_name(static_cast<maestro::core::Action>(expected.action)));
   for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(probabilities[i], expected.probabilities[i]);
+  EXPECT_EQ(json.at("replicas").get<int>(), 2);
+  EXPECT_EQ(json.at("desired_replicas").get<int>(), 2 + action - 1);
   EXPECT_EQ(json.at("model_version").get<std::string>(), policy->version());
 }
 

@@ -61,7 +61,7 @@ deployments:
 
   std::filesystem::path dir_;
   local::FakeKubeApi api_{"cli-token"};
-  testing::FakeSuggestionServer suggestions_;
+  testing::FakeSuggestionServer suggestions_{api_};
 };
 
 TEST_F(ControllerCli, RefusesABadConfigurationAsAUsageError) {

@@ -100,7 +100,7 @@ defaults:
   }
 
   local::FakeKubeApi api{"test-token"};
-  testing::FakeSuggestionServer suggestions;
+  testing::FakeSuggestionServer suggestions{api};
   core::ManualClock clock;
   prometheus::Registry registry;
   controller::ControllerConfig config;
@@ -210,6 +210,7 @@ TEST_P(ControllerFault, HoldsWhileItLastsAndRecoversAfter) {
 
   h.api.clear_faults();
   h.suggestions.answer_action(kScaleUp);
+  h.suggestions.decide_for(std::nullopt);
   h.interval();
   EXPECT_EQ(h.replicas(), 4) << "did not recover";
   EXPECT_EQ(h.api.events().size(), 1u);
@@ -236,14 +237,52 @@ INSTANTIATE_TEST_SUITE_P(
                   "suggestion_unavailable"},
         FaultCase{"SuggestionGarbage", [](auto& h) { h.suggestions.answer_garbage(); },
                   "suggestion_malformed"},
-        FaultCase{"SuggestionActionOutOfRange",
-                  [](auto& h) { h.suggestions.answer_body(R"({"action": 7})"); },
+        FaultCase{"SuggestionWithoutItsMeaning",
+                  [](auto& h) { h.suggestions.answer_body(R"({"action": 2})"); }, "suggestion_malformed"},
+        FaultCase{"SuggestionChangeUnknown",
+                  [](auto& h) {
+                    h.suggestions.answer_body(
+                        R"({"action": 7, "replica_change": {"kind": "nodes", "amount": 1}, "replicas": 3})");
+                  },
                   "suggestion_invalid_action"},
+        FaultCase{"SuggestionDecidedForOtherReplicas", [](auto& h) { h.suggestions.decide_for(10); },
+                  "suggestion_replicas_changed"},
         FaultCase{"SuggestionActionNotANumber",
                   [](auto& h) { h.suggestions.answer_body(R"({"action": "up"})"); },
                   "suggestion_invalid_action"},
         FaultCase{"SuggestionHangs", [](auto& h) { h.suggestions.hang(); }, "suggestion_timeout"}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
+
+// Issue 11, finding 8: a suggestion made at 3 replicas used to be applied at 10 (→ 11). It is for 3: hold,
+// say why, and patch nothing.
+TEST(Controller, NeverAppliesASuggestionDecidedForOtherReplicas) {
+  ControllerHarness h("min_replicas: 1\n  max_replicas: 20", 3);
+  h.suggestions.answer_action(kScaleUp);
+  h.suggestions.decide_for(3);
+  h.api.set_replicas("shop", "web", 10);  // someone scaled between the suggestion and the controller's read
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 10);
+  EXPECT_TRUE(h.api.scale_writes().empty());
+  EXPECT_TRUE(h.api.events().empty());
+  EXPECT_EQ(h.errors("suggestion_replicas_changed"), 1);
+  // Decided for the replicas it has, the same action applies.
+  h.suggestions.decide_for(10);
+  h.interval();
+  EXPECT_EQ(h.replicas(), 11);
+}
+
+// A larger action set's change flows through as the suggestion means it, within the bounds.
+TEST(Controller, AppliesALargerChangeAsTheSuggestionMeansIt) {
+  ControllerHarness h("min_replicas: 1\n  max_replicas: 7", 4);
+  h.suggestions.answer_body(
+      R"({"action": 7, "action_name": "+100%", "action_set": "multi", "replica_change": {"kind": "percent", )"
+      R"("amount": 100}, "replicas": 4, "desired_replicas": 8})");
+  h.controller->run_due();
+  EXPECT_EQ(h.replicas(), 7);
+  EXPECT_EQ(metric_value(h.registry, "maestro_controller_decisions_total",
+                         {{"action", "+100%"}, {"result", "scaled"}}),
+            1);
+}
 
 TEST(Controller, AnEventThatCannotBeRecordedDoesNotUndoTheScale) {
   ControllerHarness h;

@@ -54,7 +54,7 @@ TEST_F(DemoCommand, TrainsEvaluatesAndReports) {
   const auto results = nlohmann::json::parse(file);
   std::set<std::string> names;
   for (const auto& policy : results["policies"]) names.insert(policy["name"].get<std::string>());
-  for (const auto* expected : {"ppo", "hpa", "hpa-t50-w300", "kpa", "static", "oracle"}) {
+  for (const auto* expected : {"ppo", "hpa", "hpa-t50-w300", "kpa", "static", "oracle-schedule"}) {
     EXPECT_TRUE(names.contains(expected)) << expected;
     EXPECT_NE(result.text.find(expected), std::string::npos) << expected;  // in the printed table
   }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/action.hpp"
 #include "local/fake_kube_api.hpp"
 #include "services/model_server/model_server.hpp"
 #include "support/monitored_target_app.hpp"
@@ -27,11 +28,13 @@ constexpr const char* kPod = "web-5d8f7c9b4-x7k2p";
 // Scale up over 30 ms p95, down under 5 ms, hold between.
 class LatencyRule final : public model_server::ServedPolicy {
  public:
-  model_server::PolicyAnswer predict(const core::Observation& observation) const override {
-    const auto action = observation.latency > 30  ? core::Action::kScaleUp
-                        : observation.latency < 5 ? core::Action::kScaleDown
-                                                  : core::Action::kHold;
-    model_server::PolicyAnswer answer{.action = action, .probabilities = {}};
+  Result<model_server::PolicyAnswer> predict(const model_server::PredictRequest& request) const override {
+    const double latency = request.observation.latency;
+    const auto action = latency > 30  ? core::Action::kScaleUp
+                        : latency < 5 ? core::Action::kScaleDown
+                                      : core::Action::kHold;
+    model_server::PolicyAnswer answer{.action = static_cast<int>(action),
+                                      .probabilities = std::vector<double>(3)};
     answer.probabilities[static_cast<std::size_t>(action)] = 1;
     return answer;
   }

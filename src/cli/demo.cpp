@@ -136,7 +136,7 @@ void run_demo(const DemoOptions& options) {
   if (!trained) throw CommandFailed(trained.error().message);
   policies.push_back(std::move(*trained));
   for (const auto* spec : {"hpa", "hpa-sweep", "kpa", "static", "oracle"}) {
-    auto entries = eval::policy_entries(spec);
+    auto entries = eval::policy_entries(spec, *scenario);
     for (auto& entry : *entries) policies.push_back(std::move(entry));
   }
   std::vector<std::uint64_t> seeds;

@@ -7,7 +7,10 @@
 #include <iostream>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "cli/command.hpp"
+#include "core/clock.hpp"
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
 #include "eval/runner.hpp"
@@ -28,6 +31,7 @@ struct EvalOptions {
   bool chaos = false;
   std::optional<int> duration;
   std::optional<double> speedup;
+  unsigned threads = 0;
   std::string shared_dir;
 };
 
@@ -42,7 +46,7 @@ void run_eval(const EvalOptions& options) {
   if (!scenario) throw CLI::ValidationError("--scenario", scenario.error().message);
   std::vector<eval::PolicyEntry> policies;
   for (const auto& spec : options.policies) {
-    auto entries = eval::policy_entries(spec);
+    auto entries = eval::policy_entries(spec, *scenario);
     if (!entries) throw CLI::ValidationError("--policy", entries.error().message);
     for (auto& entry : *entries) policies.push_back(std::move(entry));
   }
@@ -52,13 +56,18 @@ void run_eval(const EvalOptions& options) {
   std::cerr << "scenario " << scenario->name << ": " << scenario->description << "\n";
   const std::size_t total = policies.size() * seeds.size();
   std::size_t done = 0;
-  const auto evaluation =
-      eval::evaluate(*scenario, policies, seeds, [&](const std::string& policy, std::uint64_t seed) {
+  const core::RealClock clock;
+  const auto started = clock.now();
+  const auto evaluation = eval::evaluate(
+      *scenario, policies, seeds,
+      [&](const std::string& policy, std::uint64_t seed) {
         ++done;
         std::cerr << "\r[" << done << "/" << total << "] " << policy << " seed " << seed << "            "
                   << std::flush;
-      });
-  std::cerr << "\n";
+      },
+      options.threads);
+  std::cerr << fmt::format("\n{} runs of {} s simulated in {:.1f} s\n", total, scenario->duration_seconds,
+                           std::chrono::duration<double>(clock.now() - started).count());
   if (auto written = eval::write_outputs(evaluation, options.out); !written) {
     std::cerr << written.error().message << "\n";
     throw CommandFailed(written.error().message);
@@ -75,12 +84,14 @@ const Registration kRegistration{
           "Evaluate policies against the baselines on a simulated scenario (same seeds for every policy)");
       command
           ->add_option("--scenario", options->scenario,
-                       "built-in name (steady, diurnal, ramp, flash-crowd, noise, nasa, worldcup), a YAML "
-                       "scenario file or a trace file")
+                       "built-in name (steady, diurnal, ramp, flash-crowd, noise; nasa, worldcup: test "
+                       "windows; nasa-validation, worldcup-validation), a YAML scenario file or a trace file")
           ->required();
       command
-          ->add_option("--policy", options->policies,
-                       "hpa, hpa:T[:W], hpa-sweep, kpa, static, static:N, oracle, ppo:FILE (repeat the flag)")
+          ->add_option(
+              "--policy", options->policies,
+              "hpa, hpa:T[:W], hpa-sweep, kpa, kpa:T, kpa-sweep, static, static:N, static-sweep, "
+              "oracle (its schedule; the lower bound is always reported), ppo:FILE (repeat the flag)")
           ->required();
       command->add_option("--seeds", options->seeds, "number of seeds (1..K)")->check(CLI::Range(1, 1000));
       command->add_option("--out", options->out, "output directory")->capture_default_str();
@@ -94,6 +105,8 @@ const Registration kRegistration{
       command->add_option("--speedup", options->speedup,
                           "trace replay speed: only 1 (real time) is accepted; a compressed replay would "
                           "leave start-up, intervals and windows in real seconds");
+      command->add_option("--threads", options->threads, "runs in parallel (0: one per core; same results)")
+          ->capture_default_str();
       command->add_option("--shared-dir", options->shared_dir, "the shared/ folder with traces/");
       command->callback([options] { run_eval(*options); });
     }};

@@ -1,13 +1,16 @@
-// `maestro predict`: one observation in, the policy's action out, as one JSON object on stdout.
+// `maestro predict`: one observation in, the policy's action out, as one JSON object on stdout. A policy
+// whose feature set needs history also needs --features, the complete feature vector (docs/api.md).
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
 #include "core/observation.hpp"
 #include "nn/policy.hpp"
+#include "services/model_server/model_server.hpp"
 
 namespace maestro::cli {
 namespace {
@@ -15,6 +18,7 @@ namespace {
 struct Options {
   std::string policy;
   core::Observation observation;
+  std::vector<double> features;
 };
 
 const Registration kRegistration{
@@ -29,16 +33,22 @@ const Registration kRegistration{
       predict->add_option("--replicas", o.replicas, "Current replicas")->required();
       predict->add_option("--latency", o.latency, "p95 latency, milliseconds")->required();
       predict->add_option("--rps", o.rps, "Requests per second")->required();
+      predict
+          ->add_option("--features", options->features,
+                       "The complete feature vector, comma-separated (a feature set with history needs it)")
+          ->delimiter(',');
       predict->callback([options] {
         if (auto valid = core::validate(options->observation); !valid)
           throw CLI::ValidationError("observation", valid.error().message);
         auto policy = nn::load_policy(options->policy);
         if (!policy) throw CommandFailed(policy.error().message);
-        const nn::Prediction prediction = policy->predict(options->observation);
-        const nlohmann::json out = {{"action", static_cast<int>(prediction.action)},
-                                    {"action_name", core::action_name(prediction.action)},
-                                    {"probabilities", prediction.probabilities},
-                                    {"model_version", policy->version()}};
+        const auto prediction = options->features.empty()
+                                    ? policy->predict(options->observation)
+                                    : policy->predict(options->observation, options->features);
+        if (!prediction) throw CLI::ValidationError("observation", prediction.error().message);
+        const nlohmann::json out = model_server::prediction_json(
+            policy->action_set(), {.action = prediction->action, .probabilities = prediction->probabilities},
+            policy->version(), options->observation.replicas);
         std::cout << out.dump() << "\n";
       });
     }};

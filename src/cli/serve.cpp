@@ -95,6 +95,8 @@ struct SuggestFlags {
   int max_sample_age_seconds = 120;
   int timeout_ms = 2000;
   int threads = 16;
+  int step_seconds = 15;
+  int forget_seconds = 120;
 };
 
 void add_suggest(CLI::App& serve) {
@@ -136,6 +138,16 @@ void add_suggest(CLI::App& serve) {
       ->capture_default_str();
   suggest->add_option("--threads", flags->threads, "Requests decided in parallel")
       ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  suggest
+      ->add_option("--step-seconds", flags->step_seconds,
+                   "The control interval: a deployment's history advances at most once per step")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  suggest
+      ->add_option("--forget-seconds", flags->forget_seconds,
+                   "A deployment not asked about for this long starts its history again")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
 
   suggest->callback([flags] {
@@ -183,8 +195,10 @@ void add_suggest(CLI::App& serve) {
     suggestion_server::HttpModelClient model(model_http);
 
     suggestion_server::SuggestionServer server(
-        deployments, state_builder, model,
-        {.http = {.io_threads = 1, .handler_threads = flags->threads, .max_body_bytes = 64 * 1024}});
+        deployments, state_builder, model, clock,
+        {.http = {.io_threads = 1, .handler_threads = flags->threads, .max_body_bytes = 64 * 1024},
+         .history = {.step_interval = std::chrono::seconds(flags->step_seconds),
+                     .forget_after = std::chrono::seconds(flags->forget_seconds)}});
     auto port = server.listen(flags->listen);
     if (!port) throw CommandFailed(port.error().message);
     std::cout << "listening on " << *port << std::endl;

@@ -67,4 +67,14 @@ std::optional<int> replicas_after(const ActionSet& set, int code, int current) {
   return replicas_after(set.changes[static_cast<std::size_t>(code)], current);
 }
 
+std::string_view replica_change_kind_name(ReplicaChange::Kind kind) {
+  return kind == ReplicaChange::Kind::kPercent ? "percent" : "pods";
+}
+
+std::optional<ReplicaChange::Kind> replica_change_kind_from_name(std::string_view name) {
+  if (name == "pods") return ReplicaChange::Kind::kPods;
+  if (name == "percent") return ReplicaChange::Kind::kPercent;
+  return std::nullopt;
+}
+
 }  // namespace maestro::core

@@ -47,4 +47,8 @@ int replicas_after(const ReplicaChange& change, int current);
 // in the set.
 std::optional<int> replicas_after(const ActionSet& set, int code, int current);
 
+// "pods" or "percent": how the HTTP APIs spell a change's kind (DESIGN §2 "HTTP APIs").
+std::string_view replica_change_kind_name(ReplicaChange::Kind kind);
+std::optional<ReplicaChange::Kind> replica_change_kind_from_name(std::string_view name);
+
 }  // namespace maestro::core

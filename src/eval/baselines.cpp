@@ -144,20 +144,4 @@ int static_allocation_for(const sim::ClusterConfig& config, std::span<const doub
   return core::clamp_replicas(pods_needed(config, busiest), config.bounds);
 }
 
-void OracleAutoscaler::reset(const sim::Cluster& cluster) {
-  const auto arrivals = cluster.arrivals();
-  needed_.resize(arrivals.size());
-  for (std::size_t t = 0; t < arrivals.size(); ++t) needed_[t] = pods_needed(cluster.config(), arrivals[t]);
-}
-
-int OracleAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
-  double delay = 0;
-  for (int k = 0; k < 8; ++k) delay = std::max(delay, cluster.upcoming_startup_delay(k));
-  const auto from = static_cast<std::size_t>(cluster.now());
-  const auto to = std::min(needed_.size(), from + 15 + static_cast<std::size_t>(std::ceil(delay)) + 1);
-  int desired = cluster.config().bounds.min;
-  for (std::size_t t = from; t < to; ++t) desired = std::max(desired, needed_[t]);
-  return desired;
-}
-
 }  // namespace maestro::eval

@@ -1,6 +1,6 @@
 // The baselines a learned policy is compared with (DESIGN §5): the Kubernetes HPA as its controller
-// computes (eval/hpa.hpp) over the simulated pods, Knative's KPA, a static allocation, and a clairvoyant
-// oracle — the lower bound on cost.
+// computes (eval/hpa.hpp) over the simulated pods, Knative's KPA and a static allocation. The oracle, a
+// lower bound on cost, is in eval/oracle.hpp.
 #pragma once
 
 #include <memory>
@@ -86,17 +86,5 @@ using sim::pods_needed;
 
 // The pods a static allocation needs for the busiest second of `arrivals`, within bounds.
 int static_allocation_for(const sim::ClusterConfig& config, std::span<const double> arrivals);
-
-// Knows every future second's arrivals and the start-up delay of the next pods. Every 15 s it asks for
-// the fewest pods that keep p95 under the soft SLO from now until pods it could add at its next decision
-// would be ready — so it never waits for a pod it could have started in time, and never keeps one longer.
-class OracleAutoscaler final : public Autoscaler {
- public:
-  void reset(const sim::Cluster& cluster) override;
-  int decide(const sim::Cluster& cluster, const core::Observation& observation) override;
-
- private:
-  std::vector<int> needed_;  // pods needed in each second
-};
 
 }  // namespace maestro::eval

@@ -1,5 +1,5 @@
 // The baselines on the simulator: the HPA follows load within its rate limits and stabilisation, the KPA
-// panics on a surge, static allocation holds, and the oracle keeps the SLO at a lower cost.
+// panics on a surge, static allocation holds; policy names expand to the sweeps.
 #include "eval/baselines.hpp"
 
 #include <gtest/gtest.h>
@@ -92,26 +92,6 @@ TEST(KpaBaseline, PanicsOnASurgeAndDoesNotScaleDownWhilePanicking) {
   EXPECT_EQ(series[399].replicas, 2);
 }
 
-TEST(OracleBaseline, KeepsTheSloAtLowerCostThanAStaticPeakAllocation) {
-  Scenario scenario;
-  scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;
-  scenario.traffic.peak_rps = 1000;
-  scenario.traffic.base_fraction = 0.1;
-  scenario.traffic.event_at_seconds = 300;
-  scenario.duration_seconds = 1800;
-  scenario.cluster.startup.median_seconds = 30;
-  scenario.cluster.warmup.seconds = 0;  // this oracle adds pods for warm capacity only; it ignores warm-up
-  const auto arrivals = scenario_arrivals(scenario, 1);
-  OracleAutoscaler oracle;
-  const auto oracle_score = run_once(scenario, arrivals, 1, oracle, nullptr);
-  StaticAutoscaler fixed(static_allocation_for(scenario.cluster, arrivals));
-  const auto static_score = run_once(scenario, arrivals, 1, fixed, nullptr);
-  EXPECT_EQ(oracle_score.slo_violation_seconds_soft, 0);
-  EXPECT_EQ(static_score.slo_violation_seconds_soft, 0);
-  EXPECT_LT(oracle_score.pod_hours, 0.6 * static_score.pod_hours);
-  EXPECT_EQ(oracle_score.dropped_requests, 0);
-}
-
 TEST(PodsNeeded, IsTheSimulatorsOwnAnswer) {
   const sim::ClusterConfig config;
   EXPECT_EQ(pods_needed(config, 450), sim::pods_needed(config, 450));
@@ -122,14 +102,42 @@ TEST(PodsNeeded, IsTheSimulatorsOwnAnswer) {
 }
 
 TEST(Policies, NamesExpandAndNonsenseIsRefused) {
-  EXPECT_EQ(policy_entries("hpa-sweep")->size(), 14u);
-  EXPECT_EQ(policy_entries("hpa:55:120")->front().name, "hpa-t55-w120");
-  EXPECT_FALSE(policy_entries("hpa:x").has_value());
-  const auto missing = policy_entries("ppo:/nonexistent/x.policy");
+  Scenario scenario;
+  scenario.cluster.bounds = {2, 12};
+  const auto hpa_sweep = policy_entries("hpa-sweep", scenario);
+  ASSERT_EQ(hpa_sweep->size(), 14u * 3);  // 30..95 % step 5 × windows 0, 60, 300 s
+  EXPECT_EQ(hpa_sweep->front().name, "hpa-t30-w0");
+  EXPECT_EQ(hpa_sweep->back().name, "hpa-t95-w300");
+  EXPECT_TRUE(hpa_sweep->front().sweep_point);  // scored, but no time series kept
+  EXPECT_FALSE(policy_entries("hpa:50", scenario)->front().sweep_point);
+  EXPECT_EQ(policy_entries("hpa:55:120", scenario)->front().name, "hpa-t55-w120");
+  EXPECT_EQ(policy_entries("hpa", scenario)->front().name, "hpa");
+  EXPECT_FALSE(policy_entries("hpa:x", scenario).has_value());
+  const auto kpa_sweep = policy_entries("kpa-sweep", scenario);
+  ASSERT_EQ(kpa_sweep->size(), 14u);
+  EXPECT_EQ(kpa_sweep->front().name, "kpa-t30");
+  EXPECT_EQ(policy_entries("kpa:85", scenario)->front().name, "kpa-t85");
+  EXPECT_FALSE(policy_entries("kpa:", scenario).has_value());
+  const auto static_sweep = policy_entries("static-sweep", scenario);
+  ASSERT_EQ(static_sweep->size(), 11u);  // 2..12
+  EXPECT_EQ(static_sweep->front().name, "static:2");
+  for (const auto* spec : {"hpa-sweep", "kpa-sweep", "static-sweep", "hpa", "kpa", "static", "static:3"}) {
+    const auto entries = policy_entries(spec, scenario);
+    for (const auto& entry : *entries) EXPECT_EQ(entry.role, PolicyRole::kBaseline) << entry.name;
+  }
+  EXPECT_EQ(policy_entries("oracle", scenario)->front().name, "oracle-schedule");
+  EXPECT_EQ(policy_entries("oracle", scenario)->front().role, PolicyRole::kOracleSchedule);
+  const auto missing = policy_entries("ppo:/nonexistent/x.policy", scenario);
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message.find("/nonexistent/x.policy"), std::string::npos);
-  EXPECT_FALSE(policy_entries("magic").has_value());
-  EXPECT_EQ(policy_entries("static:3")->front().name, "static:3");
+  EXPECT_FALSE(policy_entries("magic", scenario).has_value());
+  EXPECT_EQ(policy_entries("static:3", scenario)->front().name, "static:3");
+}
+
+TEST(KpaBaseline, TargetIsAShareOfAPodsCapacity) {
+  const sim::ClusterConfig cluster;
+  EXPECT_DOUBLE_EQ(kpa_config_for(cluster, 50).target_rps_per_pod, 0.5 * cluster.service.service_rate());
+  EXPECT_DOUBLE_EQ(kpa_config_for(cluster).target_rps_per_pod, 0.7 * cluster.service.service_rate());
 }
 
 TEST(TrainedPolicy, APolicyFileIsEvaluatedThroughItsFeatureSet) {
@@ -138,7 +146,7 @@ TEST(TrainedPolicy, APolicyFileIsEvaluatedThroughItsFeatureSet) {
   const auto file = nn::untrained_autoscaling_policy(
       core::FeatureSpec{core::FeatureSet::kExtended, 512.0 * 1024 * 1024}, 3);
   ASSERT_TRUE(nn::write_policy_file(path, file).has_value());
-  const auto entries = policy_entries("ppo:" + path.string());
+  const auto entries = policy_entries("ppo:" + path.string(), Scenario{});
   std::filesystem::remove(path);
   ASSERT_TRUE(entries.has_value()) << entries.error().message;
   ASSERT_EQ(entries->front().name, "ppo");

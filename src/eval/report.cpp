@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
+
+#include <fmt/ranges.h>
+
+#include "eval/frontier.hpp"
 
 namespace maestro::eval {
 namespace {
@@ -13,7 +18,37 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json spread_json(const Spread& s) {
-  return {{"mean", s.mean}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}};
+  return {{"mean", s.mean}, {"ci95", s.ci95}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}};
+}
+
+const char* role_name(PolicyRole role) {
+  switch (role) {
+    case PolicyRole::kBaseline:
+      return "baseline";
+    case PolicyRole::kOracleSchedule:
+      return "oracle-schedule";
+    case PolicyRole::kEvaluated:
+      break;
+  }
+  return "evaluated";
+}
+
+// Round tick values covering [low, high]: steps of 1, 2 or 5 × 10^k, from the last at or below `low` to the
+// first at or above `high`.
+std::vector<double> nice_ticks(double low, double high, int about = 5) {
+  const double raw = (high - low) / about;
+  const double magnitude = std::pow(10, std::floor(std::log10(raw > 0 ? raw : 1)));
+  double step = magnitude;
+  for (const double factor : {1.0, 2.0, 5.0, 10.0})
+    if (raw <= factor * magnitude) {
+      step = factor * magnitude;
+      break;
+    }
+  std::vector<double> ticks;
+  const double last = std::ceil(high / step - 1e-9) * step;
+  for (double v = std::floor(low / step + 1e-9) * step; v <= last + 1e-9 * step; v += step)
+    ticks.push_back(v);
+  return ticks;
 }
 
 std::string escape_html(const std::string& text) {
@@ -63,6 +98,17 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
   if (x_min >= x_max) x_max = x_min + 1;
   if (!log_y) y_min = std::min(y_min, 0.0);
   if (y_min >= y_max) y_max = y_min + 1;
+  // Round ticks: linear axes end on one; log axes tick at powers of ten. Long runs are labelled in hours.
+  const double x_unit = x_max - x_min > 7200 ? 3600 : 1;
+  const auto x_ticks = nice_ticks(x_min / x_unit, x_max / x_unit);
+  std::vector<double> y_ticks;
+  if (log_y) {
+    y_min = std::floor(y_min), y_max = std::max(y_min + 1, std::ceil(y_max));
+    for (double v = y_min; v <= y_max; ++v) y_ticks.push_back(v);
+  } else {
+    y_ticks = nice_ticks(y_min, y_max);
+    y_min = std::min(y_min, y_ticks.front()), y_max = std::max(y_max, y_ticks.back());
+  }
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * plot_w; };
   const auto py = [&](double y) { return kTop + plot_h - (y_of(y) - y_min) / (y_max - y_min) * plot_h; };
@@ -71,18 +117,17 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
       "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>\n"
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
       kWidth, kHeight, kLeft, escape_html(title), kLeft, kTop, plot_w, plot_h);
-  for (int i = 0; i <= 4; ++i) {
-    const double v = y_min + (y_max - y_min) * i / 4;
-    const double shown = log_y ? std::pow(10, v) : v;
-    const double y = kTop + plot_h - plot_h * i / 4;
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n", kLeft - 4, y + 4,
-                       shown);
-    const double xv = x_min + (x_max - x_min) * i / 4;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n", px(xv),
-                       kHeight - kBottom + 14, xv);
+  for (const double v : y_ticks) {
+    const double y = kTop + plot_h - (v - y_min) / (y_max - y_min) * plot_h;
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n", kLeft - 4, y + 4,
+                       log_y ? std::pow(10, v) : v);
   }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time (s)</text>\n", kLeft + plot_w / 2,
-                     kHeight - 6);
+  for (const double v : x_ticks)
+    if (v * x_unit >= x_min && v * x_unit <= x_max)
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n", px(v * x_unit),
+                         kHeight - kBottom + 14, v);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time ({})</text>\n", kLeft + plot_w / 2,
+                     kHeight - 6, x_unit > 1 ? "h" : "s");
   svg += fmt::format(
       "<text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>\n",
       kTop + plot_h / 2, kTop + plot_h / 2, escape_html(y_label));
@@ -98,50 +143,105 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
   return svg + "</svg>\n";
 }
 
-// Pod-hours against SLO-violation seconds, one labelled point per policy.
-std::string svg_scatter(const Evaluation& evaluation) {
-  constexpr double kWidth = 860, kHeight = 320, kLeft = 60, kRight = 40, kTop = 28, kBottom = 40;
-  double x_max = 1, y_max = 1;
+// The frontier chart: pod-hours against the share of requests over the soft SLO. Baselines are grey points
+// (the frontier's own points ringed), the frontier a line, evaluated policies and the oracle's schedule
+// coloured as in the time-series charts and labelled, the oracle's lower bound a dashed line.
+std::string svg_frontier(const Evaluation& evaluation, const FrontierSummary& summary,
+                         const std::function<std::string(const std::string&)>& colour_of) {
+  constexpr double kWidth = 860, kHeight = 380, kLeft = 64, kRight = 170, kTop = 28, kBottom = 42;
+  double x_max = 0.01, y_max = std::max(1e-3, evaluation.oracle.summary.mean);
   for (const auto& p : evaluation.policies) {
-    x_max = std::max(x_max, p.slo_violation_seconds_soft.mean);
+    x_max = std::max(x_max, 100 * p.share_over_soft.mean);
     y_max = std::max(y_max, p.pod_hours.mean);
   }
-  x_max *= 1.1, y_max *= 1.1;
+  const auto x_ticks = nice_ticks(0, x_max), y_ticks = nice_ticks(0, y_max);
+  x_max = x_ticks.back(), y_max = y_ticks.back();
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  const auto px = [&](double share) { return kLeft + 100 * share / x_max * plot_w; };
+  const auto py = [&](double hours) { return kTop + plot_h - hours / y_max * plot_h; };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">Cost against SLO "
-      "violations (mean over seeds; lower left is better)</text>\n<rect x=\"{}\" y=\"{}\" width=\"{}\" "
-      "height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
+      "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">Pod-hours against "
+      "requests over the SLO (means over seeds; lower left is better)</text>\n<rect x=\"{}\" y=\"{}\" "
+      "width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
       kWidth, kHeight, kLeft, kLeft, kTop, plot_w, plot_h);
+  for (const double v : x_ticks)
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n",
+                       kLeft + v / x_max * plot_w, kTop + plot_h + 14, v);
+  for (const double v : y_ticks)
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n", kLeft - 4,
+                       kTop + plot_h - v / y_max * plot_h + 4, v);
   svg += fmt::format(
-      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds with p95 over the soft SLO</text>\n",
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">% of requests over the soft SLO (served over it, "
+      "dropped or left queued)</text>\n",
       kLeft + plot_w / 2, kHeight - 6);
   svg += fmt::format(
-      "<text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">pod-hours</text>\n",
+      "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">pod-hours</text>\n",
       kTop + plot_h / 2, kTop + plot_h / 2);
-  for (int i = 0; i <= 4; ++i) {
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.4g}</text>\n",
-                       kLeft + plot_w * i / 4, kTop + plot_h + 14, x_max * i / 4);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.3g}</text>\n", kLeft - 4,
-                       kTop + plot_h - plot_h * i / 4 + 4, y_max * i / 4);
-  }
-  for (std::size_t i = 0; i < evaluation.policies.size(); ++i) {
-    const auto& p = evaluation.policies[i];
-    const double x = kLeft + p.slo_violation_seconds_soft.mean / x_max * plot_w;
-    const double y = kTop + plot_h - p.pod_hours.mean / y_max * plot_h;
-    const bool sweep = p.name.starts_with("hpa-t");
-    const char* colour = sweep ? "#999" : kColours[i % 10];
+  const double oracle_y = py(evaluation.oracle.summary.mean);
+  svg += fmt::format(
+      "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>"
+      "<text x=\"{}\" y=\"{:.1f}\">oracle (lower bound)</text>\n",
+      kLeft, oracle_y, kLeft + plot_w, oracle_y, kLeft + plot_w + 6, oracle_y + 4);
+  for (const auto& point : summary.baselines)
+    svg +=
+        fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#aaa\"><title>{}</title></circle>\n",
+                    px(point.share_over_soft), py(point.pod_hours), escape_html(point.name));
+  std::string line;
+  for (const auto& point : summary.frontier) {
+    line += fmt::format("{:.1f},{:.1f} ", px(point.share_over_soft), py(point.pod_hours));
     svg += fmt::format(
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
-        "fill=\"{}\">{}</text>\n",
-        x, y, colour, x + 6, y - 4, colour, escape_html(p.name));
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"none\" "
+        "stroke=\"#555\"><title>{}</title></circle>\n",
+        px(point.share_over_soft), py(point.pod_hours), escape_html(point.name));
+  }
+  if (!summary.frontier.empty()) {
+    // Flat beyond the frontier's last point, as the headline reads it.
+    line += fmt::format("{:.1f},{:.1f}", kLeft + plot_w, py(summary.frontier.back().pod_hours));
+    svg +=
+        fmt::format("<polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" points=\"{}\"/>\n", line);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#555\">baseline frontier</text>\n", kLeft + plot_w + 6,
+                       kTop + 12);
+  }
+  int label = 0;
+  for (const auto& p : evaluation.policies) {
+    if (p.role == PolicyRole::kBaseline) continue;
+    const std::string colour = colour_of(p.name);
+    const double x = px(p.share_over_soft.mean), y = py(p.pod_hours.mean);
+    svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"/>\n", x, y,
+                       p.role == PolicyRole::kEvaluated ? 6 : 4, colour);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", kLeft + plot_w + 6,
+                       kTop + 40 + 14 * label++, colour, escape_html(p.name));
   }
   return svg + "</svg>\n";
 }
 
-std::string cell(const Spread& s, int precision) {
-  return fmt::format("{:.{}f} ± {:.{}f}", s.mean, precision, s.sd, precision);
+// mean ± half-width of the 95 % confidence interval.
+std::string cell(const Spread& s, int precision, double scale = 1) {
+  return fmt::format("{:.{}f} ± {:.{}f}", scale * s.mean, precision, scale * s.ci95, precision);
+}
+
+std::string headline_text(const Headline& h) {
+  std::string text = fmt::format("{}: {:.2f} pod-hours at {:.3f} % of requests over the SLO; ", h.policy,
+                                 h.pod_hours, 100 * h.share_over_soft);
+  if (h.saved_fraction)
+    text += fmt::format("{:.1f} % pod-hours saved against the baseline frontier ({:.2f} there)",
+                        100 * *h.saved_fraction, *h.frontier_pod_hours);
+  else
+    text += "the baseline frontier does not reach this SLO";
+  text += h.dominated_by.empty() ? "; no baseline point is as good on both"
+                                 : fmt::format("; dominated by {}", fmt::join(h.dominated_by, ", "));
+  return text + fmt::format("; {:.2f}x the oracle's lower bound", h.oracle_ratio);
+}
+
+std::string oracle_text(const OracleBound& oracle) {
+  std::string text = fmt::format(
+      "oracle (lower bound on pod-hours at zero SLO violations for the realised arrivals): {:.2f} ± {:.2f}",
+      oracle.summary.mean, oracle.summary.ci95);
+  if (oracle.unmeetable_seconds > 0)
+    text += fmt::format(" ({} s need more than the maximum replicas and are held at it)",
+                        oracle.unmeetable_seconds);
+  return text;
 }
 
 // Every `step` seconds of a series: the value `field` gives (the maximum over the step, so spikes show).
@@ -174,43 +274,99 @@ json results_json(const Evaluation& evaluation) {
                    {"chaos",
                     {{"pod_kills_per_hour", s.cluster.chaos.pod_kills_per_hour},
                      {"stress_per_hour", s.cluster.chaos.stress_per_hour}}}};
+  if (s.traffic.kind == traffic::ShapeKind::kTrace)
+    scenario["trace_window"] = {{"trace", s.traffic.trace->name},
+                                {"start_seconds", s.traffic.window_start_seconds},
+                                {"end_seconds", s.traffic.window_start_seconds + s.duration_seconds}};
   json policies = json::array();
   for (const auto& p : evaluation.policies) {
     json runs = json::array();
     for (const auto& r : p.runs) {
       runs.push_back({{"seed", r.seed},
+                      {"share_over_soft", r.share_over_soft},
                       {"slo_violation_seconds_soft", r.slo_violation_seconds_soft},
                       {"slo_violation_seconds_hard", r.slo_violation_seconds_hard},
                       {"pod_hours", r.pod_hours},
                       {"dropped_requests", r.dropped_requests},
                       {"scaling_actions", r.scaling_actions},
+                      {"scaling_actions_per_hour", r.scaling_actions_per_hour},
                       {"mean_reward", r.mean_reward},
-                      {"served_requests", r.served_requests}});
+                      {"arrivals", r.arrivals},
+                      {"served_requests", r.served_requests},
+                      {"requests_over_soft", r.requests_over_soft},
+                      {"requests_over_hard", r.requests_over_hard},
+                      {"queued_at_end", r.queued_at_end}});
     }
     policies.push_back({{"name", p.name},
+                        {"role", role_name(p.role)},
+                        {"training_data", p.data_note},
+                        {"share_over_soft", spread_json(p.share_over_soft)},
                         {"slo_violation_seconds_soft", spread_json(p.slo_violation_seconds_soft)},
                         {"slo_violation_seconds_hard", spread_json(p.slo_violation_seconds_hard)},
                         {"pod_hours", spread_json(p.pod_hours)},
                         {"dropped_requests", spread_json(p.dropped_requests)},
                         {"scaling_actions", spread_json(p.scaling_actions)},
+                        {"scaling_actions_per_hour", spread_json(p.scaling_actions_per_hour)},
+                        {"queued_at_end", spread_json(p.queued_at_end)},
                         {"mean_reward", spread_json(p.mean_reward)},
                         {"runs", runs}});
   }
-  return {{"scenario", scenario}, {"seeds", evaluation.seeds}, {"policies", policies}};
+  const auto summary = summarise_frontier(evaluation);
+  const auto points = [](const std::vector<FrontierPoint>& list) {
+    json out = json::array();
+    for (const auto& point : list)
+      out.push_back(
+          {{"name", point.name}, {"share_over_soft", point.share_over_soft}, {"pod_hours", point.pod_hours}});
+    return out;
+  };
+  json headlines = json::array();
+  for (const auto& h : summary.headlines) {
+    headlines.push_back({{"policy", h.policy},
+                         {"share_over_soft", h.share_over_soft},
+                         {"pod_hours", h.pod_hours},
+                         {"frontier_pod_hours", h.frontier_pod_hours ? json(*h.frontier_pod_hours) : json()},
+                         {"saved_fraction", h.saved_fraction ? json(*h.saved_fraction) : json()},
+                         {"frontier_reaches", h.frontier_pod_hours.has_value()},
+                         {"dominated_by", h.dominated_by},
+                         {"oracle_ratio", h.oracle_ratio},
+                         {"text", headline_text(h)}});
+  }
+  json oracle = {
+      {"description",
+       "lower bound on pod-hours at zero SLO violations for the realised arrivals (dynamic programming "
+       "over ready replicas per second; eval/oracle.hpp)"},
+      {"pod_hours", spread_json(evaluation.oracle.summary)},
+      {"pod_hours_per_seed", evaluation.oracle.pod_hours},
+      {"unmeetable_seconds", evaluation.oracle.unmeetable_seconds}};
+  return {{"scenario", scenario},
+          {"seeds", evaluation.seeds},
+          {"policies", policies},
+          {"oracle", oracle},
+          {"frontier", {{"baselines", points(summary.baselines)}, {"frontier", points(summary.frontier)}}},
+          {"headlines", headlines}};
 }
 
 std::string results_table(const Evaluation& evaluation) {
   std::size_t width = 6;
   for (const auto& p : evaluation.policies) width = std::max(width, p.name.size());
+  const auto row = [&](const std::string& name, const std::string& share, const std::string& soft,
+                       const std::string& hard, const std::string& hours, const std::string& dropped,
+                       const std::string& actions, const std::string& queued, const std::string& note) {
+    return fmt::format("{:<{}}  {:>17}  {:>17}  {:>15}  {:>15}  {:>17}  {:>13}  {:>11}  {}\n", name, width,
+                       share, soft, hard, hours, dropped, actions, queued, note);
+  };
   std::string table =
-      fmt::format("{:<{}}  {:>17}  {:>15}  {:>15}  {:>17}  {:>13}  {:>15}\n", "policy", width,
-                  "SLO-viol s (soft)", "over hard (s)", "pod-hours", "dropped", "actions", "reward");
+      fmt::format("{} (mean ± 95 % CI over {} seeds)\n", evaluation.scenario.name, evaluation.seeds.size()) +
+      row("policy", "% over soft SLO", "SLO-viol s (soft)", "over hard (s)", "pod-hours", "dropped",
+          "actions/hour", "queued end", "");
   for (const auto& p : evaluation.policies) {
-    table += fmt::format("{:<{}}  {:>17}  {:>15}  {:>15}  {:>17}  {:>13}  {:>15}\n", p.name, width,
-                         cell(p.slo_violation_seconds_soft, 0), cell(p.slo_violation_seconds_hard, 0),
-                         cell(p.pod_hours, 2), cell(p.dropped_requests, 0), cell(p.scaling_actions, 0),
-                         cell(p.mean_reward, 3));
+    table +=
+        row(p.name, cell(p.share_over_soft, 3, 100), cell(p.slo_violation_seconds_soft, 0),
+            cell(p.slo_violation_seconds_hard, 0), cell(p.pod_hours, 2), cell(p.dropped_requests, 0),
+            cell(p.scaling_actions_per_hour, 1), fmt::format("{:.0f}", p.queued_at_end.mean), p.data_note);
   }
+  table += oracle_text(evaluation.oracle) + "\n";
+  for (const auto& h : summarise_frontier(evaluation).headlines) table += headline_text(h) + "\n";
   return table;
 }
 
@@ -224,28 +380,32 @@ std::string series_csv(const PolicyResult& policy) {
 
 std::string report_html(const Evaluation& evaluation) {
   const auto& scenario = evaluation.scenario;
-  std::vector<const PolicyResult*> plotted;  // the sweep points are in the table and the scatter only
+  // Sweep points are in the table and the frontier chart only; every other policy gets lines, in the
+  // same colour in every chart.
+  std::vector<const PolicyResult*> plotted;
   for (const auto& p : evaluation.policies)
-    if (!p.name.starts_with("hpa-t")) plotted.push_back(&p);
+    if (!p.sweep_point) plotted.push_back(&p);
+  const auto colour_of = [&](const std::string& name) -> std::string {
+    for (std::size_t i = 0; i < plotted.size(); ++i)
+      if (plotted[i]->name == name) return kColours[i % 10];
+    return "#aaa";
+  };
   const std::size_t step =
       std::max<std::size_t>(1, static_cast<std::size_t>(scenario.duration_seconds) / 400);
 
   std::vector<Line> traffic, replicas, latency;
-  if (!evaluation.policies.empty()) {
-    traffic.push_back(
-        {"arrivals", kColours[0],
-         sampled(
-             evaluation.policies.front().series, [](const SeriesRow& r) { return r.rps; }, step)});
-  }
-  for (std::size_t i = 0; i < plotted.size(); ++i) {
-    const char* colour = kColours[i % 10];
-    replicas.push_back(
-        {plotted[i]->name, colour,
-         sampled(
-             plotted[i]->series, [](const SeriesRow& r) { return double(r.replicas); }, step)});
-    latency.push_back({plotted[i]->name, colour,
+  if (!plotted.empty()) {
+    traffic.push_back({"arrivals", "#444",
                        sampled(
-                           plotted[i]->series, [](const SeriesRow& r) { return r.p95_ms; }, step)});
+                           plotted.front()->series, [](const SeriesRow& r) { return r.rps; }, step)});
+  }
+  for (const auto* p : plotted) {
+    replicas.push_back({p->name, colour_of(p->name),
+                        sampled(
+                            p->series, [](const SeriesRow& r) { return double(r.replicas); }, step)});
+    latency.push_back({p->name, colour_of(p->name),
+                       sampled(
+                           p->series, [](const SeriesRow& r) { return r.p95_ms; }, step)});
   }
   const double end = scenario.duration_seconds;
   latency.push_back(
@@ -256,31 +416,41 @@ std::string report_html(const Evaluation& evaluation) {
   std::string rows;
   for (const auto& p : evaluation.policies) {
     rows += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        escape_html(p.name), cell(p.slo_violation_seconds_soft, 0), cell(p.slo_violation_seconds_hard, 0),
-        cell(p.pod_hours, 2), cell(p.dropped_requests, 0), cell(p.scaling_actions, 0),
-        cell(p.mean_reward, 3));
+        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td>"
+        "<td>{}</td></tr>\n",
+        p.role == PolicyRole::kEvaluated ? " style=\"font-weight:bold\"" : "", escape_html(p.name),
+        cell(p.share_over_soft, 3, 100), cell(p.slo_violation_seconds_soft, 0),
+        cell(p.slo_violation_seconds_hard, 0), cell(p.pod_hours, 2), cell(p.dropped_requests, 0),
+        cell(p.scaling_actions_per_hour, 1), p.queued_at_end.mean, escape_html(p.data_note));
   }
+  const auto summary = summarise_frontier(evaluation);
+  std::string headlines;
+  for (const auto& h : summary.headlines) headlines += "<li>" + escape_html(headline_text(h)) + "</li>\n";
+  if (headlines.empty()) headlines = "<li>no learned policy in this evaluation</li>\n";
   std::string seeds;
   for (const auto seed : evaluation.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
   return fmt::format(
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MAESTRO evaluation: {0}</title>\n"
-      "<style>body{{font-family:sans-serif;margin:24px;max-width:900px}}table{{border-collapse:collapse}}"
+      "<style>body{{font-family:sans-serif;margin:24px;max-width:1100px}}table{{border-collapse:collapse}}"
       "td,th{{border:1px solid #ccc;padding:3px "
       "8px;text-align:right}}td:first-child{{text-align:left}}</style>"
       "</head><body>\n<h1>Evaluation: {0}</h1>\n<p>{1}</p>\n<p>{2} s simulated per run; pods start in {3} s; "
-      "SLO "
-      "p95 {4} ms soft, {5} ms hard; replicas {6}..{7}; chaos: {8} pod kills and {9} CPU stress events per "
-      "hour; "
-      "seeds {10}. Plots show the first seed.</p>\n<h2>Results (mean ± s.d. over seeds)</h2>\n<table><tr>"
-      "<th>policy</th><th>SLO-violation s (soft)</th><th>over hard (s)</th><th>pod-hours</th><th>dropped "
-      "requests</th><th>scaling actions</th><th>mean "
-      "reward</th></tr>\n{11}</table>\n{12}{13}{14}{15}</body></html>\n",
+      "SLO p95 {4} ms soft, {5} ms hard; replicas {6}..{7}; chaos: {8} pod kills and {9} CPU stress events "
+      "per "
+      "hour; seeds {10}. Plots show the first seed.</p>\n<h2>Headline</h2>\n<ul>\n{13}</ul>\n<p>{14}. The "
+      "baseline frontier is the lower-left Pareto frontier of every HPA, static and KPA point evaluated here "
+      "({15} points, {16} on the frontier), interpolated linearly at a policy's share of requests over the "
+      "SLO.</p>\n{12}<h2>Results (mean ± 95 % confidence interval over seeds, Student t)</h2>\n<table><tr>"
+      "<th>policy</th><th>% requests over soft SLO</th><th>SLO-violation s (soft)</th><th>over hard (s)</th>"
+      "<th>pod-hours</th><th>dropped requests</th><th>scaling actions / hour</th><th>queued at end</th>"
+      "<th>training data</th></tr>\n{11}</table>\n{17}{18}{19}</body></html>\n",
       escape_html(scenario.name), escape_html(scenario.description), scenario.duration_seconds,
       scenario.cluster.startup.median_seconds, *scenario.cluster.slo.soft_ms, *scenario.cluster.slo.hard_ms,
       scenario.cluster.bounds.min, scenario.cluster.bounds.max, scenario.cluster.chaos.pod_kills_per_hour,
-      scenario.cluster.chaos.stress_per_hour, seeds, rows, svg_scatter(evaluation),
-      svg_chart("Traffic", "requests/s", traffic), svg_chart("Replicas", "replicas", replicas),
+      scenario.cluster.chaos.stress_per_hour, seeds, rows, svg_frontier(evaluation, summary, colour_of),
+      headlines, escape_html(oracle_text(evaluation.oracle)), summary.baselines.size(),
+      summary.frontier.size(), svg_chart("Traffic", "requests/s", traffic),
+      svg_chart("Replicas", "replicas", replicas),
       svg_chart("p95 latency against the SLO (log scale)", "ms", latency, true));
 }
 
@@ -295,9 +465,11 @@ Result<void> write_outputs(const Evaluation& evaluation, const fs::path& directo
     return {};
   };
   if (auto ok = write(directory / "results.json", results_json(evaluation).dump(2) + "\n"); !ok) return ok;
-  for (const auto& policy : evaluation.policies)
+  for (const auto& policy : evaluation.policies) {
+    if (policy.sweep_point) continue;
     if (auto ok = write(directory / "timeseries" / (policy.name + ".csv"), series_csv(policy)); !ok)
       return ok;
+  }
   return write(directory / "report.html", report_html(evaluation));
 }
 

@@ -123,10 +123,9 @@ Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
     auto trace = shared_trace(shared_dir / "traces" / split.file);
     if (!trace) return std::unexpected(trace.error());
     const auto& part = split.part(window->part);
-    s.description =
-        fmt::format("{} {} window: {} ({:.1f} h of {}) at real time, peak {} requests/s", window->trace,
-                    window->part == traffic::SplitPart::kTest ? "test" : "validation", window->dates,
-                    window->duration_seconds / 3600, part.dates, t.peak_rps);
+    s.description = fmt::format("{} {} window: {} ({:.1f} h of {}) at real time", window->trace,
+                                window->part == traffic::SplitPart::kTest ? "test" : "validation",
+                                window->dates, window->duration_seconds / 3600, part.dates);
     t.kind = ShapeKind::kTrace;
     t.trace = *trace;
     t.window_start_seconds = window->start_seconds;

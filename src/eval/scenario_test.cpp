@@ -191,11 +191,47 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
   EXPECT_FALSE(training_env_config("nope", {}, core::FeatureSet::kOriginal, kShared).has_value());
 }
 
+TEST(TrainingData, ResultsOnDataAPolicyWasTrainedOnAreMarked) {
+  const auto nasa = resolve_scenario("nasa", {}, kShared);
+  ASSERT_TRUE(nasa.has_value());
+  const auto split = *traffic::split_for("nasa-http-1995");
+  EXPECT_EQ(training_data_note(*nasa, {}), "training data unknown");
+  EXPECT_EQ(training_data_note(*nasa, {{"nasa-http-1995", split.train.start_seconds, split.train.end_seconds},
+                                       {"worldcup98", 0, 7'518'600},
+                                       {"synthetic:diurnal", 0, 3015}}),
+            "held out");
+  const auto whole = training_data_note(*nasa, {{"nasa-http-1995", 0, 5'059'950}});
+  EXPECT_TRUE(whole.starts_with("TRAINED ON THIS WINDOW")) << whole;
+  const auto flash = resolve_scenario("flash-crowd", {}, kShared);
+  EXPECT_EQ(training_data_note(*flash, {{"synthetic:flash-crowd", 0, 3015}}),
+            "trained on this shape (synthetic:flash-crowd)");
+
+  // What `maestro train` records for the mix: the training windows only, so every test scenario is held out.
+  const auto mix = training_env_config("mix", {}, core::FeatureSet::kOriginal, kShared);
+  ASSERT_TRUE(mix.has_value());
+  const auto recorded = training_data("mix", *mix);
+  for (const auto* name : {"nasa", "worldcup", "nasa-validation", "worldcup-validation"}) {
+    const auto scenario = resolve_scenario(name, {}, kShared);
+    EXPECT_EQ(training_data_note(*scenario, recorded), "held out") << name;
+  }
+  // The note reaches the evaluation (and from there the table, results.json and the report).
+  auto short_nasa =
+      resolve_scenario("nasa", {std::nullopt, std::nullopt, std::nullopt, 60, std::nullopt}, kShared);
+  PolicyEntry entry = policy_entries("static:2", *short_nasa)->front();
+  entry.role = PolicyRole::kEvaluated;
+  entry.training_data = std::vector<nn::DataWindow>{{"nasa-http-1995", 0, 5'059'950}};
+  const auto evaluation = evaluate(*short_nasa, {entry}, {1});
+  EXPECT_TRUE(evaluation.policies[0].data_note.starts_with("TRAINED ON THIS WINDOW"));
+  EXPECT_NE(results_table(evaluation).find("TRAINED ON THIS WINDOW"), std::string::npos);
+}
+
 TEST(Report, OutputsAreSelfContainedAndDeterministic) {
-  auto scenario = resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
+  auto scenario =
+      resolve_scenario("flash-crowd", {std::nullopt, std::nullopt, std::nullopt, 600, std::nullopt}, kShared);
   ASSERT_TRUE(scenario.has_value());
   std::vector<PolicyEntry> policies;
-  for (const auto* name : {"hpa", "kpa", "oracle"}) policies.push_back(policy_entries(name)->front());
+  for (const auto* name : {"hpa", "kpa", "oracle"})
+    policies.push_back(policy_entries(name, *scenario)->front());
   const auto first = evaluate(*scenario, policies, {1, 2});
   const auto second = evaluate(*scenario, policies, {1, 2});
   EXPECT_EQ(results_json(first).dump(), results_json(second).dump());
@@ -209,6 +245,14 @@ TEST(Report, OutputsAreSelfContainedAndDeterministic) {
   EXPECT_EQ(series_csv(first.policies[0]).substr(0, header.size()), header);
   EXPECT_EQ(first.policies[0].series.size(), 600u);
   EXPECT_EQ(first.policies[0].runs.size(), 2u);
+  // The oracle's bound, the frontier and the table's summary lines are in every output.
+  const auto json = results_json(first);
+  EXPECT_GT(json["oracle"]["pod_hours"]["mean"].get<double>(), 0);
+  EXPECT_EQ(json["frontier"]["baselines"].size(), 2u);  // hpa and kpa; oracle-schedule is no baseline
+  EXPECT_EQ(json["policies"][2]["role"], "oracle-schedule");
+  EXPECT_TRUE(json["policies"][0]["share_over_soft"].contains("ci95"));
+  EXPECT_NE(table.find("oracle (lower bound"), std::string::npos);
+  EXPECT_NE(html.find("baseline frontier"), std::string::npos);
 }
 
 }  // namespace

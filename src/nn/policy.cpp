@@ -1,9 +1,12 @@
 #include "nn/policy.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "nn/categorical.hpp"
 
@@ -51,38 +54,72 @@ int Actor::act(std::span<const double> features) const {
   return argmax<float>(logits_out);
 }
 
+bool needs_history(core::FeatureSet set) {
+  return set != core::FeatureSet::kOriginal;
+}
+
 Result<Policy> Policy::create(PolicyFile file) {
   if (auto ok = validate(file); !ok) return std::unexpected(ok.error());
   const auto spec = file.feature_spec();
   if (!spec)
     return fail("policy uses feature set '{}' (trained on '{}'), which is not an autoscaling feature set",
                 file.feature_set, file.metadata.environment);
-  // Prediction answers one of core::Action's codes: the larger sets are served once it answers any set's.
-  if (file.action_set != "original")
-    return fail("policy uses the action set '{}'; serving answers only the 'original' set so far",
-                file.action_set);
-  return Policy(std::move(file), *spec);
+  // validate() checked that an autoscaling policy's file names a core::ActionSet, one name per action.
+  auto actions = file.actions();
+  assert(actions.has_value());
+  return Policy(std::move(file), *spec, std::move(*actions));
 }
 
-Policy::Policy(PolicyFile file, core::FeatureSpec spec)
-    : file_(std::move(file)), feature_spec_(spec), actor_(file_), version_(model_version(file_)) {}
+Policy::Policy(PolicyFile file, core::FeatureSpec spec, core::ActionSet actions)
+    : file_(std::move(file)),
+      feature_spec_(spec),
+      action_set_(std::move(actions)),
+      actor_(file_),
+      version_(model_version(file_)) {}
 
-Prediction Policy::predict(const core::Observation& observation) const {
+Result<Prediction> Policy::predict(const core::Observation& observation) const {
+  if (needs_history(feature_spec_.set))
+    return fail(
+        "missing field 'features': feature set '{}' needs the deployment's history, so the request must "
+        "carry "
+        "the complete feature vector ({} numbers, built step by step by a core::FeatureBuilder)",
+        core::feature_set_name(feature_spec_.set), feature_count());
   // One buffer per serving thread, sized on its first call.
   thread_local std::vector<double> features;
   core::FeatureBuilder(feature_spec_).build(observation, features);
   return predict_features(features);
 }
 
+Result<Prediction> Policy::predict(const core::Observation& observation,
+                                   std::span<const double> features) const {
+  if (features.size() != feature_count())
+    return fail("field 'features' has {} numbers but feature set '{}' has {}", features.size(),
+                core::feature_set_name(feature_spec_.set), feature_count());
+  for (std::size_t i = 0; i < features.size(); ++i)
+    if (!std::isfinite(features[i])) return fail("field 'features': features[{}] is {}", i, features[i]);
+  // The first five are the observation's own (memory as a share of the deployment's limit): a vector built
+  // from other numbers than the five fields sent with it is refused.
+  thread_local std::vector<double> base;
+  core::FeatureBuilder({core::FeatureSet::kOriginal, feature_spec_.memory_limit_bytes_per_pod})
+      .build(observation, base);
+  for (std::size_t i = 0; i < base.size(); ++i)
+    if (std::abs(features[i] - base[i]) > 1e-9 * std::max(1.0, std::abs(base[i])))
+      return fail("field 'features': features[{}] is {} but {} makes it {}", i, features[i],
+                  core::Observation::kFieldNames[i], base[i]);
+  return predict_features(features);
+}
+
 Prediction Policy::predict_features(std::span<const double> features) const {
-  std::array<float, core::kActionCount> logits;
+  const auto count = static_cast<std::size_t>(action_set_.size());
+  std::array<float, kMaxWidth> output;
+  const std::span<float> logits(output.data(), count);
   actor_.logits(features, logits);
-  std::array<double, core::kActionCount> logits_double, log_probabilities;
-  for (int i = 0; i < core::kActionCount; ++i) logits_double[i] = logits[i];
+  std::vector<double> logits_double(logits.begin(), logits.end()), log_probabilities(count);
   log_softmax<double>(logits_double, log_probabilities);
   Prediction prediction;
-  for (int i = 0; i < core::kActionCount; ++i) prediction.probabilities[i] = std::exp(log_probabilities[i]);
-  prediction.action = static_cast<core::Action>(argmax<float>(logits));
+  for (const double log_probability : log_probabilities)
+    prediction.probabilities.push_back(std::exp(log_probability));
+  prediction.action = argmax<float>(logits);
   return prediction;
 }
 

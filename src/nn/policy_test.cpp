@@ -1,7 +1,10 @@
 // The serving API: a prediction computed independently, by hand, from a hand-set policy.
 #include "nn/policy.hpp"
 
+#include "core/action.hpp"
+
 #include <filesystem>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -31,11 +34,14 @@ const core::Observation kObservation{150, 256.0 * 1024 * 1024, 2, 100, 50};
 TEST(Policy, PredictsTheHandComputedActionAndProbabilities) {
   auto policy = Policy::create(hand_set_policy());
   ASSERT_TRUE(policy.has_value()) << policy.error().message;
-  const Prediction prediction = policy->predict(kObservation);
-  EXPECT_EQ(prediction.action, core::Action::kHold);
-  EXPECT_NEAR(prediction.probabilities[0], 0.3226719237644701, 1e-6);
-  EXPECT_NEAR(prediction.probabilities[1], 0.619424168045142, 1e-6);
-  EXPECT_NEAR(prediction.probabilities[2], 0.057903908190388056, 1e-6);
+  const auto prediction = policy->predict(kObservation);
+  ASSERT_TRUE(prediction.has_value()) << prediction.error().message;
+  EXPECT_EQ(prediction->action, static_cast<int>(core::Action::kHold));
+  ASSERT_EQ(prediction->probabilities.size(), 3u);
+  EXPECT_NEAR(prediction->probabilities[0], 0.3226719237644701, 1e-6);
+  EXPECT_NEAR(prediction->probabilities[1], 0.619424168045142, 1e-6);
+  EXPECT_NEAR(prediction->probabilities[2], 0.057903908190388056, 1e-6);
+  EXPECT_EQ(policy->action_set(), core::original_action_set());
 }
 
 TEST(Policy, LoadedFromDiskPredictsTheSameAndReportsItsVersion) {
@@ -43,7 +49,7 @@ TEST(Policy, LoadedFromDiskPredictsTheSameAndReportsItsVersion) {
   ASSERT_TRUE(write_policy_file(path, hand_set_policy()).has_value());
   auto policy = load_policy(path);
   ASSERT_TRUE(policy.has_value()) << policy.error().message;
-  EXPECT_EQ(policy->predict(kObservation).action, core::Action::kHold);
+  EXPECT_EQ(policy->predict(kObservation)->action, static_cast<int>(core::Action::kHold));
   EXPECT_EQ(policy->version(), model_version(hand_set_policy()));
   EXPECT_EQ(policy->version().size(), 16u);
   EXPECT_EQ(policy->feature_spec().set, core::FeatureSet::kOriginal);
@@ -67,6 +73,50 @@ TEST(Policy, APolicyForAnotherEnvironmentIsNotAnAutoscalingPolicy) {
   EXPECT_TRUE(action == 0 || action == 1);
 }
 
+// An extended policy needs the deployment's history: never served from the five fields alone, and served
+// from a feature vector only if it is whole, finite and built from the five fields sent with it.
+TEST(Policy, AFeatureSetWithHistoryRefusesWhatDoesNotCarryIt) {
+  const core::FeatureSpec spec{core::FeatureSet::kExtended, 512.0 * 1024 * 1024};
+  auto policy = Policy::create(untrained_autoscaling_policy(spec, 4));
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  const auto without = policy->predict(kObservation);
+  ASSERT_FALSE(without.has_value());
+  EXPECT_NE(without.error().message.find("missing field 'features'"), std::string::npos);
+  EXPECT_NE(without.error().message.find("extended"), std::string::npos);
+
+  core::FeatureBuilder builder(spec);
+  std::vector<double> features;
+  builder.build({100, 1e8, 2, 50, 30}, {1}, features);
+  builder.build(kObservation, {1}, features);
+  const auto served = policy->predict(kObservation, features);
+  ASSERT_TRUE(served.has_value()) << served.error().message;
+  EXPECT_EQ(served->action, policy->predict_features(features).action);
+
+  const auto error_of = [&](std::vector<double> bad) {
+    const auto answer = policy->predict(kObservation, bad);
+    return answer ? std::string("accepted") : answer.error().message;
+  };
+  EXPECT_EQ(error_of({150, 0.25, 2, 100, 50}),
+            "field 'features' has 5 numbers but feature set 'extended' has 13");
+  auto not_finite = features;
+  not_finite[9] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(error_of(not_finite), "field 'features': features[9] is nan");
+  auto other_memory = features;
+  other_memory[1] = 0.5;
+  EXPECT_EQ(error_of(other_memory), "field 'features': features[1] is 0.5 but memory_usage makes it 0.25");
+  auto other_rps = features;
+  other_rps[4] = 51;
+  EXPECT_EQ(error_of(other_rps), "field 'features': features[4] is 51 but rps makes it 50");
+}
+
+TEST(Policy, AnOriginalPolicyTakesItsFiveFeaturesToo) {
+  auto policy = Policy::create(hand_set_policy());
+  ASSERT_TRUE(policy.has_value());
+  const std::vector<double> features = {150, 0.25, 2, 100, 50};
+  EXPECT_EQ(policy->predict(kObservation, features)->action, policy->predict(kObservation)->action);
+  EXPECT_FALSE(policy->predict(kObservation, std::vector<double>{150, 0.25, 3, 100, 50}).has_value());
+}
+
 RC_GTEST_PROP(Policy, ProbabilitiesAreADistributionAndTheActionTheMostProbable, ()) {
   static const Policy policy = *Policy::create(untrained_autoscaling_policy(core::FeatureSpec{}, 9));
   const auto value = [] {
@@ -74,14 +124,15 @@ RC_GTEST_PROP(Policy, ProbabilitiesAreADistributionAndTheActionTheMostProbable, 
   };
   const core::Observation observation{*value(), *value() * 1e6, double(*rc::gen::inRange(0, 100)), *value(),
                                       *value()};
-  const Prediction prediction = policy.predict(observation);
+  const Prediction prediction = *policy.predict(observation);
+  RC_ASSERT(prediction.probabilities.size() == 3u);
   double sum = 0;
   for (double p : prediction.probabilities) {
     RC_ASSERT(p >= 0.0);
     sum += p;
   }
   RC_ASSERT(std::abs(sum - 1.0) < 1e-9);
-  const int action = static_cast<int>(prediction.action);
+  const auto action = static_cast<std::size_t>(prediction.action);
   for (double p : prediction.probabilities) RC_ASSERT(prediction.probabilities[action] >= p);
 }
 

@@ -266,7 +266,10 @@ void Cluster::regroup() {
     }
     const PodGroup* old = pod.group >= 0 ? &groups_[static_cast<std::size_t>(pod.group)] : nullptr;
     const int origin = old && !old->backlog.empty() ? pod.group : -1;
-    const double warm_from = warms && now_ < pod.ready_since + warmup.seconds ? pod.ready_since : -kNever;
+    // Warm-up counts whole seconds of service from the first tick the pod is ready in, so that pods share
+    // a handful of speeds (and their tabulated rows).
+    const double first_second = std::ceil(pod.ready_since);
+    const double warm_from = warms && now_ < first_second + warmup.seconds ? first_second : -kNever;
     auto same = std::find_if(regrouped_.begin(), regrouped_.end(), [&](const PodGroup& group) {
       return group.origin == origin && group.capacity_factor == pod.capacity_factor &&
              group.warm_from == warm_from;
@@ -400,31 +403,62 @@ void Cluster::set_replicas(int replicas) {
   update_next_event();
 }
 
-void Cluster::record(double served, double wait_probability, double mean_wait, double speed,
-                     double backlog_wait) {
-  if (served <= 0) return;
-  const double wait_position = SojournDistribution::wait_position(mean_wait);
+const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
+  for (const auto& rows : bound_rows_)
+    if (rows.speed == speed && rows.servers == servers) return rows;
+  // Pods at a few speeds (warm, stressed, each second of warm-up) and counts; start afresh if ever exceeded.
+  constexpr std::size_t kMaxShapes = 96;
+  if (bound_rows_.size() == kMaxShapes) bound_rows_.clear();
+  BoundRows& rows = bound_rows_.emplace_back();
+  rows.speed = speed;
+  rows.servers = servers;
+  rows.values.resize((kUtilisationSteps + 1) * kRowWidth);
   const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
-  queue_seconds_.push_back(QueueSecond{served, wait_probability, wait_position, speed,
+  for (int i = 0; i <= kUtilisationSteps; ++i) {
+    const Wait wait = queue_wait(config_, servers, kMaxUtilisation * i / kUtilisationSteps);
+    const double wait_position = SojournDistribution::wait_position(wait.mean);
+    double* row = &rows.values[static_cast<std::size_t>(i) * kRowWidth];
+    for (std::size_t k = 0; k < kBuckets + 2; ++k)
+      row[k] = sojourn_->cdf_at(wait.probability, wait_position, bound_positions_[k] + shift);
+    row[kMeanSojourn] = 1 + wait.probability * wait.mean;
+  }
+  return rows;
+}
+
+void Cluster::record(double served, double utilisation, int servers, double speed, double backlog_wait,
+                     bool recurring) {
+  if (served <= 0) return;
+  queue_seconds_.push_back(QueueSecond{served, utilisation, servers, speed,
                                        config_.service.base_latency_ms / 1000 + backlog_wait});
-  std::array<double, kBuckets + 2> below;  // P(latency ≤ bound)
-  if (backlog_wait == 0) {
-    for (std::size_t k = 0; k < below.size(); ++k)
-      below[k] = sojourn_->cdf_at(wait_probability, wait_position, bound_positions_[k] + shift);
+  std::array<double, kRowWidth> below;  // P(latency ≤ bound), then the mean sojourn
+  if (recurring && backlog_wait == 0) {
+    // Interpolate the shape's rows in utilisation.
+    const BoundRows& rows = bound_rows(speed, servers);
+    const double position = utilisation * (kUtilisationSteps / kMaxUtilisation);
+    const int i = std::min(static_cast<int>(position), kUtilisationSteps - 1);
+    const double fraction = position - i;
+    const double* low = &rows.values[static_cast<std::size_t>(i) * kRowWidth];
+    const double* high = low + kRowWidth;
+    for (std::size_t k = 0; k < kRowWidth; ++k) below[k] = low[k] + (high[k] - low[k]) * fraction;
   } else {
-    for (std::size_t k = 0; k < below.size(); ++k) {
+    const Wait wait = queue_wait(config_, servers, utilisation);
+    const double wait_position = SojournDistribution::wait_position(wait.mean);
+    const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
+    for (std::size_t k = 0; k < kBuckets + 2; ++k) {
       const double delay = bound_delays_[k] - backlog_wait;
-      below[k] = delay > 0 ? sojourn_->cdf_at(wait_probability, wait_position,
-                                              SojournDistribution::time_position(delay * speed))
-                           : 0;
+      const double position = backlog_wait == 0 ? bound_positions_[k] + shift
+                              : delay > 0       ? SojournDistribution::time_position(delay * speed)
+                                                : -kNever;
+      below[k] = sojourn_->cdf_at(wait.probability, wait_position, position);
     }
+    below[kMeanSojourn] = 1 + wait.probability * wait.mean;
   }
   for (std::size_t k = 0; k < kBuckets; ++k) counters_.buckets[k] += served * below[k];
   counters_.buckets[kBuckets] += served;
   second_.served += served;
   second_.over_soft += served * (1 - below[kSoft]);
   second_.over_hard += served * (1 - below[kHard]);
-  second_.in_flight += served * (1 + wait_probability * mean_wait) / speed;  // Little's law
+  second_.in_flight += served * below[kMeanSojourn] / speed;  // Little's law
 }
 
 void Cluster::serve_per_pod(double t, double arriving) {
@@ -454,8 +488,9 @@ void Cluster::serve_per_pod(double t, double arriving) {
       utilisation = std::min(share / speed, kMaxUtilisation);
     }
     group.served_per_pod = served;
-    const Wait wait = queue_wait(config_, pods, utilisation);
-    record(group.pods * served, wait.probability, wait.mean, speed, backlog_wait);
+    // Random balancing: each pod's queue is the same whatever the pod count.
+    const int servers = config_.balancer == Balancer::kRandom ? 1 : pods;
+    record(group.pods * served, utilisation, servers, speed, backlog_wait, true);
     queued += group.pods * backlog.queued();
   }
   queued_ = queued;
@@ -488,8 +523,9 @@ void Cluster::serve_pooled(double t, double arriving) {
   // Each pod serves in proportion to its speed.
   for (auto& group : groups_)
     group.served_per_pod = served * service_rate_ * group.capacity_factor * warm_speed(group, t) / capacity;
-  const Wait wait = queue_wait(config_, pods, utilisation);
-  record(served, wait.probability, wait.mean, capacity / pods, backlog_wait);
+  const bool recurring = std::all_of(groups_.begin(), groups_.end(),
+                                     [](const PodGroup& group) { return group.warm_from == -kNever; });
+  record(served, utilisation, pods, capacity / pods, backlog_wait, recurring);
 }
 
 void Cluster::account_cpu() {
@@ -556,12 +592,23 @@ const TickRecord& Cluster::last_tick() const {
     lo = std::min(lo, queue.fixed_delay);
     hi = std::max(hi, queue.fixed_delay + SojournDistribution::kMaxTime / queue.speed);
   }
+  struct Shape {
+    double wait_probability, wait_position;
+  };
+  std::vector<Shape> shapes;
+  shapes.reserve(queue_seconds_.size());
+  for (const auto& queue : queue_seconds_) {
+    const Wait wait = queue_wait(config_, queue.servers, queue.utilisation);
+    shapes.push_back({wait.probability, SojournDistribution::wait_position(wait.mean)});
+  }
   const auto tail = [&](double latency) {
     double over = 0;
-    for (const auto& queue : queue_seconds_) {
+    for (std::size_t q = 0; q < queue_seconds_.size(); ++q) {
+      const auto& queue = queue_seconds_[q];
       const double delay = latency - queue.fixed_delay;
       const double position = delay > 0 ? SojournDistribution::time_position(delay * queue.speed) : -kNever;
-      over += queue.served * (1 - sojourn_->cdf_at(queue.wait_probability, queue.wait_position, position));
+      over += queue.served *
+              (1 - sojourn_->cdf_at(shapes[q].wait_probability, shapes[q].wait_position, position));
     }
     return over;
   };

@@ -228,11 +228,25 @@ class Cluster {
   // One queue's served requests this second, kept so that the second's p95 can be computed on demand.
   struct QueueSecond {
     double served = 0;
-    double wait_probability = 0;
-    double wait_position = 0;
+    double utilisation = 0;
+    int servers = 1;
     double speed = 0;        // requests/s of one server
     double fixed_delay = 0;  // s: base latency plus the backlog ahead
   };
+
+  // For one queue shape (server speed and count): by utilisation, P(latency ≤ bound) for each histogram
+  // bound and the soft and hard SLO, then the mean sojourn in service times. A steady second then costs a
+  // row interpolation instead of a table lookup per bound.
+  static constexpr std::size_t kBuckets = kLatencyBucketBounds.size();
+  static constexpr std::size_t kSoft = kBuckets, kHard = kBuckets + 1, kMeanSojourn = kBuckets + 2;
+  static constexpr std::size_t kRowWidth = kBuckets + 3;
+  static constexpr int kUtilisationSteps = 512;
+  struct BoundRows {
+    double speed = 0;
+    int servers = 0;
+    std::vector<double> values;  // (kUtilisationSteps + 1) × kRowWidth
+  };
+  const BoundRows& bound_rows(double speed, int servers);
 
   void tick();
   void process_events(double t);
@@ -241,7 +255,10 @@ class Cluster {
   double warm_speed(const PodGroup& group, double t) const;
   void serve_per_pod(double t, double arriving);
   void serve_pooled(double t, double arriving);
-  void record(double served, double wait_probability, double mean_wait, double speed, double backlog_wait);
+  // Records a queue's served requests this second into the histogram, the SLO counts and the in-flight
+  // estimate. `recurring`: the speed is one of the few that recur (tabulate it), not a one-off mixture.
+  void record(double served, double utilisation, int servers, double speed, double backlog_wait,
+              bool recurring);
   void account_cpu();
   void scrape();
   double draw_startup_delay();
@@ -274,8 +291,6 @@ class Cluster {
 
   // Grid positions of the histogram bounds, then the soft and hard SLO, less the base latency, for a
   // speed of 1 request/s and no backlog (−∞ where the base latency alone exceeds the bound).
-  static constexpr std::size_t kBuckets = kLatencyBucketBounds.size();
-  static constexpr std::size_t kSoft = kBuckets, kHard = kBuckets + 1;
   std::array<double, kBuckets + 2> bound_positions_{};
   std::array<double, kBuckets + 2> bound_delays_{};  // the same bounds in seconds less the base latency
 
@@ -284,6 +299,7 @@ class Cluster {
     double served = 0, dropped = 0, over_soft = 0, over_hard = 0, in_flight = 0, cpu_cores = 0;
   } second_;
   std::vector<QueueSecond> queue_seconds_;
+  std::vector<BoundRows> bound_rows_;  // built on first use per queue shape
   mutable bool p95_stale_ = false;
 
   // Counters as the application and cAdvisor export them, and Prometheus' scrapes of them.

@@ -263,16 +263,26 @@ void Controller::reconcile(Target& target) {
   if (!suggestion) return hold(target, suggestion.error().cause, suggestion.error().message);
   auto scale = kube_.get_scale(target.namespace_, target.name);
   if (!scale) return hold(target, kube_cause(scale.error()), scale.error().message);
+  // A suggestion decided for other replicas than the deployment has now (someone scaled meanwhile, or the
+  // suggestion server served an older step) says nothing about these: never apply it to them.
+  if (scale->replicas != suggestion->replicas)
+    return hold(
+        target, "suggestion_replicas_changed",
+        fmt::format("the suggestion ({}) was decided for {} replicas but the deployment has {}; deciding "
+                    "again next interval",
+                    suggestion->action_name, suggestion->replicas, scale->replicas));
 
   const auto now = clock_.now();
   target.history.prune(now, settings.cooldown);
-  const Decision decision = decide(scale->replicas, suggestion->action, settings, target.history, now);
-  const std::string_view action = core::action_name(suggestion->action);
+  const int wanted =
+      wanted_replicas(suggestion->action_set, suggestion->replica_change, scale->replicas, settings.step);
+  const Decision decision = decide(scale->replicas, wanted, settings, target.history, now);
+  const std::string& action = suggestion->action_name;
   const auto record = [&](std::string_view result) {
     metrics_->decisions
         .Add({{"namespace", target.namespace_},
               {"deployment", target.name},
-              {"action", std::string(action)},
+              {"action", action},
               {"result", std::string(result)}})
         .Increment();
     metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})

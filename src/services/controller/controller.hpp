@@ -1,8 +1,10 @@
-// The controller: every interval, for each managed deployment, ask the suggestion server, turn the action
-// into a replica count (decision.hpp) and apply it through the scale subresource — GET, then merge-patch with
-// the resourceVersion read, re-reading and retrying a bounded number of times on 409. On any failure it holds
-// the current replicas, logs one line and counts the cause; the next interval starts afresh, so it recovers
-// by itself. Every scaling action is recorded as a Kubernetes Event on the deployment.
+// The controller: every interval, for each managed deployment, ask the suggestion server, check that the
+// suggestion was decided for the replicas the deployment has (else hold: cause suggestion_replicas_changed),
+// turn the action's replica change into a replica count (decision.hpp) and apply it through the scale
+// subresource — GET, then merge-patch with the resourceVersion read, re-reading and retrying a bounded number
+// of times on 409. On any failure it holds the current replicas, logs one line and counts the cause; the next
+// interval starts afresh, so it recovers by itself. Every scaling action is recorded as a Kubernetes Event on
+// the deployment.
 //
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at

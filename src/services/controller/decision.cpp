@@ -31,14 +31,19 @@ std::string_view decision_reason_name(DecisionReason reason) {
   return "hold";
 }
 
-Decision decide(int current, core::Action action, const DeploymentSettings& settings,
-                const ScalingHistory& history, core::Clock::TimePoint now) {
+int wanted_replicas(std::string_view action_set, const core::ReplicaChange& change, int current, int step) {
+  if (action_set == "original" && change.kind == core::ReplicaChange::Kind::kPods)
+    return core::replicas_after({change.kind, change.amount * step}, current);
+  return core::replicas_after(change, current);
+}
+
+Decision decide(int current, int wanted, const DeploymentSettings& settings, const ScalingHistory& history,
+                core::Clock::TimePoint now) {
   const int in_bounds = core::clamp_replicas(current, settings.bounds);
   if (in_bounds != current) return {current, in_bounds, DecisionReason::kIntoBounds};
-  if (action == core::Action::kHold) return {current, current, DecisionReason::kHold};
+  if (wanted == current) return {current, current, DecisionReason::kHold};
 
-  const int desired =
-      core::clamp_replicas(core::apply_action(current, action, settings.step), settings.bounds);
+  const int desired = core::clamp_replicas(wanted, settings.bounds);
   if (desired == current) return {current, current, DecisionReason::kAtBound};
 
   const int changed_recently = core::replicas_changed_in_period(history.up, settings.cooldown, now) +

@@ -1,14 +1,15 @@
-// The controller's decision, as a pure function of what it read: the current replicas, the policy's action,
-// the deployment's settings and its recent scaling history. No I/O here, so every rule is unit-tested:
-// the result never leaves [min, max], a hold never moves (unless the deployment is outside its bounds,
-// when it is brought back in), and no change happens within the cooldown after the last one.
+// The controller's decision, as a pure function of what it read: the current replicas, the replicas the
+// policy's action asks for, the deployment's settings and its recent scaling history. No I/O here, so every
+// rule is unit-tested: the result never leaves [min, max], a hold never moves (unless the deployment is
+// outside its bounds, when it is brought back in), and no change happens within the cooldown after the last
+// one.
 #pragma once
 
 #include <chrono>
 #include <string_view>
 #include <vector>
 
-#include "core/action.hpp"
+#include "core/action_set.hpp"
 #include "core/clock.hpp"
 #include "core/scaling.hpp"
 
@@ -16,7 +17,7 @@ namespace maestro::controller {
 
 struct DeploymentSettings {
   core::ReplicaBounds bounds;
-  int step = 1;                       // replicas added or removed per scaling action
+  int step = 1;                       // pods per step of the `original` action set (other sets say their own)
   std::chrono::seconds interval{15};  // how often to decide
   std::chrono::seconds cooldown{0};   // no change within this long after the last change
   bool dry_run = false;               // decide, log and export, but never write
@@ -34,7 +35,7 @@ struct ScalingHistory {
 
 enum class DecisionReason {
   kPolicy,      // the action, applied
-  kHold,        // the action was hold
+  kHold,        // the action asked for the current replicas
   kAtBound,     // the action would leave [min, max]
   kCooldown,    // changed too recently
   kIntoBounds,  // replicas were outside [min, max] (changed by someone else, or new bounds): brought back
@@ -50,7 +51,13 @@ struct Decision {
   bool changes() const { return desired != current; }
 };
 
-Decision decide(int current, core::Action action, const DeploymentSettings& settings,
-                const ScalingHistory& history, core::Clock::TimePoint now);
+// The replicas an action of `action_set` that means `change` asks for from `current`, before bounds: the
+// `original` set's ±1 counts steps of `step` pods (the seed's "one step"); any other change is
+// core::replicas_after's.
+int wanted_replicas(std::string_view action_set, const core::ReplicaChange& change, int current, int step);
+
+// `wanted`: the replicas the action asks for (wanted_replicas), before bounds.
+Decision decide(int current, int wanted, const DeploymentSettings& settings, const ScalingHistory& history,
+                core::Clock::TimePoint now);
 
 }  // namespace maestro::controller

@@ -1,4 +1,5 @@
-// The controller's pure decision: bounds, holds, steps, cooldown, and bringing a deployment back into bounds.
+// The controller's pure decision: bounds, holds, steps, larger replica changes, cooldown, and bringing a
+// deployment back into bounds.
 #include "services/controller/decision.hpp"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,13 @@ DeploymentSettings settings(int min, int max, int step = 1, std::chrono::seconds
 }
 
 const core::Clock::TimePoint kNow = core::Clock::TimePoint{} + 1000s;
+
+// The decision for an action of the original set (its change is ±1 step or none).
+Decision decide(int current, Action action, const DeploymentSettings& s, const ScalingHistory& history,
+                core::Clock::TimePoint now) {
+  const core::ReplicaChange change = core::original_action_set().changes[static_cast<std::size_t>(action)];
+  return decide(current, wanted_replicas("original", change, current, s.step), s, history, now);
+}
 
 TEST(Decide, AppliesTheActionByOneStep) {
   EXPECT_EQ(decide(3, Action::kScaleUp, settings(1, 10, 2), {}, kNow).desired, 5);
@@ -57,6 +65,20 @@ TEST(Decide, HoldsWithinTheCooldownAfterAChangeInEitherDirection) {
   EXPECT_EQ(decide(4, Action::kScaleUp, s, history, kNow + 31s).desired, 5);
   // No cooldown configured: the last change does not matter.
   EXPECT_EQ(decide(4, Action::kScaleUp, settings(1, 10), history, kNow).desired, 5);
+}
+
+TEST(Decide, TakesLargerChangesAsTheirSetMeansThemWithinTheBounds) {
+  const auto multi = core::multi_action_set();
+  const auto wanted = [&](int code, int current) {
+    return wanted_replicas("multi", multi.changes[static_cast<std::size_t>(code)], current, /*step=*/3);
+  };
+  EXPECT_EQ(wanted(0, 5), 2);  // −50% of 5, rounded away from zero: the step setting plays no part
+  EXPECT_EQ(wanted(5, 5), 7);  // +2
+  EXPECT_EQ(wanted(7, 4), 8);  // +100%
+  EXPECT_EQ(decide(4, wanted(7, 4), settings(1, 6), {}, kNow).desired, 6);
+  EXPECT_EQ(decide(5, wanted(0, 5), settings(3, 10), {}, kNow).desired, 3);
+  const Decision hold = decide(5, wanted(3, 5), settings(1, 10), {}, kNow);
+  EXPECT_EQ(hold.reason, DecisionReason::kHold);
 }
 
 TEST(ScalingHistory, KeepsChangesByDirectionAndForgetsOldOnes) {

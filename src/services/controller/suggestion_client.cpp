@@ -1,5 +1,7 @@
 #include "services/controller/suggestion_client.hpp"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 namespace maestro::controller {
@@ -19,14 +21,37 @@ std::expected<Suggestion, SuggestionError> parse_suggestion(const std::string& b
   const auto action = json.find("action");
   if (action == json.end())
     return failure("suggestion_malformed", "suggestion: the answer has no \"action\"");
-  if (!action->is_number_integer())
+  if (!action->is_number_integer() || action->get<long long>() < 0 || action->get<long long>() > 1'000'000)
     return failure("suggestion_invalid_action",
-                   fmt::format("suggestion: action {} is not an integer", action->dump()));
-  const auto code = action->get<long long>();
-  const auto parsed = code >= 0 && code <= 2 ? core::action_from_code(static_cast<int>(code)) : std::nullopt;
-  if (!parsed)
-    return failure("suggestion_invalid_action", fmt::format("suggestion: action {} is not 0, 1 or 2", code));
-  return Suggestion{*parsed};
+                   fmt::format("suggestion: action {} is not an action index", action->dump()));
+  Suggestion suggestion;
+  suggestion.action = action->get<int>();
+  const auto change = json.find("replica_change");
+  if (change == json.end() || !change->is_object())
+    return failure("suggestion_malformed", "suggestion: the answer has no \"replica_change\"");
+  const auto kind = change->find("kind");
+  const auto amount = change->find("amount");
+  const auto decoded = kind != change->end() && kind->is_string()
+                           ? core::replica_change_kind_from_name(kind->get<std::string>())
+                           : std::nullopt;
+  if (!decoded || amount == change->end() || !amount->is_number() || !std::isfinite(amount->get<double>()))
+    return failure(
+        "suggestion_invalid_action",
+        fmt::format("suggestion: replica_change {} is not pods or percent by a number", change->dump()));
+  suggestion.replica_change = {*decoded, amount->get<double>()};
+  const auto replicas = json.find("replicas");
+  if (replicas == json.end() || !replicas->is_number_integer() || replicas->get<long long>() < 0 ||
+      replicas->get<long long>() > 1'000'000)
+    return failure("suggestion_malformed",
+                   "suggestion: the answer has no \"replicas\" (the replicas it was decided for)");
+  suggestion.replicas = replicas->get<int>();
+  const auto name = json.find("action_name");
+  suggestion.action_name = name != json.end() && name->is_string()
+                               ? name->get<std::string>()
+                               : fmt::format("action {}", suggestion.action);
+  const auto set = json.find("action_set");
+  if (set != json.end() && set->is_string()) suggestion.action_set = set->get<std::string>();
+  return suggestion;
 }
 
 SuggestionClient::SuggestionClient(net::HttpClientOptions options) : http_(std::move(options)) {}

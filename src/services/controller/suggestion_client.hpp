@@ -1,22 +1,30 @@
 // Asks the suggestion server what to do with one deployment (GET /suggest?deployment=&namespace=, DESIGN §2)
-// and accepts only a well-formed answer: a 200 with a JSON object whose "action" is 0, 1 or 2. Anything else
-// is a failure with a cause, so that the controller holds instead of acting on it.
+// and accepts only a well-formed answer: a 200 with a JSON object carrying the action's index ("action"), the
+// replica change it means ("replica_change": {"kind": "pods"|"percent", "amount": …}) and the replicas it was
+// decided for ("replicas"). Anything else is a failure with a cause, so that the controller holds instead of
+// acting on it.
 #pragma once
 
 #include <string>
 
-#include "core/action.hpp"
+#include "core/action_set.hpp"
 #include "net/http_client.hpp"
 
 namespace maestro::controller {
 
 struct Suggestion {
-  core::Action action = core::Action::kHold;
+  int action = 0;                      // index into the policy's action set
+  std::string action_name;             // "scale_up", "+50%", … ("action N" if the answer has none)
+  std::string action_set;              // "original", "multi", … ("" if the answer has none)
+  core::ReplicaChange replica_change;  // what the action means
+  int replicas = 0;                    // the replicas it was decided for
 };
 
 struct SuggestionError : Error {
   // "suggestion_unreachable", "suggestion_timeout", "suggestion_unavailable" (503), "suggestion_status"
-  // (another non-200), "suggestion_malformed" (not JSON, no action), "suggestion_invalid_action"
+  // (another non-200), "suggestion_malformed" (not JSON; no action, replica change or replicas),
+  // "suggestion_invalid_action" (an action that is not a non-negative integer, a change that is not pods or
+  // percent by a finite number)
   std::string cause;
 };
 

@@ -1,7 +1,8 @@
 #include "services/model_server/model_server.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
-#include <iterator>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "services/model_server/predict_request.hpp"
 
@@ -29,11 +31,7 @@ struct ModelServer::Metrics {
                         .Help("The policy being served: 1 for its version, 0 for versions served before")
                         .Register(registry)),
         reload_success(reloads.Add({{"result", "success"}})),
-        reload_failure(reloads.Add({{"result", "failure"}})) {
-    for (int code = 0; code < core::kActionCount; ++code)
-      by_action[static_cast<std::size_t>(code)] =
-          &actions.Add({{"action", std::string(core::action_name(*core::action_from_code(code)))}});
-  }
+        reload_failure(reloads.Add({{"result", "failure"}})) {}
 
   void serving(const std::string& version) {
     std::lock_guard lock(mutex);
@@ -47,7 +45,6 @@ struct ModelServer::Metrics {
   prometheus::Family<prometheus::Gauge>& policy_info;
   prometheus::Counter& reload_success;
   prometheus::Counter& reload_failure;
-  std::array<prometheus::Counter*, core::kActionCount> by_action{};
   std::mutex mutex;
   prometheus::Gauge* current_version = nullptr;
 };
@@ -60,6 +57,8 @@ ModelServer::ModelServer(ModelServerOptions options)
   http_.route("POST", "/predict", [this](const net::HttpRequest& request, net::HttpResponse& response) {
     predict(request, response);
   });
+  http_.route("GET", "/policy",
+              [this](const net::HttpRequest&, net::HttpResponse& response) { describe(response); });
   http_.set_readiness([this] { return slot_.current() != nullptr; });
   // Watching from construction on, before the first load: a change at any time after is seen.
   watcher_ = std::make_unique<FileWatcher>(options_.policy_file, options_.watch_interval, [this] {
@@ -90,25 +89,72 @@ Result<void> ModelServer::reload() {
   return reloaded;
 }
 
+namespace {
+
+nlohmann::json replica_change_json(const core::ReplicaChange& change) {
+  return {{"kind", core::replica_change_kind_name(change.kind)}, {"amount", change.amount}};
+}
+
+}  // namespace
+
+nlohmann::json prediction_json(const core::ActionSet& actions, const PolicyAnswer& answer,
+                               const std::string& model_version, double replicas) {
+  const auto index = static_cast<std::size_t>(answer.action);
+  const core::ReplicaChange& change = actions.changes[index];
+  // The replicas it was decided for, as a count (an observation's replicas are whole in practice).
+  const int decided_for = static_cast<int>(std::min(std::round(replicas), 1e9));
+  return {{"action", answer.action},
+          {"action_name", actions.names[index]},
+          {"probabilities", answer.probabilities},
+          {"model_version", model_version},
+          {"action_set", actions.name},
+          {"replica_change", replica_change_json(change)},
+          {"replicas", decided_for},
+          {"desired_replicas", core::replicas_after(change, decided_for)}};
+}
+
 void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& response) {
   const auto policy = slot_.current();  // held for the whole request, whatever a reload does meanwhile
   if (policy == nullptr) {
     response = net::error_response(503, "no policy loaded");
     return;
   }
-  auto observation = parse_predict_request(request.body);
-  if (!observation) {
-    response = net::error_response(400, observation.error().message);
+  auto parsed = parse_predict_request(request.body);
+  if (!parsed) {
+    response = net::error_response(400, parsed.error().message);
     return;
   }
-  const PolicyAnswer answer = policy->predict(*observation);
-  const int code = static_cast<int>(answer.action);
-  metrics_->by_action[static_cast<std::size_t>(code)]->Increment();
-  response.body.clear();
-  fmt::format_to(std::back_inserter(response.body),
-                 R"({{"action":{},"action_name":"{}","probabilities":[{},{},{}],"model_version":"{}"}})",
-                 code, core::action_name(answer.action), answer.probabilities[0], answer.probabilities[1],
-                 answer.probabilities[2], policy->version());
+  auto answer = policy->predict(*parsed);
+  if (!answer) {
+    response = net::error_response(400, answer.error().message);
+    return;
+  }
+  const core::ActionSet& actions = policy->action_set();
+  metrics_->actions.Add({{"action", actions.names[static_cast<std::size_t>(answer->action)]}}).Increment();
+  response = net::json_response(200, net::json_text(prediction_json(actions, *answer, policy->version(),
+                                                                    parsed->observation.replicas)));
+}
+
+void ModelServer::describe(net::HttpResponse& response) {
+  const auto policy = slot_.current();
+  if (policy == nullptr) {
+    response = net::error_response(503, "no policy loaded");
+    return;
+  }
+  const core::FeatureSpec spec = policy->feature_spec();
+  const core::ActionSet& set = policy->action_set();
+  nlohmann::json actions = nlohmann::json::array();
+  for (int code = 0; code < set.size(); ++code)
+    actions.push_back({{"action", code},
+                       {"action_name", set.names[static_cast<std::size_t>(code)]},
+                       {"replica_change", replica_change_json(set.changes[static_cast<std::size_t>(code)])}});
+  response =
+      net::json_response(200, net::json_text({{"model_version", policy->version()},
+                                              {"feature_set", core::feature_set_name(spec.set)},
+                                              {"feature_count", core::feature_count(spec.set)},
+                                              {"needs_features", policy->needs_features()},
+                                              {"memory_limit_bytes_per_pod", spec.memory_limit_bytes_per_pod},
+                                              {"action_set", {{"name", set.name}, {"actions", actions}}}}));
 }
 
 Result<std::uint16_t> ModelServer::listen(std::string_view address) {

@@ -1,13 +1,18 @@
 // The model server (`maestro serve model`): POST /predict answers the action of the policy it serves for one
-// observation (DESIGN §2), with the probabilities and the model's version; /readyz is ready once a policy is
-// loaded; /metrics adds actions by kind, the policy version and reloads to the server's request metrics. The
-// policy is reloaded on SIGHUP and when its file changes on disk, without dropping a request.
+// observation (DESIGN §2) — its index, name, the replica change it means, the replicas it was decided for and
+// the replicas it asks for — with the probabilities and the model's version, and refuses (400, naming it) a
+// request that lacks what the policy's feature set needs; GET /policy says what that is (feature set,
+// whether "features" must be sent, the action set); /readyz is ready once a policy is loaded; /metrics adds
+// actions by name, the policy version and reloads to the server's request metrics. The policy is reloaded on
+// SIGHUP and when its file changes on disk, without dropping a request. docs/api.md has the JSON.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/error.hpp"
 #include "net/http_server.hpp"
@@ -19,9 +24,15 @@ namespace maestro::model_server {
 struct ModelServerOptions {
   std::filesystem::path policy_file;
   PolicyLoader loader;
-  net::HttpServerOptions http{.max_body_bytes = 64 * 1024};  // five numbers fit in far less
+  net::HttpServerOptions http{.max_body_bytes = 64 * 1024};  // five numbers and the features fit in far less
   std::optional<std::chrono::milliseconds> watch_interval = std::chrono::seconds(1);  // nothing: no watching
 };
+
+// The answer to POST /predict (and `maestro predict`): the action's index and name, the probabilities, the
+// model's version, the action set, the replica change the action means, the replicas it was decided for and
+// the replicas it asks for (core::replicas_after, before any bounds).
+nlohmann::json prediction_json(const core::ActionSet& actions, const PolicyAnswer& answer,
+                               const std::string& model_version, double replicas);
 
 class ModelServer {
  public:
@@ -45,6 +56,7 @@ class ModelServer {
  private:
   struct Metrics;
   void predict(const net::HttpRequest& request, net::HttpResponse& response);
+  void describe(net::HttpResponse& response);
   void begin_watching();
 
   ModelServerOptions options_;

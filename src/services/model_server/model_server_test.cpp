@@ -10,7 +10,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/action.hpp"
 #include "net/http_client.hpp"
+#include "nn/policy_file.hpp"
+#include "services/model_server/nn_policy.hpp"
 
 namespace maestro::model_server {
 namespace {
@@ -20,8 +23,8 @@ using namespace std::chrono_literals;
 class FixedPolicy final : public ServedPolicy {
  public:
   FixedPolicy(std::string version, core::Action action) : version_(std::move(version)), action_(action) {}
-  PolicyAnswer predict(const core::Observation&) const override {
-    PolicyAnswer answer{.action = action_, .probabilities = {}};
+  Result<PolicyAnswer> predict(const PredictRequest&) const override {
+    PolicyAnswer answer{.action = static_cast<int>(action_), .probabilities = std::vector<double>(3)};
     answer.probabilities[static_cast<std::size_t>(action_)] = 1;
     return answer;
   }
@@ -119,6 +122,11 @@ TEST_F(ModelServerTest, PredictAnswersThePolicysActionWithVersionAndProbabilitie
   EXPECT_EQ(answer["action_name"], "scale_up");
   EXPECT_EQ(answer["model_version"], "v1");
   EXPECT_EQ(answer["probabilities"], nlohmann::json::array({0.0, 0.0, 1.0}));
+  // What the action means, for the replicas it was decided for.
+  EXPECT_EQ(answer["action_set"], "original");
+  EXPECT_EQ(answer["replica_change"], nlohmann::json({{"kind", "pods"}, {"amount", 1.0}}));
+  EXPECT_EQ(answer["replicas"], 3);
+  EXPECT_EQ(answer["desired_replicas"], 4);
   EXPECT_EQ(client_->get("/readyz")->status, 200);
   const std::string text = metrics();
   EXPECT_NE(text.find(R"(maestro_model_actions_total{action="scale_up"} 1)"), std::string::npos) << text;
@@ -225,6 +233,118 @@ TEST_F(ModelServerTest, NoRequestIsDroppedWhileThePolicyIsReloaded) {
   client.join();
   EXPECT_GT(answered.load(), 0);
   EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(ModelServerTest, PolicyDescribesWhatARequestMustCarryAndWhatActionsMean) {
+  write_policy(policy_, "v1 1");
+  start();
+  auto response = client_->get("/policy");
+  ASSERT_EQ(response->status, 200) << response->body;
+  const auto policy = nlohmann::json::parse(response->body);
+  EXPECT_EQ(policy["model_version"], "v1");
+  EXPECT_EQ(policy["feature_set"], "original");
+  EXPECT_EQ(policy["feature_count"], 5);
+  EXPECT_EQ(policy["needs_features"], false);
+  EXPECT_EQ(policy["action_set"]["name"], "original");
+  ASSERT_EQ(policy["action_set"]["actions"].size(), 3u);
+  EXPECT_EQ(policy["action_set"]["actions"][0],
+            nlohmann::json({{"action", 0},
+                            {"action_name", "scale_down"},
+                            {"replica_change", {{"kind", "pods"}, {"amount", -1.0}}}}));
+}
+
+// Policy files served through nn::Policy: an extended policy is never answered without its features.
+class PolicyFileServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ =
+        std::filesystem::path(::testing::TempDir()) / fmt::format("maestro-model-file-{}", ::getpid());
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+  void serve(core::FeatureSet set) {
+    const auto file = directory_ / "policy.bin";
+    ASSERT_TRUE(nn::write_policy_file(file, nn::untrained_autoscaling_policy({set, 512.0 * 1024 * 1024}, 5)));
+    server_ = std::make_unique<ModelServer>(ModelServerOptions{
+        .policy_file = file, .loader = load_policy_file, .http = {}, .watch_interval = std::nullopt});
+    ASSERT_TRUE(server_->load().has_value());
+    auto port = server_->listen("127.0.0.1:0");
+    ASSERT_TRUE(port.has_value());
+    server_->start();
+    net::HttpClientOptions options;
+    options.base_url = fmt::format("http://127.0.0.1:{}", *port);
+    options.retry.max_attempts = 1;
+    client_ = std::make_unique<net::HttpClient>(options);
+  }
+  // The status and the error (or "") of POST /predict with `body`.
+  std::pair<long, std::string> post(const std::string& body) {
+    auto response = client_->post("/predict", body);
+    EXPECT_TRUE(response.has_value());
+    const auto json = nlohmann::json::parse(response->body);
+    return {response->status, json.contains("error") ? json["error"].get<std::string>() : ""};
+  }
+
+  std::filesystem::path directory_;
+  std::unique_ptr<ModelServer> server_;
+  std::unique_ptr<net::HttpClient> client_;
+};
+
+constexpr const char* kFields =
+    R"("cpu_usage":150,"memory_usage":134217728,"replicas":2,"latency":100,"rps":50)";
+// Built by core::FeatureBuilder from kFields after one earlier step of {100, 1e8, 2, 50, 30} and 1 pod
+// starting.
+constexpr const char* kExtendedFeatures =
+    "[150,0.125,2,100,50,1,75,25,0.6666666666666666,0.6666666666666666,50,32.5,100]";
+
+TEST_F(PolicyFileServerTest, AnExtendedPolicyRefusesEveryRequestWithoutItsFeaturesNamingWhatIsMissing) {
+  serve(core::FeatureSet::kExtended);
+  const auto policy = nlohmann::json::parse(client_->get("/policy")->body);
+  EXPECT_EQ(policy["feature_set"], "extended");
+  EXPECT_EQ(policy["feature_count"], 13);
+  EXPECT_EQ(policy["needs_features"], true);
+
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {fmt::format("{{{}}}", kFields), "missing field 'features'"},
+      {fmt::format(R"({{{},"features":[150,0.125,2,100,50]}})", kFields),
+       "field 'features' has 5 numbers but feature set 'extended' has 13"},
+      {fmt::format(R"({{{},"features":[150,0.125,2,100,50,1,75,25,0.6,NaN,50,32.5,100]}})", kFields),
+       "field 'features': features[9] is NaN"},
+      {fmt::format(R"({{{},"features":[150,0.125,2,100,50,1,75,25,0.6,0.6,1e999,32.5,100]}})", kFields),
+       "field 'features': features[10] is infinite"},
+      {fmt::format(R"({{{},"features":[150,0.125,3,100,50,1,75,25,0.6,0.6,50,32.5,100]}})", kFields),
+       "field 'features': features[2] is 3 but replicas makes it 2"},
+      {fmt::format(R"({{{},"features":[150,0.5,2,100,50,1,75,25,0.6,0.6,50,32.5,100]}})", kFields),
+       "field 'features': features[1] is 0.5 but memory_usage makes it 0.125"},
+      {fmt::format(R"({{{},"features":"all"}})", kFields), "field 'features' must be an array of numbers"},
+      {fmt::format(R"({{{},"features":[150,0.125,2,100,50,null,75,25,0.6,0.6,50,32.5,100]}})", kFields),
+       "field 'features': features[5] must be a number, got null"},
+  };
+  for (const auto& [body, message] : refused) {
+    const auto [status, error] = post(body);
+    EXPECT_EQ(status, 400) << body;
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+  }
+  const auto [status, error] = post(fmt::format(R"({{{},"features":{}}})", kFields, kExtendedFeatures));
+  EXPECT_EQ(status, 200) << error;
+}
+
+TEST_F(PolicyFileServerTest, AnOriginalPolicyAnswersTheFiveFieldsAsTheSeedDid) {
+  serve(core::FeatureSet::kOriginal);
+  const auto policy = nlohmann::json::parse(client_->get("/policy")->body);
+  EXPECT_EQ(policy["needs_features"], false);
+  auto response = client_->post("/predict", fmt::format("{{{}}}", kFields));
+  ASSERT_EQ(response->status, 200) << response->body;
+  const auto answer = nlohmann::json::parse(response->body);
+  for (const char* field : {"action", "action_name", "probabilities", "model_version"})
+    EXPECT_TRUE(answer.contains(field)) << field;
+  // The same with its five features, and refused with features that are not the five fields'.
+  const auto with =
+      client_->post("/predict", fmt::format(R"({{{},"features":[150,0.125,2,100,50]}})", kFields));
+  EXPECT_EQ(nlohmann::json::parse(with->body)["action"], answer["action"]);
+  EXPECT_EQ(post(fmt::format(R"({{{},"features":[150,0.125,2,100,51]}})", kFields)).first, 400);
 }
 
 }  // namespace

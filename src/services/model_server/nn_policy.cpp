@@ -10,11 +10,16 @@ class NnPolicy final : public ServedPolicy {
  public:
   explicit NnPolicy(nn::Policy policy) : policy_(std::move(policy)) {}
 
-  PolicyAnswer predict(const core::Observation& observation) const override {
-    const nn::Prediction prediction = policy_.predict(observation);
-    return PolicyAnswer{.action = prediction.action, .probabilities = prediction.probabilities};
+  Result<PolicyAnswer> predict(const PredictRequest& request) const override {
+    auto prediction = request.features ? policy_.predict(request.observation, *request.features)
+                                       : policy_.predict(request.observation);
+    if (!prediction) return std::unexpected(prediction.error());
+    return PolicyAnswer{.action = prediction->action, .probabilities = std::move(prediction->probabilities)};
   }
   const std::string& version() const override { return policy_.version(); }
+  core::FeatureSpec feature_spec() const override { return policy_.feature_spec(); }
+  bool needs_features() const override { return nn::needs_history(policy_.feature_spec().set); }
+  const core::ActionSet& action_set() const override { return policy_.action_set(); }
 
  private:
   nn::Policy policy_;

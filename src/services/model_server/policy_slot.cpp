@@ -2,6 +2,11 @@
 
 namespace maestro::model_server {
 
+const core::ActionSet& ServedPolicy::action_set() const {
+  static const core::ActionSet original = core::original_action_set();
+  return original;
+}
+
 Result<std::shared_ptr<const ServedPolicy>> PolicySlot::load(const std::filesystem::path& file) {
   auto loaded = loader_(file);
   if (!loaded) return fail("policy {} refused: {}", file.string(), loaded.error().message);

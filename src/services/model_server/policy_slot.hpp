@@ -6,31 +6,38 @@
 // policies of its own making; policy_from_nn.hpp adapts nn::Policy to it.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "core/action.hpp"
+#include "core/action_set.hpp"
 #include "core/error.hpp"
-#include "core/observation.hpp"
+#include "core/features.hpp"
+#include "services/model_server/predict_request.hpp"
 
 namespace maestro::model_server {
 
 struct PolicyAnswer {
-  core::Action action = core::Action::kHold;
-  std::array<double, core::kActionCount> probabilities{};  // by action code
+  int action = 0;                     // index into action_set()
+  std::vector<double> probabilities;  // by action index
 };
 
 class ServedPolicy {
  public:
   virtual ~ServedPolicy() = default;
-  // `observation` has passed core::validate; thread-safe.
-  virtual PolicyAnswer predict(const core::Observation& observation) const = 0;
+  // The action for a request whose observation has passed core::validate, or why the request does not
+  // carry what the policy needs (a client error, named); thread-safe.
+  virtual Result<PolicyAnswer> predict(const PredictRequest& request) const = 0;
   // Which model this is (e.g. the policy file's checksum).
   virtual const std::string& version() const = 0;
+  // The features it expects and whether a request must carry them ("features"): the defaults are those of a
+  // policy that answers the original action set from the five fields.
+  virtual core::FeatureSpec feature_spec() const { return {}; }
+  virtual bool needs_features() const { return false; }
+  virtual const core::ActionSet& action_set() const;
 };
 
 using PolicyLoader =

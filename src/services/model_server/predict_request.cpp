@@ -14,37 +14,66 @@ namespace maestro::model_server {
 
 namespace {
 
-// JSON has no NaN or infinity, so a body holding them does not parse; this finds which field held one, so
-// that the error can name it. The raw token after "field": is NaN, an infinity, or a number too large for a
-// double.
+constexpr std::string_view kFeatures = "features";
+
+// A raw number token as JSON spells it: "NaN", an infinity, or a number too large for a double are named.
+std::optional<std::string> non_finite_token(std::string_view token) {
+  std::string lower;
+  for (char c : token) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "nan" || lower == "-nan") return "NaN";
+  if (lower.find("inf") != std::string::npos) return "infinite";
+  errno = 0;
+  const std::string text(token);
+  char* parsed_end = nullptr;
+  const double value = std::strtod(text.c_str(), &parsed_end);
+  if (!text.empty() && parsed_end == text.c_str() + text.size() && errno == ERANGE && std::isinf(value))
+    return "infinite (out of range for a double)";
+  return std::nullopt;
+}
+
+// JSON has no NaN or infinity, so a body holding them does not parse; this finds which field (or which entry
+// of "features") held one, so that the error can name it.
 std::optional<std::string> non_finite_field(std::string_view body) {
-  for (const std::string_view name : core::Observation::kFieldNames) {
+  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  // The token from `i` to the next separator.
+  const auto token_at = [&](std::size_t i) {
+    std::size_t end = i;
+    while (end < body.size() && body[end] != ',' && body[end] != '}' && body[end] != ']' &&
+           !is_space(body[end]))
+      ++end;
+    return body.substr(i, end - i);
+  };
+  const auto value_start = [&](std::string_view name) -> std::optional<std::size_t> {
     const std::string quoted = fmt::format("\"{}\"", name);
     const auto at = body.find(quoted);
-    if (at == std::string_view::npos) continue;
+    if (at == std::string_view::npos) return std::nullopt;
     std::size_t i = at + quoted.size();
-    while (i < body.size() && (std::isspace(static_cast<unsigned char>(body[i])) || body[i] == ':')) ++i;
-    std::size_t end = i;
-    while (end < body.size() && body[end] != ',' && body[end] != '}' &&
-           !std::isspace(static_cast<unsigned char>(body[end])))
-      ++end;
-    const std::string token(body.substr(i, end - i));
-    std::string lower;
-    for (char c : token) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "nan" || lower == "-nan") return fmt::format("field '{}' is NaN", name);
-    if (lower.find("inf") != std::string::npos) return fmt::format("field '{}' is infinite", name);
-    errno = 0;
-    char* parsed_end = nullptr;
-    const double value = std::strtod(token.c_str(), &parsed_end);
-    if (!token.empty() && parsed_end == token.c_str() + token.size() && errno == ERANGE && std::isinf(value))
-      return fmt::format("field '{}' is infinite (out of range for a double)", name);
+    while (i < body.size() && (is_space(body[i]) || body[i] == ':')) ++i;
+    return i;
+  };
+  for (const std::string_view name : core::Observation::kFieldNames) {
+    const auto at = value_start(name);
+    if (!at) continue;
+    if (auto what = non_finite_token(token_at(*at))) return fmt::format("field '{}' is {}", name, *what);
+  }
+  if (auto at = value_start("features"); at && *at < body.size() && body[*at] == '[') {
+    std::size_t i = *at + 1;
+    for (std::size_t index = 0; i < body.size() && body[i] != ']'; ++index) {
+      while (i < body.size() && is_space(body[i])) ++i;
+      const auto token = token_at(i);
+      if (auto what = non_finite_token(token))
+        return fmt::format("field 'features': features[{}] is {}", index, *what);
+      i += token.size();
+      while (i < body.size() && (is_space(body[i]) || body[i] == ',')) ++i;
+      if (token.empty()) break;
+    }
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-Result<core::Observation> parse_predict_request(std::string_view body) {
+Result<PredictRequest> parse_predict_request(std::string_view body) {
   const auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     if (auto field = non_finite_field(body)) return fail("{}", *field);
@@ -53,10 +82,11 @@ Result<core::Observation> parse_predict_request(std::string_view body) {
   if (!document.is_object())
     return fail("body must be a JSON object with the fields {}",
                 fmt::join(core::Observation::kFieldNames, ", "));
-
   for (const auto& [name, value] : document.items()) {
-    if (std::ranges::find(core::Observation::kFieldNames, name) == core::Observation::kFieldNames.end())
-      return fail("unknown field '{}' (expected {})", name, fmt::join(core::Observation::kFieldNames, ", "));
+    if (name != kFeatures &&
+        std::ranges::find(core::Observation::kFieldNames, name) == core::Observation::kFieldNames.end())
+      return fail("unknown field '{}' (expected {}, and {} if the policy needs it)", name,
+                  fmt::join(core::Observation::kFieldNames, ", "), kFeatures);
   }
   std::array<double, core::Observation::kSize> values{};
   for (std::size_t i = 0; i < core::Observation::kSize; ++i) {
@@ -67,7 +97,21 @@ Result<core::Observation> parse_predict_request(std::string_view body) {
     values[i] = field->get<double>();
   }
   // Finite and non-negative; the error names the field.
-  return core::validate(core::Observation::from_values(values));
+  auto observation = core::validate(core::Observation::from_values(values));
+  if (!observation) return std::unexpected(observation.error());
+  PredictRequest request{.observation = *observation, .features = std::nullopt};
+  if (const auto features = document.find(kFeatures); features != document.end()) {
+    if (!features->is_array())
+      return fail("field '{}' must be an array of numbers, got {}", kFeatures, features->type_name());
+    request.features.emplace();
+    for (std::size_t i = 0; i < features->size(); ++i) {
+      const auto& entry = (*features)[i];
+      if (!entry.is_number())
+        return fail("field '{}': features[{}] must be a number, got {}", kFeatures, i, entry.type_name());
+      request.features->push_back(entry.get<double>());
+    }
+  }
+  return request;
 }
 
 }  // namespace maestro::model_server

@@ -18,11 +18,29 @@ std::string error_of(std::string_view body) {
 TEST(PredictRequest, AcceptsTheFiveFields) {
   auto parsed = parse_predict_request(kValid);
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_DOUBLE_EQ(parsed->cpu_usage, 150);
-  EXPECT_DOUBLE_EQ(parsed->memory_usage, 3e8);
-  EXPECT_DOUBLE_EQ(parsed->replicas, 3);
-  EXPECT_DOUBLE_EQ(parsed->latency, 12.5);
-  EXPECT_DOUBLE_EQ(parsed->rps, 100);
+  EXPECT_DOUBLE_EQ(parsed->observation.cpu_usage, 150);
+  EXPECT_DOUBLE_EQ(parsed->observation.memory_usage, 3e8);
+  EXPECT_DOUBLE_EQ(parsed->observation.replicas, 3);
+  EXPECT_DOUBLE_EQ(parsed->observation.latency, 12.5);
+  EXPECT_DOUBLE_EQ(parsed->observation.rps, 100);
+  EXPECT_FALSE(parsed->features.has_value());
+}
+
+TEST(PredictRequest, TakesTheFeatureVectorAndNamesTheEntryThatIsWrong) {
+  auto parsed = parse_predict_request(
+      R"({"cpu_usage":150,"memory_usage":3e8,"replicas":3,"latency":12.5,"rps":100,"features":[1,-2.5,3e2]})");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed->features, (std::vector<double>{1, -2.5, 300}));
+  const std::string fields = R"("cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1)";
+  EXPECT_EQ(error_of("{" + fields + R"(,"features":{"a":1}})"),
+            "field 'features' must be an array of numbers, got object");
+  EXPECT_EQ(error_of("{" + fields + R"(,"features":[1,"2"]})"),
+            "field 'features': features[1] must be a number, got string");
+  EXPECT_EQ(error_of("{" + fields + R"(,"features":[1, 2, NaN]})"), "field 'features': features[2] is NaN");
+  EXPECT_EQ(error_of("{" + fields + R"(,"features":[-Infinity]})"),
+            "field 'features': features[0] is infinite");
+  EXPECT_EQ(error_of("{" + fields + R"(,"features":[0,1e400]})"),
+            "field 'features': features[1] is infinite (out of range for a double)");
 }
 
 TEST(PredictRequest, RefusesBadBodiesNamingTheField) {
@@ -62,8 +80,8 @@ RC_GTEST_PROP(PredictRequest, AnyNonNegativeFiniteNumbersAreAccepted, ()) {
                   values[3], values[2], values[1], values[0]);
   auto parsed = parse_predict_request(body);
   RC_ASSERT(parsed.has_value());
-  RC_ASSERT(parsed->cpu_usage == values[0]);
-  RC_ASSERT(parsed->rps == values[4]);
+  RC_ASSERT(parsed->observation.cpu_usage == values[0]);
+  RC_ASSERT(parsed->observation.rps == values[4]);
 }
 
 }  // namespace

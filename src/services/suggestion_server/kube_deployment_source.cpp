@@ -7,7 +7,9 @@ Result<DeploymentInfo> KubeDeploymentSource::get(const std::string& namespace_na
   if (!deployment)
     return fail("get deployment {}/{}: {} ({})", namespace_name, name, deployment.error().message,
                 kube::kube_error_kind_name(deployment.error().kind));
-  return DeploymentInfo{.replicas = deployment->replicas, .annotations = deployment->annotations};
+  return DeploymentInfo{.replicas = deployment->replicas,
+                        .ready_replicas = deployment->ready_replicas,
+                        .annotations = deployment->annotations};
 }
 
 }  // namespace maestro::suggestion_server

@@ -1,5 +1,5 @@
-// The suggestion server's view of Kubernetes through the kube client: a deployment's spec.replicas and
-// annotations.
+// The suggestion server's view of Kubernetes through the kube client: a deployment's spec.replicas,
+// status.readyReplicas and annotations.
 #pragma once
 
 #include "kube/client.hpp"

@@ -1,5 +1,7 @@
-// The model server's client: POST /predict with the five observation fields (DESIGN §2), and only a
-// well-formed answer — a 200 with an "action" of 0, 1 or 2 — is an answer; anything else is an error.
+// The model server's client: GET /policy says what the policy needs (its feature set, and whether a request
+// must carry the complete feature vector); POST /predict sends the five observation fields (DESIGN §2) and,
+// when needed, "features". Only a well-formed answer — a 200 with an integer "action", its name, the replica
+// change it means and the replicas it was decided for — is an answer; anything else is an error.
 #pragma once
 
 #include <string_view>
@@ -9,14 +11,17 @@
 
 namespace maestro::suggestion_server {
 
-// The model's answer in a /predict response body; exposed for tests.
+// The answers in a /policy and a /predict response body; exposed for tests.
+Result<PolicyNeeds> parse_policy_needs(std::string_view body);
 Result<ModelAnswer> parse_model_answer(std::string_view body);
 
 class HttpModelClient final : public ActionModel {
  public:
   // `http` is configured with the model server's base URL; it must outlive this client.
   explicit HttpModelClient(net::HttpClient& http) : http_(http) {}
-  Result<ModelAnswer> predict(const core::Observation& observation) override;
+  Result<PolicyNeeds> needs() override;
+  Result<ModelAnswer> predict(const core::Observation& observation,
+                              std::span<const double> features) override;
 
  private:
   net::HttpClient& http_;

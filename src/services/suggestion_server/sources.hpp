@@ -1,20 +1,23 @@
 // What the suggestion server asks besides Prometheus, as small interfaces so that it can be tested against
-// fakes and wired to the real clients: the Kubernetes API (a deployment's replicas and annotations) and the
-// model server (the action for an observation).
+// fakes and wired to the real clients: the Kubernetes API (a deployment's replicas, ready replicas and
+// annotations) and the model server (what its policy needs, and the action for an observation).
 #pragma once
 
-#include <array>
 #include <map>
+#include <span>
 #include <string>
+#include <vector>
 
-#include "core/action.hpp"
+#include "core/action_set.hpp"
 #include "core/error.hpp"
+#include "core/features.hpp"
 #include "core/observation.hpp"
 
 namespace maestro::suggestion_server {
 
 struct DeploymentInfo {
-  int replicas = 0;  // spec.replicas
+  int replicas = 0;        // spec.replicas
+  int ready_replicas = 0;  // status.readyReplicas: replicas − ready are pods still starting
   std::map<std::string, std::string> annotations;
 };
 
@@ -24,16 +27,32 @@ class DeploymentSource {
   virtual Result<DeploymentInfo> get(const std::string& namespace_name, const std::string& name) = 0;
 };
 
+// What the model server's policy needs in a request (GET /policy).
+struct PolicyNeeds {
+  std::string model_version;
+  core::FeatureSpec features;   // the feature set and memory limit a core::FeatureBuilder builds with
+  bool needs_features = false;  // the request must carry the complete feature vector (history)
+};
+
+// The model's answer to one request (POST /predict).
 struct ModelAnswer {
-  core::Action action = core::Action::kHold;
-  std::array<double, core::kActionCount> probabilities{};  // all zero if the model sent none
+  int action = 0;  // index into the policy's action set
+  std::string action_name;
+  std::string action_set;
+  core::ReplicaChange replica_change;
+  int replicas = 0;                   // the replicas it was decided for
+  int desired_replicas = 0;           // core::replicas_after(replica_change, replicas): before any bounds
+  std::vector<double> probabilities;  // by action index; empty if the model sent none
   std::string model_version;
 };
 
 class ActionModel {
  public:
   virtual ~ActionModel() = default;
-  virtual Result<ModelAnswer> predict(const core::Observation& observation) = 0;
+  virtual Result<PolicyNeeds> needs() = 0;
+  // The five fields, and `features` unless empty.
+  virtual Result<ModelAnswer> predict(const core::Observation& observation,
+                                      std::span<const double> features) = 0;
 };
 
 }  // namespace maestro::suggestion_server

@@ -72,15 +72,27 @@ std::string suggestion_json(const Suggestion& suggestion) {
   if (suggestion.constraints.set())
     constraints = {{"latency_soft_ms", *suggestion.constraints.soft_ms},
                    {"latency_hard_ms", *suggestion.constraints.hard_ms}};
-  return net::json_text(nlohmann::json{{"action", static_cast<int>(suggestion.answer.action)},
-                                       {"action_name", core::action_name(suggestion.answer.action)},
-                                       {"namespace", suggestion.namespace_name},
-                                       {"deployment", suggestion.deployment},
-                                       {"observation", observation},
-                                       {"probabilities", suggestion.answer.probabilities},
-                                       {"model_version", suggestion.answer.model_version},
-                                       {"constraints", constraints},
-                                       {"took_ms", suggestion.took_ms}});
+  const ModelAnswer& answer = suggestion.answer;
+  return net::json_text(
+      nlohmann::json{{"action", answer.action},
+                     {"action_name", answer.action_name},
+                     {"action_set", answer.action_set},
+                     {"replica_change",
+                      {{"kind", core::replica_change_kind_name(answer.replica_change.kind)},
+                       {"amount", answer.replica_change.amount}}},
+                     {"replicas", answer.replicas},
+                     {"desired_replicas", answer.desired_replicas},
+                     {"namespace", suggestion.namespace_name},
+                     {"deployment", suggestion.deployment},
+                     {"observation", observation},
+                     {"starting_replicas", suggestion.step.starting_replicas},
+                     {"feature_set", core::feature_set_name(suggestion.feature_set)},
+                     {"features", suggestion.step.features},
+                     {"step", {{"index", suggestion.step.index}, {"reused", suggestion.step.reused}}},
+                     {"probabilities", answer.probabilities},
+                     {"model_version", answer.model_version},
+                     {"constraints", constraints},
+                     {"took_ms", suggestion.took_ms}});
 }
 
 struct SuggestionServer::Metrics {
@@ -89,6 +101,10 @@ struct SuggestionServer::Metrics {
                         .Name("maestro_suggestions_total")
                         .Help("Suggestions answered, by action")
                         .Register(registry)),
+        steps(prometheus::BuildCounter()
+                  .Name("maestro_suggestion_steps_total")
+                  .Help("Suggestions by step: new (history advanced) or reused (sooner than one interval)")
+                  .Register(registry)),
         failures(prometheus::BuildCounter()
                      .Name("maestro_suggestion_failures_total")
                      .Help("Requests answered without an action, by cause")
@@ -101,15 +117,19 @@ struct SuggestionServer::Metrics {
                                                                       0.1, 0.2, 0.5, 1, 2, 5, 10})) {}
 
   prometheus::Family<prometheus::Counter>& suggestions;
+  prometheus::Family<prometheus::Counter>& steps;
   prometheus::Family<prometheus::Counter>& failures;
   prometheus::Histogram& duration;
 };
 
 SuggestionServer::SuggestionServer(DeploymentSource& kubernetes, prom::StateBuilder& state_builder,
-                                   ActionModel& model, SuggestionServerOptions options)
+                                   ActionModel& model, const core::Clock& clock,
+                                   SuggestionServerOptions options)
     : kubernetes_(kubernetes),
       state_builder_(state_builder),
       model_(model),
+      clock_(clock),
+      states_(options.history),
       http_(options.http),
       metrics_(std::make_unique<Metrics>(http_.registry())) {
   for (const char* path : {"/suggest", "/suggestion"})
@@ -150,14 +170,17 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::
     return suggestion;
   }
   suggestion->took_ms = took * 1000;
-  metrics_->suggestions.Add({{"action", std::string(core::action_name(suggestion->answer.action))}})
-      .Increment();
+  metrics_->suggestions.Add({{"action", suggestion->answer.action_name}}).Increment();
+  metrics_->steps.Add({{"step", suggestion->step.reused ? "reused" : "new"}}).Increment();
   const auto& o = suggestion->observation;
   spdlog::info(
-      "suggest namespace={} deployment={} action={} cpu_usage={:.2f} memory_usage={:.0f} replicas={:.0f} "
-      "latency={:.2f} rps={:.2f} model_version={} took_ms={:.2f}",
-      namespace_name, deployment, core::action_name(suggestion->answer.action), o.cpu_usage, o.memory_usage,
-      o.replicas, o.latency, o.rps, suggestion->answer.model_version, suggestion->took_ms);
+      "suggest namespace={} deployment={} action={} desired_replicas={} cpu_usage={:.2f} memory_usage={:.0f} "
+      "replicas={:.0f} starting={:.0f} latency={:.2f} rps={:.2f} feature_set={} step={}{} model_version={} "
+      "took_ms={:.2f}",
+      namespace_name, deployment, suggestion->answer.action_name, suggestion->answer.desired_replicas,
+      o.cpu_usage, o.memory_usage, o.replicas, suggestion->step.starting_replicas, o.latency, o.rps,
+      core::feature_set_name(suggestion->feature_set), suggestion->step.index,
+      suggestion->step.reused ? "(reused)" : "", suggestion->answer.model_version, suggestion->took_ms);
   return suggestion;
 }
 
@@ -168,6 +191,9 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::decide(const std::s
   auto constraints = constraints_from_annotations(info->annotations);
   if (!constraints) return no_suggestion("annotation", constraints.error().message);
 
+  auto needs = policy_needs();
+  if (!needs) return no_suggestion("model", fmt::format("model: {}", needs.error().message));
+
   prom::DeploymentRef ref{.namespace_name = namespace_name,
                           .name = deployment,
                           .replicas = info->replicas,
@@ -175,17 +201,37 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::decide(const std::s
                           .pods = {}};
   if (const auto pods = info->annotations.find("maestro.io/pods"); pods != info->annotations.end())
     ref.pods = pods->second;
-  auto state = state_builder_.build(ref);
-  if (!state) return no_suggestion("prometheus", fmt::format("prometheus: {}", state.error().message));
+  const auto now = clock_.now();
+  const auto state =
+      states_.get(namespace_name + "/" + deployment, needs->features, needs->needs_features, now);
+  auto step = state->step(now, state_builder_, ref, info->ready_replicas, states_.options());
+  if (!step) return no_suggestion("prometheus", fmt::format("prometheus: {}", step.error().message));
 
-  auto answer = model_.predict(state->observation);
+  auto answer =
+      model_.predict(step->observation, needs->needs_features ? std::span<const double>(step->features)
+                                                              : std::span<const double>());
   if (!answer) return no_suggestion("model", fmt::format("model: {}", answer.error().message));
   return Suggestion{.namespace_name = namespace_name,
                     .deployment = deployment,
-                    .observation = state->observation,
+                    .observation = step->observation,
+                    .feature_set = needs->features.set,
+                    .step = *step,
                     .answer = *answer,
                     .constraints = *constraints,
                     .took_ms = 0};
+}
+
+Result<PolicyNeeds> SuggestionServer::policy_needs() {
+  auto needs = model_.needs();
+  std::lock_guard lock(needs_mutex_);
+  if (needs) {
+    last_needs_ = *needs;
+    return needs;
+  }
+  // The model server cannot say now: its last word stands, and the prediction that follows fails while it is
+  // down (so that a Prometheus failure is still reported as such).
+  if (last_needs_) return *last_needs_;
+  return needs;
 }
 
 void SuggestionServer::handle(const net::HttpRequest& request, net::HttpResponse& response) {

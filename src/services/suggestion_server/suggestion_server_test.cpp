@@ -37,8 +37,13 @@ class FakeKubernetes final : public DeploymentSource {
 class FakePrometheus final : public prom::MetricsSource {
  public:
   std::atomic<bool> has_latency{true};
+  std::atomic<double> cpu{150.0};
+  std::atomic<int> cpu_queries{0};
   prom::QueryResult<double> value(std::string_view promql) override {
-    if (promql.find("container_cpu") != std::string_view::npos) return 150.0;
+    if (promql.find("container_cpu") != std::string_view::npos) {
+      ++cpu_queries;
+      return cpu.load();
+    }
     if (promql.find("container_memory") != std::string_view::npos) return 3e8;
     if (promql.find("duration_seconds_bucket") != std::string_view::npos) {
       if (has_latency) return 42.0;
@@ -54,21 +59,39 @@ class FakePrometheus final : public prom::MetricsSource {
 class FakeModel final : public ActionModel {
  public:
   std::atomic<bool> up{true};
+  PolicyNeeds policy{.model_version = "abc", .features = {}, .needs_features = false};
   std::optional<core::Observation> seen;
-  Result<ModelAnswer> predict(const core::Observation& observation) override {
+  std::vector<double> seen_features;
+  Result<PolicyNeeds> needs() override {
+    if (!up) return fail("model server unreachable: connection refused");
+    return policy;
+  }
+  Result<ModelAnswer> predict(const core::Observation& observation,
+                              std::span<const double> features) override {
     if (!up) return fail("model server unreachable: connection refused");
     seen = observation;
-    return ModelAnswer{
-        .action = core::Action::kScaleUp, .probabilities = {0.1, 0.2, 0.7}, .model_version = "abc"};
+    seen_features.assign(features.begin(), features.end());
+    const int replicas = static_cast<int>(observation.replicas);
+    return ModelAnswer{.action = 2,
+                       .action_name = "scale_up",
+                       .action_set = "original",
+                       .replica_change = {core::ReplicaChange::Kind::kPods, 1},
+                       .replicas = replicas,
+                       .desired_replicas = replicas + 1,
+                       .probabilities = {0.1, 0.2, 0.7},
+                       .model_version = "abc"};
   }
 };
 
 class SuggestionServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubernetes_.deployments["shop/web"] = DeploymentInfo{
-        .replicas = 3, .annotations = {{"latencySoftConstraint", "50"}, {"latencyHardConstraint", "200"}}};
-    kubernetes_.deployments["shop/api"] = DeploymentInfo{.replicas = 2, .annotations = {}};
+    kubernetes_.deployments["shop/web"] =
+        DeploymentInfo{.replicas = 3,
+                       .ready_replicas = 3,
+                       .annotations = {{"latencySoftConstraint", "50"}, {"latencyHardConstraint", "200"}}};
+    kubernetes_.deployments["shop/api"] =
+        DeploymentInfo{.replicas = 2, .ready_replicas = 2, .annotations = {}};
     auto port = server_.listen("127.0.0.1:0");
     ASSERT_TRUE(port.has_value());
     server_.start();
@@ -88,7 +111,8 @@ class SuggestionServerTest : public ::testing::Test {
   FakePrometheus prometheus_;
   prom::StateBuilder state_builder_{prometheus_};
   FakeModel model_;
-  SuggestionServer server_{kubernetes_, state_builder_, model_};
+  core::ManualClock clock_;
+  SuggestionServer server_{kubernetes_, state_builder_, model_, clock_};
   std::unique_ptr<net::HttpClient> client_;
 };
 
@@ -107,6 +131,12 @@ TEST_F(SuggestionServerTest, AnswersTheActionWithTheObservationItUsed) {
     EXPECT_EQ(answer["model_version"], "abc");
     EXPECT_EQ(answer["constraints"]["latency_soft_ms"], 50.0);
     EXPECT_EQ(answer["constraints"]["latency_hard_ms"], 200.0);
+    // What the action means, and for which replicas it was decided.
+    EXPECT_EQ(answer["action_set"], "original");
+    EXPECT_EQ(answer["replica_change"], nlohmann::json({{"kind", "pods"}, {"amount", 1.0}}));
+    EXPECT_EQ(answer["replicas"], 3);
+    EXPECT_EQ(answer["desired_replicas"], 4);
+    EXPECT_EQ(answer["feature_set"], "original");
   }
   ASSERT_TRUE(model_.seen.has_value());
   EXPECT_DOUBLE_EQ(model_.seen->replicas, 3);
@@ -199,6 +229,98 @@ TEST_F(SuggestionServerTest, RequestsForOneDeploymentAreServedOneAtATime) {
   EXPECT_EQ(web_entries.load(), 2);
 }
 
+// An extended policy: the model is sent the complete feature vector, built with the history of one step per
+// interval — a request sooner than that is served from the last step and does not advance it.
+TEST_F(SuggestionServerTest, HistoryAdvancesOncePerIntervalAndTheModelGetsTheWholeFeatureVector) {
+  const core::FeatureSpec extended{core::FeatureSet::kExtended, 512.0 * 1024 * 1024};
+  model_.policy = PolicyNeeds{.model_version = "ext", .features = extended, .needs_features = true};
+  kubernetes_.deployments["shop/web"].ready_replicas = 1;  // two pods still starting
+  core::FeatureBuilder expected(extended);
+  std::vector<double> features;
+  const auto ask = [&] {
+    auto response = get("/suggest?deployment=web&namespace=shop");
+    EXPECT_EQ(response.status, 200) << response.body;
+    return nlohmann::json::parse(response.body);
+  };
+
+  prometheus_.cpu = 100;
+  auto answer = ask();
+  expected.build({100, 3e8, 3, 42, 120}, {2}, features);
+  EXPECT_EQ(model_.seen_features, features);
+  EXPECT_EQ(answer["step"], nlohmann::json({{"index", 1}, {"reused", false}}));
+  EXPECT_EQ(answer["starting_replicas"], 2.0);
+  EXPECT_EQ(answer["feature_set"], "extended");
+
+  // 5 s later (a retry, a second caller): the same step again; Prometheus is not asked.
+  clock_.advance(5s);
+  prometheus_.cpu = 400;
+  const int queries = prometheus_.cpu_queries;
+  answer = ask();
+  EXPECT_EQ(prometheus_.cpu_queries, queries);
+  EXPECT_EQ(model_.seen_features, features);
+  EXPECT_EQ(answer["step"], nlohmann::json({{"index", 1}, {"reused", true}}));
+  EXPECT_EQ(answer["observation"]["cpu_usage"], 100.0);
+
+  // One interval after the first: the next step, with the trend over one step.
+  clock_.advance(10s);
+  answer = ask();
+  expected.build({400, 3e8, 3, 42, 120}, {2}, features);
+  EXPECT_EQ(model_.seen_features, features);
+  EXPECT_EQ(answer["step"], nlohmann::json({{"index", 2}, {"reused", false}}));
+
+  // A little under an interval later (the controller's jitter): still the next step.
+  clock_.advance(14s);
+  prometheus_.cpu = 250;
+  answer = ask();
+  expected.build({250, 3e8, 3, 42, 120}, {2}, features);
+  EXPECT_EQ(model_.seen_features, features);
+  EXPECT_EQ(answer["step"]["index"], 3);
+
+  // After long silence the history starts again.
+  clock_.advance(10min);
+  answer = ask();
+  core::FeatureBuilder fresh(extended);
+  fresh.build({250, 3e8, 3, 42, 120}, {2}, features);
+  EXPECT_EQ(model_.seen_features, features);
+  EXPECT_EQ(answer["step"]["index"], 1);
+  EXPECT_NE(get("/metrics").body.find(R"(maestro_suggestion_steps_total{step="reused"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(SuggestionServerTest, AnOriginalPolicyIsAskedAfreshEveryTimeWithTheFiveFieldsOnly) {
+  for (int i = 0; i < 3; ++i) {
+    prometheus_.cpu = 100 + i;
+    const auto answer = nlohmann::json::parse(get("/suggest?deployment=web&namespace=shop").body);
+    EXPECT_EQ(answer["observation"]["cpu_usage"], 100.0 + i);
+    EXPECT_EQ(answer["step"]["reused"], false);
+    EXPECT_TRUE(model_.seen_features.empty());
+    clock_.advance(1s);
+  }
+}
+
+TEST_F(SuggestionServerTest, ANewFeatureSetStartsTheHistoryAgainAndSilentDeploymentsAreForgotten) {
+  const core::FeatureSpec extended{core::FeatureSet::kExtended, 512.0 * 1024 * 1024};
+  model_.policy = PolicyNeeds{.model_version = "ext", .features = extended, .needs_features = true};
+  const auto index = [&](const std::string& deployment) {
+    return nlohmann::json::parse(
+               get(fmt::format("/suggest?deployment={}&namespace=shop", deployment)).body)["step"]["index"]
+        .get<int>();
+  };
+  EXPECT_EQ(index("web"), 1);
+  clock_.advance(15s);
+  EXPECT_EQ(index("web"), 2);
+  EXPECT_EQ(index("api"), 1);
+  EXPECT_EQ(server_.deployments_remembered(), 2u);
+  // The model now serves a policy with another memory limit: its features differ, so history starts again.
+  model_.policy.features.memory_limit_bytes_per_pod *= 2;
+  clock_.advance(15s);
+  EXPECT_EQ(index("web"), 1);
+  // api has not been asked for longer than forget_after: forgotten when web is next asked.
+  clock_.advance(3min);
+  EXPECT_EQ(index("web"), 1);
+  EXPECT_EQ(server_.deployments_remembered(), 1u);
+}
+
 TEST(KeyedMutex, DropsEntriesWhenNobodyHoldsThem) {
   KeyedMutex locks;
   {
@@ -210,17 +332,42 @@ TEST(KeyedMutex, DropsEntriesWhenNobodyHoldsThem) {
 }
 
 TEST(ParseModelAnswer, AcceptsOnlyAWellFormedAction) {
-  auto answer = parse_model_answer(R"({"action":0,"probabilities":[0.8,0.1,0.1],"model_version":"v"})");
-  ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(answer->action, core::Action::kScaleDown);
+  const std::string meaning =
+      R"("action_name":"scale_down","action_set":"original","replica_change":{"kind":"pods","amount":-1},)"
+      R"("replicas":3,"desired_replicas":2)";
+  auto answer = parse_model_answer(
+      fmt::format(R"({{"action":0,"probabilities":[0.8,0.1,0.1],"model_version":"v",{}}})", meaning));
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_EQ(answer->action, 0);
+  EXPECT_EQ(answer->action_name, "scale_down");
+  EXPECT_EQ(answer->replica_change, (core::ReplicaChange{core::ReplicaChange::Kind::kPods, -1}));
+  EXPECT_EQ(answer->replicas, 3);
+  EXPECT_EQ(answer->desired_replicas, 2);
   EXPECT_DOUBLE_EQ(answer->probabilities[0], 0.8);
   EXPECT_EQ(answer->model_version, "v");
-  EXPECT_FALSE(parse_model_answer(R"({"action":3})").has_value());
-  EXPECT_FALSE(parse_model_answer(R"({"action":"1"})").has_value());
-  EXPECT_FALSE(parse_model_answer(R"({"action":1.5})").has_value());
+  EXPECT_TRUE(parse_model_answer(fmt::format(R"({{"action":7,{}}})", meaning)).has_value());  // larger sets
+  EXPECT_FALSE(parse_model_answer(fmt::format(R"({{"action":-1,{}}})", meaning)).has_value());
+  EXPECT_FALSE(parse_model_answer(fmt::format(R"({{"action":"1",{}}})", meaning)).has_value());
+  EXPECT_FALSE(parse_model_answer(fmt::format(R"({{"action":1.5,{}}})", meaning)).has_value());
+  EXPECT_FALSE(parse_model_answer(R"({"action":1})").has_value());  // no meaning
+  EXPECT_FALSE(parse_model_answer(
+      R"({"action":0,"action_name":"x","action_set":"s","replica_change":{"kind":"nodes","amount":1},"replicas":3,"desired_replicas":2})"));
   EXPECT_FALSE(parse_model_answer(R"({})").has_value());
   EXPECT_FALSE(parse_model_answer("[]").has_value());
   EXPECT_FALSE(parse_model_answer("").has_value());
+}
+
+TEST(ParsePolicyNeeds, ReadsTheFeatureSetAndWhetherFeaturesMustBeSent) {
+  auto needs = parse_policy_needs(
+      R"({"model_version":"v","feature_set":"extended","feature_count":13,"needs_features":true,)"
+      R"("memory_limit_bytes_per_pod":1024,"action_set":{"name":"original","actions":[]}})");
+  ASSERT_TRUE(needs.has_value()) << needs.error().message;
+  EXPECT_EQ(needs->features.set, core::FeatureSet::kExtended);
+  EXPECT_EQ(needs->features.memory_limit_bytes_per_pod, 1024);
+  EXPECT_TRUE(needs->needs_features);
+  EXPECT_FALSE(parse_policy_needs(R"({"model_version":"v","feature_set":"future","needs_features":true,)"
+                                  R"("memory_limit_bytes_per_pod":1024})"));
+  EXPECT_FALSE(parse_policy_needs(R"({"model_version":"v","feature_set":"original"})"));
 }
 
 TEST(ConstraintsFromAnnotations, ReadsBothOrNeither) {

@@ -1,0 +1,76 @@
+// Test support: a stand-in for Prometheus's instant-query API (GET /api/v1/query) on loopback that answers
+// the StateBuilder's four default queries — CPU, memory, p95 latency, rps — with the values a test sets, as
+// one sample stamped at the evaluation time asked for (never stale). Values travel as Prometheus sends them:
+// strings, here in the shortest form that reads back to the same double. Header-only.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/observation.hpp"
+#include "net/http_server.hpp"
+
+namespace maestro::testing {
+
+class FakePrometheus {
+ public:
+  FakePrometheus() {
+    server_.route(
+        "GET", "/api/v1/query", [this](const net::HttpRequest& request, net::HttpResponse& response) {
+          const std::string query = request.query_param("query").value_or("");
+          const std::string time = request.query_param("time").value_or("0");
+          double value = 0;
+          {
+            std::lock_guard lock(mutex_);
+            ++queries_;
+            if (query.find("container_cpu_usage_seconds_total") != std::string::npos)
+              value = metrics_.cpu_usage;
+            else if (query.find("container_memory_working_set_bytes") != std::string::npos)
+              value = metrics_.memory_usage;
+            else if (query.find("http_request_duration_seconds_bucket") != std::string::npos)
+              value = metrics_.latency;
+            else if (query.find("http_requests_total") != std::string::npos)
+              value = metrics_.rps;
+            else {
+              response = net::json_response(
+                  400, net::json_text(
+                           {{"status", "error"}, {"errorType", "bad_data"}, {"error", "unknown query"}}));
+              return;
+            }
+          }
+          response = net::json_response(
+              200,
+              fmt::format(R"({{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},)"
+                          R"("value":[{},"{}"]}}]}}}})",
+                          time, value));
+        });
+  }
+  ~FakePrometheus() { server_.stop(); }
+
+  Result<std::uint16_t> start() {
+    auto port = server_.listen("127.0.0.1:0");
+    if (port) server_.start();
+    return port;
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_.port()); }
+
+  // What the four queries answer from now on (`replicas` is Kubernetes', not Prometheus's: unused).
+  void set(const core::Observation& metrics) {
+    std::lock_guard lock(mutex_);
+    metrics_ = metrics;
+  }
+  int queries() const {
+    std::lock_guard lock(mutex_);
+    return queries_;
+  }
+
+ private:
+  net::HttpServer server_;
+  mutable std::mutex mutex_;
+  core::Observation metrics_;
+  int queries_ = 0;
+};
+
+}  // namespace maestro::testing
