@@ -78,7 +78,7 @@ TEST(RewardByName, KnownNamesAndTheirRecordedWeights) {
   EXPECT_EQ(reward_weights(*reward_from_name("original")),
             (std::vector<std::pair<std::string, double>>{{"replicas", 0.3}, {"latency", 0.7}}));
   EXPECT_EQ(reward_weights(*cost),
-            (std::vector<std::pair<std::string, double>>{{"pods", 1}, {"slo", 10}, {"action", 0.1}}));
+            (std::vector<std::pair<std::string, double>>{{"pods", 1}, {"slo", 10}, {"action", 0.05}}));
   const auto unknown = reward_from_name("profit");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_NE(unknown.error().message.find("original, cost"), std::string::npos);
@@ -127,9 +127,9 @@ TEST(CostReward, TheDefaultScaleOrdersSloThenPodsThenActions) {
   const auto at = [&](int pods, double share, bool scaled) {
     return compute_cost_reward({pods * 15.0, 15, 20, share, scaled}, weights).value;
   };
-  // One percent of requests over the SLO costs more than a pod; an action costs a pod for two intervals.
+  // One percent of requests over the SLO costs more than a pod; an action costs a pod for one interval.
   EXPECT_LT(at(5, 0.01, false), at(6, 0, false));
-  EXPECT_DOUBLE_EQ(weights.action, 2 * (at(5, 0, false) - at(6, 0, false)));
+  EXPECT_DOUBLE_EQ(weights.action, at(5, 0, false) - at(6, 0, false));
   // The ceiling costs more than 5 % of the requests over the SLO at 3 pods, and an action on top.
   EXPECT_LT(at(20, 0, false), at(3, 0.05, false) - 0.1);
   // Never positive, whatever happens: no reward for doing nothing.
