@@ -1,5 +1,6 @@
 // `maestro policy init|show` and `maestro predict` as a user runs them: exit codes, JSON, messages.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -38,7 +39,8 @@ CommandRun maestro(const std::string& arguments) {
 class CliPredict : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = std::filesystem::path(::testing::TempDir()) / "cli_predict_test";
+    directory_ =
+        std::filesystem::path(::testing::TempDir()) / ("cli_predict_test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(directory_);
     policy_ = (directory_ / "policy.bin").string();
     const CommandRun init = maestro("policy init --out " + policy_ + " --seed 3");

@@ -1,6 +1,7 @@
 // `maestro train` as a user runs it: the JSON summary, byte-identical policy files for the same seed,
 // hyperparameters from a YAML file and flags, logs, and usage errors with status 2.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -56,7 +57,7 @@ std::string last_line(const std::string& text) {
 class CliTrain : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "cli_train_test";
+    dir_ = std::filesystem::path(::testing::TempDir()) / ("cli_train_test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
   CommandRun run(const std::string& arguments) { return maestro(arguments, dir_ / "stderr.txt"); }

@@ -2,6 +2,7 @@
 // damage refused with a message saying what.
 #include "nn/policy_file.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -40,7 +41,8 @@ std::vector<std::uint8_t> read_all(const std::filesystem::path& path) {
 }
 
 std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::path(::testing::TempDir()) / ("policy_file_test_" + name);
+  return std::filesystem::path(::testing::TempDir()) /
+         ("policy_file_test_" + std::to_string(::getpid()) + "_" + name);
 }
 
 std::string decode_error(const std::vector<std::uint8_t>& bytes) {

@@ -3,6 +3,7 @@
 
 #include "core/action.hpp"
 
+#include <unistd.h>
 #include <filesystem>
 #include <limits>
 
@@ -45,7 +46,8 @@ TEST(Policy, PredictsTheHandComputedActionAndProbabilities) {
 }
 
 TEST(Policy, LoadedFromDiskPredictsTheSameAndReportsItsVersion) {
-  const auto path = std::filesystem::path(::testing::TempDir()) / "policy_test_hand_set";
+  const auto path =
+      std::filesystem::path(::testing::TempDir()) / ("policy_test_hand_set_" + std::to_string(::getpid()));
   ASSERT_TRUE(write_policy_file(path, hand_set_policy()).has_value());
   auto policy = load_policy(path);
   ASSERT_TRUE(policy.has_value()) << policy.error().message;
