@@ -83,6 +83,27 @@ TEST_F(ControllerCli, OnceReconcilesEveryListedDeploymentAndExits) {
   EXPECT_EQ(api_.events().size(), 1u);
 }
 
+// Every listed deployment, not only the first one due (the others used to be spread over the interval and
+// never reached); one that cannot be reconciled makes the exit code non-zero.
+TEST_F(ControllerCli, OnceReconcilesAllListedDeploymentsAndFailsIfAnyFailed) {
+  api_.put_deployment(local::fake_deployment("shop", "api", 2));
+  api_.put_deployment(local::fake_deployment("shop", "db", 3));
+  const std::string listed =
+      "  - {namespace: shop, name: api, max_replicas: 5}\n"
+      "  - {namespace: shop, name: db, max_replicas: 5}\n";
+  auto all = run({"--config", write_config(listed), "--once"});
+  EXPECT_EQ(exit_code(all), 0);
+  EXPECT_EQ(api_.replicas("shop", "web"), 4);
+  EXPECT_EQ(api_.replicas("shop", "api"), 3);
+  EXPECT_EQ(api_.replicas("shop", "db"), 4);
+
+  auto missing = run(
+      {"--config", write_config(listed + "  - {namespace: shop, name: gone, max_replicas: 5}\n"), "--once"});
+  EXPECT_EQ(exit_code(missing), 1);
+  EXPECT_EQ(api_.replicas("shop", "web"), 5);  // the others were still reconciled
+  EXPECT_EQ(api_.replicas("shop", "api"), 4);
+}
+
 TEST_F(ControllerCli, ReachesTheApiThroughAKubeconfigsCurrentContext) {
   std::ofstream(dir_ / "kubeconfig") << fmt::format(R"(
 apiVersion: v1

@@ -61,8 +61,9 @@ void run_controller(const Options& options) {
             << (config->discovery.enabled ? " and those annotated maestro.io/autoscale=true" : "")
             << "; metrics on port " << *port << std::endl;
 
+  int failed = 0;
   if (options.once) {
-    controller.run_due();
+    failed = controller.reconcile_all();
   } else {
     std::thread signal_waiter([&controller, signals] {
       int received = 0;
@@ -75,6 +76,7 @@ void run_controller(const Options& options) {
     signal_waiter.join();
   }
   server.stop();
+  if (failed > 0) throw CommandFailed(fmt::format("{} deployment(s) could not be reconciled", failed));
 }
 
 const Registration kRegistration{
@@ -84,7 +86,8 @@ const Registration kRegistration{
       command->add_option("--config", options->config, "Controller YAML configuration")
           ->required()
           ->check(CLI::ExistingFile);
-      command->add_flag("--once", options->once, "Reconcile every listed deployment once, then exit");
+      command->add_flag("--once", options->once,
+                        "Reconcile every managed deployment once, then exit (1 if any failed)");
       command->callback([options] { run_controller(*options); });
     }};
 

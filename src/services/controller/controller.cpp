@@ -29,7 +29,8 @@ struct Controller::Target {
   bool listed = false;          // in the configuration file (discovery never removes it)
   core::Clock::TimePoint next_due{};
   bool in_flight = false;
-  ScalingHistory history;  // touched only by the worker reconciling the target
+  bool held_by_fault = false;  // the last reconcile held because something failed
+  ScalingHistory history;      // touched only by the worker reconciling the target
 };
 
 struct Controller::Metrics {
@@ -171,6 +172,25 @@ void Controller::tick() {
   if (!queue_.empty()) work_ready_.notify_all();
 }
 
+int Controller::reconcile_all() {
+  if (config_.discovery.enabled) discover();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return 0;
+    for (auto& [key, target] : targets_) {
+      if (target->in_flight) continue;
+      target->in_flight = true;
+      queue_.push_back(target);
+    }
+    work_ready_.notify_all();
+  }
+  wait_idle();
+  std::lock_guard lock(mutex_);
+  int failed = config_.discovery.enabled && !discovered_once_ ? 1 : 0;
+  for (const auto& [key, target] : targets_) failed += target->held_by_fault ? 1 : 0;
+  return failed;
+}
+
 void Controller::wait_idle() {
   std::unique_lock lock(mutex_);
   idle_.wait(lock, [this] { return (queue_.empty() && busy_ == 0) || stopping_; });
@@ -231,25 +251,27 @@ void Controller::work() {
       ++busy_;
     }
     const auto started = std::chrono::steady_clock::now();
-    reconcile(*target);
+    const bool reconciled = reconcile(*target);
     metrics_->latency.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     {
       std::lock_guard lock(mutex_);
       target->in_flight = false;
+      target->held_by_fault = !reconciled;
       --busy_;
       if (queue_.empty() && busy_ == 0) idle_.notify_all();
     }
   }
 }
 
-void Controller::hold(Target& target, const std::string& cause, const std::string& message) {
+bool Controller::hold(Target& target, const std::string& cause, const std::string& message) {
   metrics_->errors.Add({{"cause", cause}}).Increment();
   spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name, cause,
                message);
+  return false;
 }
 
-void Controller::reconcile(Target& target) {
+bool Controller::reconcile(Target& target) {
   DeploymentSettings settings;
   {
     std::lock_guard lock(mutex_);
@@ -290,6 +312,7 @@ void Controller::reconcile(Target& target) {
     spdlog::info("decision namespace={} deployment={} action={} current={} desired={} reason={} result={}",
                  target.namespace_, target.name, action, decision.current, decision.desired,
                  decision_reason_name(decision.reason), result);
+    return true;
   };
   if (!decision.changes()) return record("held");
   if (settings.dry_run) return record("dry_run");
@@ -329,6 +352,7 @@ void Controller::reconcile(Target& target) {
     spdlog::warn("event failed namespace={} deployment={} error=\"{}\"", target.namespace_, target.name,
                  created.error().message);
   }
+  return true;
 }
 
 }  // namespace maestro::controller

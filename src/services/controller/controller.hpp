@@ -49,6 +49,9 @@ class Controller {
   void wait_idle();
   // tick() and wait_idle(): one round, for tests.
   void run_due();
+  // Reconciles every managed deployment once, due or not (after discovery, if enabled), and waits for them;
+  // returns how many held because something failed (a failed discovery counts as one).
+  int reconcile_all();
   // The real-time loop: tick, sleep until the next deployment is due, until stop().
   void run();
   void stop();
@@ -66,8 +69,9 @@ class Controller {
   void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
                   bool listed, core::Clock::TimePoint first_due);
   void work();
-  void reconcile(Target& target);
-  void hold(Target& target, const std::string& cause, const std::string& message);
+  // False if it held because something failed.
+  bool reconcile(Target& target);
+  bool hold(Target& target, const std::string& cause, const std::string& message);
 
   ControllerConfig config_;
   kube::KubeClient& kube_;
