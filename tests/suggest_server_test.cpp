@@ -10,7 +10,9 @@
 
 #include "core/action.hpp"
 #include "local/fake_kube_api.hpp"
+#include "prom/credentials.hpp"
 #include "services/model_server/model_server.hpp"
+#include "support/fake_prometheus.hpp"
 #include "support/monitored_target_app.hpp"
 #include "support/prometheus_container_exporter.hpp"
 #include "support/prometheus_server.hpp"
@@ -193,6 +195,113 @@ TEST_F(SuggestServerTest, SuggestsFromLiveMetricsAndRefusesWhenASourceFails) {
   EXPECT_FALSE(answer.contains("action"));
   EXPECT_EQ(client_->get("/healthz")->status, 200);
   EXPECT_TRUE(suggest_.running());
+}
+
+// The Prometheus password appears in no log line and no response: credentials in the URL are refused at
+// start-up without echoing them, and those read from a file are used but never said, even when Prometheus
+// fails and its errors travel to unauthenticated callers in 503 bodies.
+TEST(SuggestServerSecrets, ThePrometheusPasswordIsNeverLoggedNorAnswered) {
+  const std::string secret = "s3cret-Pa55word";
+  const auto directory =
+      std::filesystem::temp_directory_path() / fmt::format("maestro-suggest-secrets-{}", ::getpid());
+  std::filesystem::create_directories(directory);
+  std::ofstream(directory / "token") << "suggest-token\n";
+  std::ofstream(directory / "prometheus-auth") << "maestro:" << secret << "\n";
+  const auto read = [](const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+
+  auto prometheus = std::make_unique<testing::FakePrometheus>();
+  auto authorization = prom::basic_authorization(directory / "prometheus-auth");
+  ASSERT_TRUE(authorization.has_value());
+  prometheus->require_authorization(*authorization);
+  prometheus->set({.cpu_usage = 50, .memory_usage = 1e8, .replicas = 2, .latency = 40, .rps = 10});
+  ASSERT_TRUE(prometheus->start().has_value());
+  const std::string prometheus_url = prometheus->url();
+  local::FakeKubeApi kube("suggest-token");
+  ASSERT_TRUE(kube.start().has_value());
+  kube.put_deployment(local::fake_deployment(kNamespace, "web", 2));
+  std::ofstream(directory / "policy") << "rule\n";
+  model_server::ModelServer model(model_server::ModelServerOptions{
+      .policy_file = directory / "policy",
+      .loader =
+          [](const std::filesystem::path&) -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
+        return std::make_shared<LatencyRule>();
+      },
+      .http = {},
+      .watch_interval = std::nullopt});
+  ASSERT_TRUE(model.load().has_value());
+  auto model_port = model.listen("127.0.0.1:0");
+  ASSERT_TRUE(model_port.has_value());
+  model.start();
+  const auto serve = [&](const std::string& prometheus_flag, std::vector<std::string> extra,
+                         const std::string& log) {
+    std::vector<std::string> args = {std::string(MAESTRO_BINARY_DIR) + "/maestro",
+                                     "serve",
+                                     "suggest",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--prometheus",
+                                     prometheus_flag,
+                                     "--model",
+                                     fmt::format("http://127.0.0.1:{}", *model_port),
+                                     "--kubernetes",
+                                     kube.url(),
+                                     "--kube-token-file",
+                                     (directory / "token").string(),
+                                     "--timeout-ms",
+                                     "300"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto child = testing::ChildProcess::spawn(args, (directory / log).string());
+    if (!child) throw std::runtime_error(child.error().message);
+    return std::move(*child);
+  };
+
+  // In the URL: refused as a usage error, the URL named without its password.
+  auto refused = serve(fmt::format("http://maestro:{}@{}", secret, prometheus_url.substr(7)), {}, "url.log");
+  const auto status = refused.wait(30s);
+  ASSERT_TRUE(status.has_value()) << "started with credentials in the URL";
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  const std::string url_log = read(directory / "url.log");
+  EXPECT_NE(url_log.find("credentials"), std::string::npos) << url_log;
+  EXPECT_EQ(url_log.find(secret), std::string::npos) << url_log;
+
+  // From a file: used, and never said.
+  auto suggest = serve(
+      prometheus_url, {"--prometheus-basic-auth-file", (directory / "prometheus-auth").string()}, "file.log");
+  const auto port = testing::read_listening_port(suggest);
+  ASSERT_TRUE(port.has_value());
+  net::HttpClientOptions options;
+  options.base_url = fmt::format("http://127.0.0.1:{}", *port);
+  options.retry.max_attempts = 1;
+  net::HttpClient client(options);
+  std::string answers;
+  auto answer = client.get("/suggest?deployment=web&namespace=shop");
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  answers += answer->body;
+  prometheus->require_authorization("Basic wrong");  // Prometheus refuses it (a rotated password) ...
+  answer = client.get("/suggest?deployment=web&namespace=shop");
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 503) << answer->body;
+  answers += answer->body;
+  prometheus.reset();  // ... and is gone
+  answer = client.get("/suggest?deployment=web&namespace=shop");
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 503) << answer->body;
+  answers += answer->body + client.get("/metrics")->body;
+  // Log lines go to stdout, messages before start-up to stderr.
+  suggest.signal(SIGTERM);
+  ASSERT_TRUE(suggest.wait(10s).has_value());
+  std::string file_log = read(directory / "file.log");
+  while (auto line = suggest.read_line(1s)) file_log += *line + "\n";
+  EXPECT_NE(file_log.find("outcome=unavailable cause=prometheus"), std::string::npos) << file_log;
+  for (const auto& text : {answers, file_log}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << text;
+    EXPECT_EQ(text.find(authorization->substr(6)), std::string::npos) << text;  // nor its base64
+  }
+  std::filesystem::remove_all(directory);
 }
 
 }  // namespace

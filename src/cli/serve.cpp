@@ -12,6 +12,7 @@
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "net/http_client.hpp"
+#include "prom/credentials.hpp"
 #include "prom/query_client.hpp"
 #include "prom/state_builder.hpp"
 #include "services/model_server/model_server.hpp"
@@ -25,6 +26,14 @@ namespace {
 
 bool is_http_url(const std::string& url) {
   return url.starts_with("http://") || url.starts_with("https://");
+}
+
+// Credentials sent over plain http can be read by anyone on the path: allowed (loopback, a sidecar), but
+// said.
+void warn_if_token_over_plain_http(const std::string& url, std::string_view flag) {
+  if (url.starts_with("http://"))
+    spdlog::warn("{} {} is plain http: its credentials travel unencrypted", flag,
+                 prom::redact_credentials(url));
 }
 
 struct KubernetesFlags {
@@ -89,6 +98,8 @@ void add_model(CLI::App& serve) {
 struct SuggestFlags {
   std::string listen = "0.0.0.0:8081";
   std::string prometheus;
+  std::string prometheus_basic_auth_file;
+  std::string prometheus_bearer_token_file;
   std::string model;
   KubernetesFlags kubernetes;
   std::string window = "1m";
@@ -108,6 +119,16 @@ void add_suggest(CLI::App& serve) {
       ->capture_default_str();
   suggest->add_option("--prometheus", flags->prometheus, "Prometheus base URL, e.g. http://127.0.0.1:9090")
       ->required();
+  auto* basic_auth =
+      suggest
+          ->add_option("--prometheus-basic-auth-file", flags->prometheus_basic_auth_file,
+                       "File holding USER:PASSWORD for Prometheus (re-read every query; never in the URL)")
+          ->check(CLI::ExistingFile);
+  suggest
+      ->add_option("--prometheus-bearer-token-file", flags->prometheus_bearer_token_file,
+                   "File holding a bearer token for Prometheus (re-read every minute)")
+      ->check(CLI::ExistingFile)
+      ->excludes(basic_auth);
   suggest->add_option("--model", flags->model, "Model server base URL, e.g. http://127.0.0.1:8080")
       ->required();
   auto* server = suggest->add_option("--kubernetes", flags->kubernetes.server, "Kubernetes API server URL");
@@ -151,10 +172,14 @@ void add_suggest(CLI::App& serve) {
       ->capture_default_str();
 
   suggest->callback([flags] {
-    if (!is_http_url(flags->prometheus)) throw CLI::ValidationError("--prometheus", "must be an http(s) URL");
-    if (!is_http_url(flags->model)) throw CLI::ValidationError("--model", "must be an http(s) URL");
-    if (!flags->kubernetes.server.empty() && !is_http_url(flags->kubernetes.server))
-      throw CLI::ValidationError("--kubernetes", "must be an http(s) URL");
+    for (const auto& [flag, url] :
+         {std::pair{"--prometheus", &flags->prometheus}, std::pair{"--model", &flags->model},
+          std::pair{"--kubernetes", &flags->kubernetes.server}}) {
+      if (url->empty() && std::string_view(flag) == "--kubernetes") continue;
+      if (!is_http_url(*url)) throw CLI::ValidationError(flag, "must be an http(s) URL");
+      if (auto refused = prom::refuse_credentials_in_url(*url, "URL"); !refused)
+        throw CLI::ValidationError(flag, refused.error().message);
+    }
     if (flags->kubernetes.server.empty() && flags->kubernetes.kubeconfig.empty() &&
         !flags->kubernetes.in_cluster)
       throw CLI::ValidationError("--kubernetes",
@@ -181,9 +206,21 @@ void add_suggest(CLI::App& serve) {
     prometheus_options.base_url = flags->prometheus;
     prometheus_options.total_timeout = timeout;
     prometheus_options.retry.max_attempts = 2;
+    if (!flags->prometheus_bearer_token_file.empty()) {
+      auto token = std::make_shared<kube::TokenFile>(flags->prometheus_bearer_token_file, clock);
+      prometheus_options.bearer_token = [token] { return token->token(); };
+      warn_if_token_over_plain_http(flags->prometheus, "--prometheus");
+    }
     net::HttpClient prometheus_http(prometheus_options);
-    prom::PrometheusClient prometheus(
-        prometheus_http, {.max_sample_age = std::chrono::seconds(flags->max_sample_age_seconds)});
+    prom::PrometheusClientOptions prometheus_client_options{
+        .max_sample_age = std::chrono::seconds(flags->max_sample_age_seconds), .authorization = {}};
+    if (!flags->prometheus_basic_auth_file.empty()) {
+      prometheus_client_options.authorization = [file = flags->prometheus_basic_auth_file] {
+        return prom::basic_authorization(file);
+      };
+      warn_if_token_over_plain_http(flags->prometheus, "--prometheus");
+    }
+    prom::PrometheusClient prometheus(prometheus_http, prometheus_client_options);
     prom::StateBuilder state_builder(prometheus, *state_options);
 
     net::HttpClientOptions model_options;
@@ -202,8 +239,9 @@ void add_suggest(CLI::App& serve) {
     auto port = server.listen(flags->listen);
     if (!port) throw CommandFailed(port.error().message);
     std::cout << "listening on " << *port << std::endl;
-    spdlog::info("suggestion server on port {}: prometheus {}, model {}, window {}", *port, flags->prometheus,
-                 flags->model, flags->window);
+    spdlog::info("suggestion server on port {}: prometheus {}, model {}, window {}", *port,
+                 prom::redact_credentials(flags->prometheus), prom::redact_credentials(flags->model),
+                 flags->window);
     server.run();
   });
 }

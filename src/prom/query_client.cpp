@@ -145,6 +145,13 @@ QueryResult<std::vector<Sample>> PrometheusClient::query_at(std::string_view pro
   // GET, so that the HTTP client may retry it: a query changes nothing.
   net::Request request;
   request.path = fmt::format("/api/v1/query?query={}&time={:.3f}", net::url_encode(promql), evaluated_at);
+  if (options_.authorization) {
+    auto authorization = options_.authorization();
+    if (!authorization)
+      return query_error(QueryErrorKind::kUnreachable,
+                         fmt::format("Prometheus credentials: {}", authorization.error().message));
+    request.headers.emplace_back("Authorization", std::move(*authorization));
+  }
   auto response = http_.send(request);
   if (!response)
     return query_error(QueryErrorKind::kUnreachable,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,6 +58,8 @@ class MetricsSource {
 
 struct PrometheusClientOptions {
   std::chrono::seconds max_sample_age{120};  // older samples are stale
+  // The Authorization header of every query (basic auth read from a file: credentials.hpp); none: no header.
+  std::function<Result<std::string>()> authorization;
 };
 
 class PrometheusClient final : public MetricsSource {

@@ -1,7 +1,8 @@
 // Test support: a stand-in for Prometheus's instant-query API (GET /api/v1/query) on loopback that answers
 // the StateBuilder's four default queries — CPU, memory, p95 latency, rps — with the values a test sets, as
-// one sample stamped at the evaluation time asked for (never stale). Values travel as Prometheus sends them:
-// strings, here in the shortest form that reads back to the same double. Header-only.
+// one sample stamped at the evaluation time asked for (never stale); it may require an Authorization header.
+// Values travel as Prometheus sends them: strings, here in the shortest form that reads back to the same
+// double. Header-only.
 #pragma once
 
 #include <mutex>
@@ -25,6 +26,11 @@ class FakePrometheus {
           {
             std::lock_guard lock(mutex_);
             ++queries_;
+            if (!authorization_.empty() && request.header("Authorization") != authorization_) {
+              response = net::json_response(
+                  401, net::json_text({{"status", "error"}, {"errorType", "unauthorized"}, {"error", ""}}));
+              return;
+            }
             if (query.find("container_cpu_usage_seconds_total") != std::string::npos)
               value = metrics_.cpu_usage;
             else if (query.find("container_memory_working_set_bytes") != std::string::npos)
@@ -61,6 +67,11 @@ class FakePrometheus {
     std::lock_guard lock(mutex_);
     metrics_ = metrics;
   }
+  // Queries without this Authorization header are answered 401 from now on ("": any is accepted).
+  void require_authorization(std::string authorization) {
+    std::lock_guard lock(mutex_);
+    authorization_ = std::move(authorization);
+  }
   int queries() const {
     std::lock_guard lock(mutex_);
     return queries_;
@@ -70,6 +81,7 @@ class FakePrometheus {
   net::HttpServer server_;
   mutable std::mutex mutex_;
   core::Observation metrics_;
+  std::string authorization_;
   int queries_ = 0;
 };
 

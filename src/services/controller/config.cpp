@@ -1,5 +1,7 @@
 #include "services/controller/config.hpp"
 
+#include "prom/credentials.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include "kube/config.hpp"
@@ -84,6 +86,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
     if (config.suggestion_server.empty())
       return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
+    MAESTRO_TRY(prom::refuse_credentials_in_url(config.suggestion_server, "config.suggestion_server"));
     long long timeout_ms = config.suggestion_timeout.count();
     MAESTRO_TRY(read(root, "suggestion_timeout_ms", "config", timeout_ms));
     if (timeout_ms <= 0) return fail("config.suggestion_timeout_ms: must be more than 0");
@@ -109,6 +112,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     k.token_file = token_file;
     const int sources = int{k.in_cluster} + int{!kubeconfig.empty()} + int{!k.server.empty()};
     if (sources != 1) return fail("config.kubernetes: give exactly one of in_cluster, kubeconfig or server");
+    MAESTRO_TRY(prom::refuse_credentials_in_url(k.server, "config.kubernetes.server"));
     long long kube_timeout_ms = k.timeout.count();
     MAESTRO_TRY(read(kube, "timeout_ms", "config.kubernetes", kube_timeout_ms));
     if (kube_timeout_ms <= 0) return fail("config.kubernetes.timeout_ms: must be more than 0");
@@ -191,6 +195,9 @@ Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& d
       return fail("annotation {}: \"{}\" is not an integer", key, text);
     *target = value;
   }
+  // A deployment's owner may narrow the operator's bounds, never widen them: the configured maximum caps
+  // what a pod template's annotation can ask for.
+  settings.bounds.max = std::min(settings.bounds.max, defaults.bounds.max);
   if (auto bounds = core::validate(settings.bounds); !bounds)
     return fail("annotations: {}", bounds.error().message);
   return settings;

@@ -83,6 +83,15 @@ TEST(ControllerConfig, RefusesBadInputNamingWhatIsWrong) {
       "w}]",
       "exactly one");
   expect_refused("suggestion_server: [unclosed", "controller configuration");
+  // Credentials in a URL are refused, and not repeated in the message.
+  expect_refused(
+      "suggestion_server: http://u:hunter2@s\nkubernetes: {server: http://k, token: t}\ndeployments: [{name: "
+      "w}]",
+      "http://***@s");
+  expect_refused(
+      "suggestion_server: http://s\nkubernetes: {server: 'http://u:hunter2@k', token: t}\n"
+      "deployments: [{name: w}]",
+      "credentials");
 }
 
 TEST(ControllerConfig, DiscoveredDeploymentsMayOverrideTheirBoundsByAnnotation) {
@@ -93,6 +102,10 @@ TEST(ControllerConfig, DiscoveredDeploymentsMayOverrideTheirBoundsByAnnotation) 
   ASSERT_TRUE(settings.has_value());
   EXPECT_EQ(settings->bounds.min, 3);
   EXPECT_EQ(settings->bounds.max, 6);
+  // Never above the configured maximum.
+  auto capped = settings_from_annotations(defaults, {{kMaxReplicasAnnotation, "1000000"}});
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_EQ(capped->bounds.max, 10);
   EXPECT_FALSE(settings_from_annotations(defaults, {{kMaxReplicasAnnotation, "six"}}).has_value());
   EXPECT_FALSE(settings_from_annotations(defaults, {{kMinReplicasAnnotation, "12"}}).has_value());
 }

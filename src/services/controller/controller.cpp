@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "prom/credentials.hpp"
+
 namespace maestro::controller {
 
 namespace {
@@ -267,7 +269,7 @@ void Controller::work() {
 bool Controller::hold(Target& target, const std::string& cause, const std::string& message) {
   metrics_->errors.Add({{"cause", cause}}).Increment();
   spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name, cause,
-               message);
+               prom::redact_credentials(message));
   return false;
 }
 

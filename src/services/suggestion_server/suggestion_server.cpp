@@ -9,14 +9,18 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "prom/credentials.hpp"
+
 namespace maestro::suggestion_server {
 
 namespace {
 
-std::unexpected<SuggestionError> no_suggestion(std::string cause, std::string message) {
+// Every reason is logged and answered to unauthenticated callers: no credentials in it, whatever a client put
+// in its error.
+std::unexpected<SuggestionError> no_suggestion(std::string cause, std::string_view message) {
   SuggestionError error;
   error.cause = std::move(cause);
-  error.message = std::move(message);
+  error.message = prom::redact_credentials(message);
   return std::unexpected(std::move(error));
 }
 
