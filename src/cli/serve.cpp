@@ -105,7 +105,8 @@ struct SuggestFlags {
   std::string window = "1m";
   int max_sample_age_seconds = 120;
   int timeout_ms = 2000;
-  int threads = 16;
+  int max_pending = 64;
+  int request_budget_ms = 10'000;
   int step_seconds = 15;
   int forget_seconds = 120;
 };
@@ -157,8 +158,17 @@ void add_suggest(CLI::App& serve) {
                    "Timeout of each call to Prometheus, Kubernetes, the model")
       ->check(CLI::Range(10, 600000))
       ->capture_default_str();
-  suggest->add_option("--threads", flags->threads, "Requests decided in parallel")
+  suggest
+      ->add_option(
+          "--max-pending", flags->max_pending,
+          "Requests waiting for or making a decision at once; more are answered 503 with Retry-After")
       ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  suggest
+      ->add_option(
+          "--request-budget-ms", flags->request_budget_ms,
+          "The longest a request is worked on (a caller's X-Request-Timeout-Ms may ask less); then 503")
+      ->check(CLI::Range(10, 600000))
       ->capture_default_str();
   suggest
       ->add_option("--step-seconds", flags->step_seconds,
@@ -233,9 +243,11 @@ void add_suggest(CLI::App& serve) {
 
     suggestion_server::SuggestionServer server(
         deployments, state_builder, model, clock,
-        {.http = {.io_threads = 1, .handler_threads = flags->threads, .max_body_bytes = 64 * 1024},
+        {.http = {.io_threads = 1, .max_body_bytes = 64 * 1024},
          .history = {.step_interval = std::chrono::seconds(flags->step_seconds),
-                     .forget_after = std::chrono::seconds(flags->forget_seconds)}});
+                     .forget_after = std::chrono::seconds(flags->forget_seconds)},
+         .request_budget = std::chrono::milliseconds(flags->request_budget_ms),
+         .max_pending = flags->max_pending});
     auto port = server.listen(flags->listen);
     if (!port) throw CommandFailed(port.error().message);
     std::cout << "listening on " << *port << std::endl;

@@ -105,7 +105,8 @@ Result<StateBuilderOptions> StateBuilder::validate(StateBuilderOptions options) 
   return options;
 }
 
-Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment) {
+Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment,
+                                       const std::function<bool()>& abandoned) {
   if (deployment.replicas < 0) return fail("replicas ({}) must not be negative", deployment.replicas);
   const QueryTemplates& defaults = options_.templates;
   const QueryTemplates own = deployment.templates.value_or(QueryTemplates{});
@@ -122,7 +123,13 @@ Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment) {
   for (std::size_t i = 0; i < templates.size(); ++i) {
     auto query = render_template(*templates[i], deployment, options_.window);
     if (!query) return fail("{}: {}", kMetrics[i], query.error().message);
+    if (abandoned && abandoned())
+      return fail("{} of {}/{}: abandoned: every caller's deadline passed", kMetrics[i],
+                  deployment.namespace_name, deployment.name);
     answers[i] = source_.value(*query);
+    if (!answers[i] && answers[i].error().kind == QueryErrorKind::kUnreachable)
+      return fail("{} of {}/{}: {}", kMetrics[i], deployment.namespace_name, deployment.name,
+                  answers[i].error().message);
     state.queries[i] = std::move(*query);
   }
   // A deployment that served no requests in the window has no p95 (the histogram's rate is 0/0), yet it is

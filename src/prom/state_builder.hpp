@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,8 +75,10 @@ class StateBuilder {
   static Result<StateBuilderOptions> validate(StateBuilderOptions options);
 
   // Queries the four metrics of `deployment`. Any query that fails or has no data fails the whole
-  // observation, with the metric and the reason in the message: there is no partial observation.
-  Result<BuiltState> build(const DeploymentRef& deployment);
+  // observation, with the metric and the reason in the message: there is no partial observation. Prometheus
+  // unreachable stops it at once (the other queries would only wait as long again), and so does `abandoned`
+  // returning true before a query (nobody waits for the observation any more).
+  Result<BuiltState> build(const DeploymentRef& deployment, const std::function<bool()>& abandoned = {});
 
   const StateBuilderOptions& options() const { return options_; }
 

@@ -58,8 +58,12 @@ SuggestionClient::SuggestionClient(net::HttpClientOptions options) : http_(std::
 
 std::expected<Suggestion, SuggestionError> SuggestionClient::ask(const std::string& ns,
                                                                  const std::string& deployment) {
-  auto response = http_.get(
-      fmt::format("/suggest?deployment={}&namespace={}", net::url_encode(deployment), net::url_encode(ns)));
+  // The server drops the work for a request once this has passed: after it, nobody would read the answer.
+  net::Request request;
+  request.path =
+      fmt::format("/suggest?deployment={}&namespace={}", net::url_encode(deployment), net::url_encode(ns));
+  request.headers.emplace_back("X-Request-Timeout-Ms", std::to_string(http_.options().total_timeout.count()));
+  auto response = http_.send(request);
   if (!response) {
     const bool timeout = response.error().kind == net::HttpErrorKind::kTimeout;
     return failure(timeout ? "suggestion_timeout" : "suggestion_unreachable",

@@ -22,7 +22,8 @@ bool DeploymentState::serves(const core::FeatureSpec& spec, bool keeps_history) 
 
 Result<DeploymentStep> DeploymentState::step(core::Clock::TimePoint now, prom::StateBuilder& builder,
                                              const prom::DeploymentRef& deployment, int ready_replicas,
-                                             const HistoryOptions& options) {
+                                             const HistoryOptions& options,
+                                             const std::function<bool()>& abandoned) {
   const auto since = now - last_at_;
   const bool has_history = keeps_history_ && last_.index > 0;
   if (has_history &&
@@ -31,7 +32,7 @@ Result<DeploymentStep> DeploymentState::step(core::Clock::TimePoint now, prom::S
     again.reused = true;
     return again;
   }
-  auto state = builder.build(deployment);
+  auto state = builder.build(deployment, abandoned);
   if (!state) return std::unexpected(state.error());
   if (has_history && since > options.forget_after) {
     features_.reset();

@@ -48,11 +48,11 @@ class DeploymentState {
   // Whether this state serves a policy with `spec` (and the same need for history).
   bool serves(const core::FeatureSpec& spec, bool keeps_history) const;
 
-  // The step to decide on at `now` (see the file comment). A new step queries `deployment` through `builder`;
-  // if that fails nothing changes and the error is returned.
+  // The step to decide on at `now` (see the file comment). A new step queries `deployment` through `builder`
+  // (which stops once `abandoned` says so); if that fails nothing changes and the error is returned.
   Result<DeploymentStep> step(core::Clock::TimePoint now, prom::StateBuilder& builder,
                               const prom::DeploymentRef& deployment, int ready_replicas,
-                              const HistoryOptions& options);
+                              const HistoryOptions& options, const std::function<bool()>& abandoned = {});
 
  private:
   core::FeatureBuilder features_;

@@ -15,6 +15,8 @@ namespace maestro::suggestion_server {
 
 namespace {
 
+constexpr int kSpareHandlerThreads = 4;
+
 // Every reason is logged and answered to unauthenticated callers: no credentials in it, whatever a client put
 // in its error.
 std::unexpected<SuggestionError> no_suggestion(std::string cause, std::string_view message) {
@@ -113,6 +115,12 @@ struct SuggestionServer::Metrics {
                      .Name("maestro_suggestion_failures_total")
                      .Help("Requests answered without an action, by cause")
                      .Register(registry)),
+        coalesced(
+            prometheus::BuildCounter()
+                .Name("maestro_suggestion_coalesced_total")
+                .Help("Requests answered with a decision another request for the same deployment started")
+                .Register(registry)
+                .Add({})),
         duration(prometheus::BuildHistogram()
                      .Name("maestro_suggestion_duration_seconds")
                      .Help("Time to make one suggestion: Kubernetes, the four queries and the prediction")
@@ -123,6 +131,7 @@ struct SuggestionServer::Metrics {
   prometheus::Family<prometheus::Counter>& suggestions;
   prometheus::Family<prometheus::Counter>& steps;
   prometheus::Family<prometheus::Counter>& failures;
+  prometheus::Counter& coalesced;
   prometheus::Histogram& duration;
 };
 
@@ -133,8 +142,14 @@ SuggestionServer::SuggestionServer(DeploymentSource& kubernetes, prom::StateBuil
       state_builder_(state_builder),
       model_(model),
       clock_(clock),
+      options_(options),
       states_(options.history),
-      http_(options.http),
+      http_([&] {
+        net::HttpServerOptions http = options.http;
+        // Admitted requests may block; the spare threads refuse the rest and answer /healthz and /metrics.
+        http.handler_threads = options.max_pending + kSpareHandlerThreads;
+        return http;
+      }()),
       metrics_(std::make_unique<Metrics>(http_.registry())) {
   for (const char* path : {"/suggest", "/suggestion"})
     http_.route("GET", path, [this](const net::HttpRequest& request, net::HttpResponse& response) {
@@ -152,7 +167,8 @@ void SuggestionServer::run() {
 }
 
 std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::string& namespace_name,
-                                                                     const std::string& deployment) {
+                                                                     const std::string& deployment,
+                                                                     Deadline deadline) {
   if (!prom::is_kubernetes_name(namespace_name))
     return no_suggestion("request",
                          fmt::format("namespace '{}' is not a valid Kubernetes name", namespace_name));
@@ -160,9 +176,14 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::
     return no_suggestion("request",
                          fmt::format("deployment '{}' is not a valid Kubernetes name", deployment));
   const auto started = std::chrono::steady_clock::now();
-  auto suggestion = [&] {
-    const auto reserved = deployments_.lock(namespace_name + "/" + deployment);
-    return decide(namespace_name, deployment);
+  auto outcome = decisions_.run(
+      namespace_name + "/" + deployment, deadline,
+      [&](const Coalescer<Decision>::Flight& flight) { return decide(namespace_name, deployment, flight); });
+  if (outcome.joined) metrics_->coalesced.Increment();
+  auto suggestion = [&]() -> Decision {
+    if (!outcome.value || std::chrono::steady_clock::now() > deadline)
+      return no_suggestion("deadline", "the request's deadline passed before its decision was made; dropped");
+    return *std::move(outcome.value);
   }();
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_->duration.Observe(took);
@@ -188,13 +209,20 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::
   return suggestion;
 }
 
-std::expected<Suggestion, SuggestionError> SuggestionServer::decide(const std::string& namespace_name,
-                                                                    const std::string& deployment) {
+SuggestionServer::Decision SuggestionServer::decide(const std::string& namespace_name,
+                                                    const std::string& deployment,
+                                                    const Coalescer<Decision>::Flight& flight) {
+  const auto abandoned = [&] { return flight.abandoned(); };
+  const auto dropped = [] {
+    return no_suggestion("deadline",
+                         "every request waiting for this decision has passed its deadline; dropped");
+  };
   auto info = kubernetes_.get(namespace_name, deployment);
   if (!info) return no_suggestion("kubernetes", fmt::format("kubernetes: {}", info.error().message));
   auto constraints = constraints_from_annotations(info->annotations);
   if (!constraints) return no_suggestion("annotation", constraints.error().message);
 
+  if (abandoned()) return dropped();
   auto needs = policy_needs();
   if (!needs) return no_suggestion("model", fmt::format("model: {}", needs.error().message));
 
@@ -208,7 +236,8 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::decide(const std::s
   const auto now = clock_.now();
   const auto state =
       states_.get(namespace_name + "/" + deployment, needs->features, needs->needs_features, now);
-  auto step = state->step(now, state_builder_, ref, info->ready_replicas, states_.options());
+  auto step = state->step(now, state_builder_, ref, info->ready_replicas, states_.options(), abandoned);
+  if (abandoned()) return dropped();
   if (!step) return no_suggestion("prometheus", fmt::format("prometheus: {}", step.error().message));
 
   auto answer =
@@ -249,7 +278,34 @@ void SuggestionServer::handle(const net::HttpRequest& request, net::HttpResponse
     response = net::error_response(400, "missing query parameter 'namespace'");
     return;
   }
-  auto suggestion = suggest(*namespace_name, *deployment);
+  auto deadline = std::chrono::steady_clock::now() + options_.request_budget;
+  if (const auto asked = request.header(kRequestTimeoutHeader)) {
+    long long milliseconds = 0;
+    const auto [end, error] = std::from_chars(asked->data(), asked->data() + asked->size(), milliseconds);
+    if (error != std::errc{} || end != asked->data() + asked->size() || milliseconds <= 0) {
+      response = net::error_response(
+          400, fmt::format("header {} must be a positive number of milliseconds", kRequestTimeoutHeader));
+      return;
+    }
+    deadline = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds));
+  }
+
+  // Admission: a bounded number of requests wait for or make decisions; the rest are told to come back.
+  struct Admitted {
+    std::atomic<int>& pending;
+    ~Admitted() { --pending; }
+  } admitted{pending_};
+  if (++pending_ > options_.max_pending) {
+    metrics_->failures.Add({{"cause", "overloaded"}}).Increment();
+    response = net::json_response(
+        503, net::json_text(nlohmann::json{
+                 {"error", fmt::format("overloaded: {} requests in progress", options_.max_pending)},
+                 {"cause", "overloaded"}}));
+    response.headers.emplace_back("Retry-After", "1");
+    return;
+  }
+
+  auto suggestion = suggest(*namespace_name, *deployment, deadline);
   if (!suggestion) {
     const int status = suggestion.error().cause == "request" ? 400 : 503;
     response =

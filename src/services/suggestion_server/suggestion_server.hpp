@@ -5,14 +5,20 @@
 // the model (POST /predict, with the complete feature vector when the policy needs it), and answers the
 // action with what it means (replica change, the replicas it was decided for, desired replicas) and the
 // observation it used (DESIGN §2, docs/api.md). When Kubernetes, Prometheus or the model fails, or data is
-// missing, it answers 503 with the reason and never an action. Requests for one deployment are served one at
-// a time.
+// missing, it answers 503 with the reason and never an action.
+//
+// Load is bounded: concurrent requests for one deployment share one decision (coalescer.hpp); each request
+// has a deadline — the server's budget, shortened by the caller's X-Request-Timeout-Ms — after which it is
+// answered 503 (cause "deadline") and a decision nobody waits for any more stops before its next query; and
+// at most `max_pending` requests are in the server at once, more being answered 503 (cause "overloaded")
+// with Retry-After at once, so that one slow deployment never holds up another.
 //
 // Annotations read: latencySoftConstraint and latencyHardConstraint (ms, as in the original project) and the
 // per-deployment query overrides maestro.io/query-cpu-usage, maestro.io/query-memory-usage,
 // maestro.io/query-latency, maestro.io/query-rps and maestro.io/pods (see prom/state_builder.hpp).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,8 +29,8 @@
 #include "core/reward.hpp"
 #include "net/http_server.hpp"
 #include "prom/state_builder.hpp"
+#include "services/suggestion_server/coalescer.hpp"
 #include "services/suggestion_server/deployment_state.hpp"
-#include "services/suggestion_server/keyed_mutex.hpp"
 #include "services/suggestion_server/sources.hpp"
 
 namespace maestro::suggestion_server {
@@ -44,7 +50,7 @@ struct Suggestion {
 };
 
 // Why there is no suggestion: "request" (bad parameters: 400), or "kubernetes", "annotation", "prometheus",
-// "model" (503).
+// "model", "deadline", "overloaded" (503).
 struct SuggestionError : Error {
   std::string cause;
 };
@@ -57,9 +63,15 @@ std::optional<prom::QueryTemplates> templates_from_annotations(
 
 std::string suggestion_json(const Suggestion& suggestion);
 
+inline constexpr const char* kRequestTimeoutHeader = "X-Request-Timeout-Ms";
+
 struct SuggestionServerOptions {
-  net::HttpServerOptions http{.io_threads = 1, .handler_threads = 16, .max_body_bytes = 64 * 1024};
+  // handler_threads is set to max_pending plus a few, so that a request over the limit is refused at once.
+  net::HttpServerOptions http{.io_threads = 1, .max_body_bytes = 64 * 1024};
   HistoryOptions history;
+  std::chrono::milliseconds request_budget{
+      10'000};           // the longest a request is worked on; callers may ask less
+  int max_pending = 64;  // requests waiting for or making a decision at once
 };
 
 class SuggestionServer {
@@ -69,9 +81,10 @@ class SuggestionServer {
                    const core::Clock& clock, SuggestionServerOptions options = {});
   ~SuggestionServer();
 
-  // One decision, as GET /suggest makes it (serialised per deployment).
+  // One decision, as GET /suggest makes it: shared with the requests for the same deployment in flight, and
+  // given up (cause "deadline") once `deadline` has passed.
   std::expected<Suggestion, SuggestionError> suggest(const std::string& namespace_name,
-                                                     const std::string& deployment);
+                                                     const std::string& deployment, Deadline deadline);
 
   Result<std::uint16_t> listen(std::string_view address) { return http_.listen(address); }
   void start() { http_.start(); }
@@ -84,8 +97,9 @@ class SuggestionServer {
  private:
   struct Metrics;
   void handle(const net::HttpRequest& request, net::HttpResponse& response);
-  std::expected<Suggestion, SuggestionError> decide(const std::string& namespace_name,
-                                                    const std::string& deployment);
+  using Decision = std::expected<Suggestion, SuggestionError>;
+  Decision decide(const std::string& namespace_name, const std::string& deployment,
+                  const Coalescer<Decision>::Flight& flight);
   // What the model's policy needs (asked every decision), or the last it said if it cannot say now.
   Result<PolicyNeeds> policy_needs();
 
@@ -93,7 +107,9 @@ class SuggestionServer {
   prom::StateBuilder& state_builder_;
   ActionModel& model_;
   const core::Clock& clock_;
-  KeyedMutex deployments_;
+  SuggestionServerOptions options_;
+  Coalescer<Decision> decisions_;
+  std::atomic<int> pending_{0};
   DeploymentStates states_;
   std::mutex needs_mutex_;
   std::optional<PolicyNeeds> last_needs_;

@@ -1,0 +1,95 @@
+// Concurrent requests for the same key share one piece of work: the first starts it, later ones wait for its
+// value instead of queueing work of their own (one Prometheus round serves every waiter of a deployment), and
+// work for one key never runs twice at once (two callers never act on one stale observation, the original
+// design's "reserve the deployment action"), while other keys go on in parallel. Each waiter has a deadline;
+// the work may stop once the latest of them has passed (nobody is left to answer), and a waiter whose own
+// deadline passes stops waiting. Entries are dropped when their work ends.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace maestro::suggestion_server {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+template <typename Value>
+class Coalescer {
+ public:
+  // What the work sees of its waiters.
+  class Flight {
+   public:
+    // The latest deadline of everyone waiting (it moves later when someone joins).
+    Deadline deadline() const {
+      std::lock_guard lock(mutex_);
+      return deadline_;
+    }
+    // True once every waiter's deadline has passed: the rest of the work would be answered to nobody.
+    bool abandoned() const { return std::chrono::steady_clock::now() > deadline(); }
+
+   private:
+    friend class Coalescer;
+    mutable std::mutex mutex_;
+    std::condition_variable done_;
+    std::optional<Value> value_;
+    Deadline deadline_{};
+  };
+
+  struct Outcome {
+    std::optional<Value> value;  // none: the deadline passed first
+    bool joined = false;         // served by work another request started
+  };
+
+  // `work(flight)` for `key`, or, if work for `key` is running, its value. Waits at most until `deadline`
+  // for another's work; the caller's own work always runs to its end (it may check flight.abandoned()).
+  Outcome run(const std::string& key, Deadline deadline, const std::function<Value(const Flight&)>& work) {
+    std::shared_ptr<Flight> flight;
+    bool leads = false;
+    {
+      std::lock_guard lock(mutex_);
+      auto& entry = flights_[key];
+      if (!entry) {
+        entry = std::make_shared<Flight>();
+        leads = true;
+      }
+      flight = entry;
+      std::lock_guard flight_lock(flight->mutex_);
+      flight->deadline_ = std::max(flight->deadline_, deadline);
+    }
+    if (leads) {
+      Value value = work(*flight);
+      {
+        std::lock_guard lock(mutex_);
+        flights_.erase(key);  // a request from now on starts afresh
+      }
+      {
+        std::lock_guard lock(flight->mutex_);
+        flight->value_ = value;
+      }
+      flight->done_.notify_all();
+      return {std::move(value), false};
+    }
+    std::unique_lock lock(flight->mutex_);
+    if (!flight->done_.wait_until(lock, deadline, [&] { return flight->value_.has_value(); })) return {};
+    return {*flight->value_, true};
+  }
+
+  // Keys with work running now (for tests: entries do not pile up).
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return flights_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;
+};
+
+}  // namespace maestro::suggestion_server
