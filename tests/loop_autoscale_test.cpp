@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "local/fake_kube_api.hpp"
+#include "prom/state_builder.hpp"
 #include "services/model_server/model_server.hpp"
 #include "services/model_server/nn_policy.hpp"
 #include "support/monitored_target_app.hpp"
@@ -50,7 +51,10 @@ class LoopTest : public ::testing::Test {
     prometheus_ = std::move(monitored->prometheus);
 
     auto web = local::fake_deployment(kNamespace, "web", kMin);
-    web.annotations = {{"latencySoftConstraint", "50"}, {"latencyHardConstraint", "200"}};
+    // One process stands for every replica: its pods cannot be counted in its metrics.
+    web.annotations = {{"latencySoftConstraint", "50"},
+                       {"latencyHardConstraint", "200"},
+                       {"maestro.io/query-pods-reporting", prom::kNoPodsCheck}};
     kube_.put_deployment(web);
     ASSERT_TRUE(kube_.start().has_value());
 

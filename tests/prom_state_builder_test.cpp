@@ -128,5 +128,51 @@ TEST_F(PromStateBuilderTest, NoDataIsAnErrorNeverZero) {
   EXPECT_NE(bad.error().message.find("parse error"), std::string::npos) << bad.error().message;
 }
 
+// A target that stops being scraped: Prometheus marks its series stale and timestamp() no longer finds them,
+// while rate() over the window goes on answering from the old samples. The observation is refused within a
+// few scrapes, not a window later; and a deployment with more ready replicas than pods reporting is refused
+// at once.
+TEST_F(PromStateBuilderTest, RefusesStaleAndPartialData) {
+  prom::StateBuilder builder(
+      prometheus_->client(),
+      {.window = "1m", .templates = prom::default_templates(), .max_sample_age = std::chrono::seconds(10)});
+  prom::DeploymentRef web{.namespace_name = kNamespace,
+                          .name = "web",
+                          .replicas = 1,
+                          .templates = {},
+                          .pods = {},
+                          .ready_replicas = 1};
+  // The app's request counter exists once it has served a request.
+  testing::LoadGenerator load({.base_url = fmt::format("http://127.0.0.1:{}", app_->port),
+                               .clients = 1,
+                               .requests_per_second_per_client = 10,
+                               .max_duration = 60s,
+                               .path = [](std::size_t) { return std::string("/work?wait_ms=1"); }});
+  load.start();
+  auto state = builder.build(web);
+  for (const auto until = Clock::now() + 30s; !state && Clock::now() < until; state = builder.build(web))
+    std::this_thread::sleep_for(250ms);  // polling until two scrapes fill the rate window, with a deadline
+  ASSERT_TRUE(state.has_value()) << state.error().message;
+  EXPECT_EQ(state->pods_reporting, 1);
+
+  web.ready_replicas = 2;
+  auto partial = builder.build(web);
+  ASSERT_FALSE(partial.has_value());
+  EXPECT_NE(partial.error().message.find("partial data: 1 of 2 ready pods"), std::string::npos)
+      << partial.error().message;
+  web.ready_replicas = 1;
+
+  exporter_.reset();  // cAdvisor stops answering: its targets' series go stale
+  const auto stopped = Clock::now();
+  for (const auto until = stopped + 30s; state && Clock::now() < until; state = builder.build(web))
+    std::this_thread::sleep_for(250ms);  // polling for the refusal, with a deadline
+  load.stop();
+  ASSERT_FALSE(state.has_value()) << "still deciding on a target no longer scraped";
+  std::cout << fmt::format("refused {:.1f} s after the exporter stopped: {}\n",
+                           std::chrono::duration<double>(Clock::now() - stopped).count(),
+                           state.error().message);
+  EXPECT_NE(state.error().message.find("report"), std::string::npos) << state.error().message;
+}
+
 }  // namespace
 }  // namespace maestro

@@ -11,6 +11,7 @@
 #include "core/action.hpp"
 #include "local/fake_kube_api.hpp"
 #include "prom/credentials.hpp"
+#include "prom/state_builder.hpp"
 #include "services/model_server/model_server.hpp"
 #include "support/fake_prometheus.hpp"
 #include "support/monitored_target_app.hpp"
@@ -63,12 +64,14 @@ class SuggestServerTest : public ::testing::Test {
 
     kube_ = std::make_unique<local::FakeKubeApi>("suggest-token");
     ASSERT_TRUE(kube_->start().has_value());
-    kube_->put_deployment(
-        {.namespace_ = kNamespace,
-         .name = "web",
-         .replicas = 2,
-         .labels = {},
-         .annotations = {{"latencySoftConstraint", "30"}, {"latencyHardConstraint", "100"}}});
+    kube_->put_deployment({.namespace_ = kNamespace,
+                           .name = "web",
+                           .replicas = 2,
+                           .labels = {},
+                           // One process stands for both replicas: its pods cannot be counted in its metrics.
+                           .annotations = {{"latencySoftConstraint", "30"},
+                                           {"latencyHardConstraint", "100"},
+                                           {"maestro.io/query-pods-reporting", prom::kNoPodsCheck}}});
 
     model_ = std::make_unique<model_server::ModelServer>(model_server::ModelServerOptions{
         .policy_file = directory_ / "policy",

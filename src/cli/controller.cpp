@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "net/http_server.hpp"
+#include "prom/credentials.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/suggestion_client.hpp"
@@ -60,6 +61,9 @@ void run_controller(const Options& options) {
   std::cout << "maestro controller: managing " << config->deployments.size() << " listed deployment(s)"
             << (config->discovery.enabled ? " and those annotated maestro.io/autoscale=true" : "")
             << "; metrics on port " << *port << std::endl;
+  // Allowed (a development cluster, the local test double) but never silent.
+  for (const auto& warning : prom::transport_warnings("kubernetes", *kube_options))
+    spdlog::warn("{}", warning);
 
   int failed = 0;
   if (options.once) {

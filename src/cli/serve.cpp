@@ -28,14 +28,6 @@ bool is_http_url(const std::string& url) {
   return url.starts_with("http://") || url.starts_with("https://");
 }
 
-// Credentials sent over plain http can be read by anyone on the path: allowed (loopback, a sidecar), but
-// said.
-void warn_if_token_over_plain_http(const std::string& url, std::string_view flag) {
-  if (url.starts_with("http://"))
-    spdlog::warn("{} {} is plain http: its credentials travel unencrypted", flag,
-                 prom::redact_credentials(url));
-}
-
 struct KubernetesFlags {
   std::string server;  // plain URL …
   std::string token_file;
@@ -150,7 +142,8 @@ void add_suggest(CLI::App& serve) {
   suggest->add_option("--window", flags->window, "Rate window of the queries (PromQL duration)")
       ->capture_default_str();
   suggest
-      ->add_option("--max-sample-age", flags->max_sample_age_seconds, "Seconds after which a sample is stale")
+      ->add_option("--max-sample-age", flags->max_sample_age_seconds,
+                   "A pod whose newest sample is older than this many seconds does not report")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   suggest
@@ -198,7 +191,9 @@ void add_suggest(CLI::App& serve) {
     auto listen = net::parse_listen_address(flags->listen);
     if (!listen) throw CLI::ValidationError("--listen", listen.error().message);
     auto state_options = prom::StateBuilder::validate(
-        prom::StateBuilderOptions{.window = flags->window, .templates = prom::default_templates()});
+        prom::StateBuilderOptions{.window = flags->window,
+                                  .templates = prom::default_templates(),
+                                  .max_sample_age = std::chrono::seconds(flags->max_sample_age_seconds)});
     if (!state_options) throw CLI::ValidationError("--window", state_options.error().message);
 
     const std::chrono::milliseconds timeout(flags->timeout_ms);
@@ -219,16 +214,13 @@ void add_suggest(CLI::App& serve) {
     if (!flags->prometheus_bearer_token_file.empty()) {
       auto token = std::make_shared<kube::TokenFile>(flags->prometheus_bearer_token_file, clock);
       prometheus_options.bearer_token = [token] { return token->token(); };
-      warn_if_token_over_plain_http(flags->prometheus, "--prometheus");
     }
     net::HttpClient prometheus_http(prometheus_options);
-    prom::PrometheusClientOptions prometheus_client_options{
-        .max_sample_age = std::chrono::seconds(flags->max_sample_age_seconds), .authorization = {}};
+    prom::PrometheusClientOptions prometheus_client_options;
     if (!flags->prometheus_basic_auth_file.empty()) {
       prometheus_client_options.authorization = [file = flags->prometheus_basic_auth_file] {
         return prom::basic_authorization(file);
       };
-      warn_if_token_over_plain_http(flags->prometheus, "--prometheus");
     }
     prom::PrometheusClient prometheus(prometheus_http, prometheus_client_options);
     prom::StateBuilder state_builder(prometheus, *state_options);
@@ -254,6 +246,12 @@ void add_suggest(CLI::App& serve) {
     spdlog::info("suggestion server on port {}: prometheus {}, model {}, window {}", *port,
                  prom::redact_credentials(flags->prometheus), prom::redact_credentials(flags->model),
                  flags->window);
+    // Allowed (loopback, a development cluster) but never silent.
+    for (const auto& warning : prom::transport_warnings("kubernetes", *kube_options))
+      spdlog::warn("{}", warning);
+    for (const auto& warning : prom::transport_warnings("prometheus", prometheus_options,
+                                                        !flags->prometheus_basic_auth_file.empty()))
+      spdlog::warn("{}", warning);
     server.run();
   });
 }

@@ -1,7 +1,6 @@
 #include "kube/config.hpp"
 
 #include <openssl/evp.h>
-#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -180,13 +179,6 @@ Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const c
   options.base_url = config.server;
   options.tls = config.tls;
   options.user_agent = "maestro-controller";
-  // Both are allowed (a development cluster, the local test double) but never silently.
-  if (options.tls.insecure_skip_verify)
-    spdlog::warn(
-        "kubernetes {}: insecure-skip-tls-verify is set: the API server's certificate is NOT verified",
-        config.server);
-  if ((!config.token_file.empty() || !config.token.empty()) && config.server.starts_with("http://"))
-    spdlog::warn("kubernetes {}: plain http: the bearer token travels unencrypted", config.server);
   if (!config.token_file.empty()) {
     auto file = std::make_shared<TokenFile>(config.token_file, clock);
     options.bearer_token = [file] { return file->token(); };

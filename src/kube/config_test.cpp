@@ -5,10 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
-
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 namespace maestro::kube {
 namespace {
@@ -196,32 +192,6 @@ TEST(HttpOptions, AttachTheClustersCredentials) {
   ASSERT_TRUE(options->bearer_token);
   EXPECT_EQ(options->bearer_token().value(), "from-file");
   EXPECT_FALSE(http_options(ClusterConfig{}, clock).has_value());
-}
-
-// Skipping TLS verification and sending a token over plain http are allowed, but each is said once, when the
-// client is configured.
-TEST(HttpOptions, WarnWhenTlsIsNotVerifiedOrATokenGoesOverPlainHttp) {
-  std::ostringstream logged;
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(
-      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(logged)));
-  core::ManualClock clock;
-  ClusterConfig verified;
-  verified.server = "https://k:6443";
-  verified.token = "t";
-  ASSERT_TRUE(http_options(verified, clock).has_value());
-  EXPECT_EQ(logged.str(), "");
-  ClusterConfig insecure = verified;
-  insecure.tls.insecure_skip_verify = true;
-  ASSERT_TRUE(http_options(insecure, clock).has_value());
-  EXPECT_NE(logged.str().find("insecure-skip-tls-verify is set"), std::string::npos) << logged.str();
-  logged.str("");
-  ClusterConfig plain = verified;
-  plain.server = "http://k:8080";
-  ASSERT_TRUE(http_options(plain, clock).has_value());
-  EXPECT_NE(logged.str().find("plain http: the bearer token travels unencrypted"), std::string::npos)
-      << logged.str();
-  spdlog::set_default_logger(previous);
 }
 
 }  // namespace

@@ -51,4 +51,16 @@ Result<std::string> basic_authorization(const std::filesystem::path& file) {
   return "Basic " + encoded;
 }
 
+std::vector<std::string> transport_warnings(std::string_view what, const net::HttpClientOptions& options,
+                                            bool sends_authorization) {
+  std::vector<std::string> warnings;
+  const std::string url = redact_credentials(options.base_url);
+  if (options.tls.insecure_skip_verify)
+    warnings.push_back(fmt::format(
+        "{} {}: insecure-skip-tls-verify is set: the server's certificate is NOT verified", what, url));
+  if ((options.bearer_token || sends_authorization) && options.base_url.starts_with("http://"))
+    warnings.push_back(fmt::format("{} {}: plain http: its credentials travel unencrypted", what, url));
+  return warnings;
+}
+
 }  // namespace maestro::prom

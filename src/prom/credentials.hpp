@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
+#include "net/http_client.hpp"
 
 namespace maestro::prom {
 
@@ -21,5 +23,12 @@ Result<void> refuse_credentials_in_url(std::string_view url, std::string_view wh
 // The Authorization header value "Basic base64(user:password)" for a file holding "user:password" on one
 // line (surrounding whitespace ignored). Read on every call, so that a rotated secret is picked up.
 Result<std::string> basic_authorization(const std::filesystem::path& file);
+
+// What is allowed but insecure about a client's transport — TLS verification skipped
+// (insecure-skip-tls-verify), a bearer token or an Authorization header sent over plain http — one sentence
+// each, naming `what` and the URL (redacted), for the caller to log once, after its start-up line ("listening
+// on PORT" stays the first).
+std::vector<std::string> transport_warnings(std::string_view what, const net::HttpClientOptions& options,
+                                            bool sends_authorization = false);
 
 }  // namespace maestro::prom

@@ -34,5 +34,27 @@ TEST(BasicAuthorization, EncodesTheFilesUserAndPassword) {
   EXPECT_FALSE(basic_authorization(file).has_value());
 }
 
+// Skipping TLS verification and sending credentials over plain http are allowed, but each is said.
+TEST(TransportWarnings, SayWhenTlsIsNotVerifiedOrCredentialsGoOverPlainHttp) {
+  net::HttpClientOptions verified;
+  verified.base_url = "https://k:6443";
+  verified.bearer_token = []() -> Result<std::string> { return std::string("t"); };
+  EXPECT_TRUE(transport_warnings("kubernetes", verified).empty());
+  net::HttpClientOptions insecure = verified;
+  insecure.tls.insecure_skip_verify = true;
+  const auto skipped = transport_warnings("kubernetes", insecure);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(
+      skipped[0],
+      "kubernetes https://k:6443: insecure-skip-tls-verify is set: the server's certificate is NOT verified");
+  net::HttpClientOptions plain = verified;
+  plain.base_url = "http://k:8080";
+  ASSERT_EQ(transport_warnings("kubernetes", plain).size(), 1u);
+  EXPECT_NE(transport_warnings("kubernetes", plain)[0].find("plain http"), std::string::npos);
+  plain.bearer_token = nullptr;
+  EXPECT_TRUE(transport_warnings("prometheus", plain).empty());
+  EXPECT_EQ(transport_warnings("prometheus", plain, /*sends_authorization=*/true).size(), 1u);
+}
+
 }  // namespace
 }  // namespace maestro::prom

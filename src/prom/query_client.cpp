@@ -40,10 +40,6 @@ std::optional<Sample> parse_point(const nlohmann::json& point) {
   return sample;
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 std::string_view query_error_kind_name(QueryErrorKind kind) {
@@ -111,40 +107,30 @@ QueryResult<std::vector<Sample>> parse_query_response(long status, std::string_v
   return samples;
 }
 
-QueryResult<double> single_value(const std::vector<Sample>& samples, double evaluated_at,
-                                 std::chrono::seconds max_age) {
+QueryResult<double> single_value(const std::vector<Sample>& samples) {
   if (samples.empty()) return query_error(QueryErrorKind::kNoData, "no data: the query matched no series");
   if (samples.size() > 1)
     return query_error(QueryErrorKind::kAmbiguous,
                        fmt::format("the query gave {} series where one number was expected", samples.size()));
   const Sample& sample = samples.front();
   if (std::isnan(sample.value)) return query_error(QueryErrorKind::kNoData, "no data: the query gave NaN");
-  const double age = evaluated_at - sample.timestamp;
-  if (age > static_cast<double>(max_age.count()))
-    return query_error(
-        QueryErrorKind::kNoData,
-        fmt::format("no data: the sample is {:.0f} s old (stale after {} s)", age, max_age.count()));
   return sample.value;
 }
 
 PrometheusClient::PrometheusClient(net::HttpClient& http, PrometheusClientOptions options)
     : http_(http), options_(options) {}
 
-QueryResult<std::vector<Sample>> PrometheusClient::query(std::string_view promql) {
-  return query_at(promql, unix_now());
-}
-
 QueryResult<double> PrometheusClient::value(std::string_view promql) {
-  const double evaluated_at = unix_now();
-  auto samples = query_at(promql, evaluated_at);
-  if (!samples) return std::unexpected(samples.error());
-  return single_value(*samples, evaluated_at, options_.max_sample_age);
+  auto found = samples(promql);
+  if (!found) return std::unexpected(found.error());
+  return single_value(*found);
 }
 
-QueryResult<std::vector<Sample>> PrometheusClient::query_at(std::string_view promql, double evaluated_at) {
+QueryResult<std::vector<Sample>> PrometheusClient::samples(std::string_view promql) {
   // GET, so that the HTTP client may retry it: a query changes nothing.
   net::Request request;
-  request.path = fmt::format("/api/v1/query?query={}&time={:.3f}", net::url_encode(promql), evaluated_at);
+  // No time=: Prometheus evaluates at its own clock, the one its samples' timestamps are in.
+  request.path = fmt::format("/api/v1/query?query={}", net::url_encode(promql));
   if (options_.authorization) {
     auto authorization = options_.authorization();
     if (!authorization)

@@ -1,6 +1,8 @@
-// Reading numbers from Prometheus: the HTTP API's instant queries (/api/v1/query), their vector and scalar
-// results, and the rule that an empty result, a NaN or a stale sample is "no data" — never zero, so that no
-// decision is ever made from a number that was not measured.
+// Reading numbers from Prometheus: the HTTP API's instant queries (/api/v1/query), evaluated at Prometheus's
+// own clock, their vector and scalar results, and the rule that an empty result or a NaN is "no data" — never
+// zero, so that no decision is ever made from a number that was not measured. (An instant query's sample is
+// stamped with the evaluation time, so its age says nothing: how fresh the data is, the StateBuilder asks
+// Prometheus with timestamp(), see state_builder.hpp.)
 #pragma once
 
 #include <chrono>
@@ -20,7 +22,7 @@ enum class QueryErrorKind {
   kUnreachable,  // no answer from Prometheus (connection, timeout, TLS, 5xx)
   kRejected,     // Prometheus refused the query (bad PromQL: 400, 422)
   kMalformed,    // the answer is not the API's JSON
-  kNoData,       // the query ran but measured nothing: empty result, NaN, or a stale sample
+  kNoData,       // the query ran but measured nothing: empty result or NaN
   kAmbiguous,    // several series where the caller wanted one number
 };
 
@@ -43,21 +45,21 @@ struct Sample {
 // labels for a scalar. Matrix and string results are refused (kMalformed).
 QueryResult<std::vector<Sample>> parse_query_response(long status, std::string_view body);
 
-// The one number of an instant query's samples, or no data. A sample older than `max_age` before
-// `evaluated_at` is stale. Several samples are kAmbiguous: templates aggregate to one series.
-QueryResult<double> single_value(const std::vector<Sample>& samples, double evaluated_at,
-                                 std::chrono::seconds max_age);
+// The one number of an instant query's samples, or no data. Several samples are kAmbiguous: templates
+// aggregate to one series.
+QueryResult<double> single_value(const std::vector<Sample>& samples);
 
-// Where the StateBuilder gets its numbers; tests substitute their own.
+// Where the StateBuilder gets its numbers; tests substitute their own. Called from several threads at once.
 class MetricsSource {
  public:
   virtual ~MetricsSource() = default;
   // The value of `promql`, an expression that evaluates to one number now.
   virtual QueryResult<double> value(std::string_view promql) = 0;
+  // Every sample of `promql` evaluated now, one per series (empty: none matched).
+  virtual QueryResult<std::vector<Sample>> samples(std::string_view promql) = 0;
 };
 
 struct PrometheusClientOptions {
-  std::chrono::seconds max_sample_age{120};  // older samples are stale
   // The Authorization header of every query (basic auth read from a file: credentials.hpp); none: no header.
   std::function<Result<std::string>()> authorization;
 };
@@ -67,13 +69,10 @@ class PrometheusClient final : public MetricsSource {
   // `http` is configured with Prometheus's base URL (and its TLS, token and timeouts).
   PrometheusClient(net::HttpClient& http, PrometheusClientOptions options = {});
 
-  // Every sample of an instant query evaluated now.
-  QueryResult<std::vector<Sample>> query(std::string_view promql);
+  QueryResult<std::vector<Sample>> samples(std::string_view promql) override;
   QueryResult<double> value(std::string_view promql) override;
 
  private:
-  QueryResult<std::vector<Sample>> query_at(std::string_view promql, double evaluated_at);
-
   net::HttpClient& http_;
   PrometheusClientOptions options_;
 };

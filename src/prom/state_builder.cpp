@@ -1,6 +1,9 @@
 #include "prom/state_builder.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <future>
 #include <regex>
 
 namespace maestro::prom {
@@ -25,6 +28,12 @@ QueryTemplates default_templates() {
                              "(rate(http_request_duration_seconds_bucket{{{}}}[$window]))) * 1000",
                              pods),
       .rps = fmt::format("sum(rate(http_requests_total{{{}}}[$window]))", pods),
+      .pods_reporting =
+          fmt::format("max by (pod) (time() - timestamp(container_cpu_usage_seconds_total{{{0},{1}}}) "
+                      "or time() - timestamp(http_requests_total{{{0}}})) "
+                      "and on (pod) max by (pod) (timestamp(container_cpu_usage_seconds_total{{{0},{1}}})) "
+                      "and on (pod) max by (pod) (timestamp(http_requests_total{{{0}}}))",
+                      pods, kContainerFilter),
   };
 }
 
@@ -99,10 +108,45 @@ StateBuilder::StateBuilder(MetricsSource& source, StateBuilderOptions options)
 Result<StateBuilderOptions> StateBuilder::validate(StateBuilderOptions options) {
   if (!is_promql_duration(options.window))
     return fail("window '{}' is not a PromQL duration (e.g. 30s, 1m)", options.window);
-  for (const auto* query : {&options.templates.cpu_usage, &options.templates.memory_usage,
-                            &options.templates.latency, &options.templates.rps})
+  for (const auto* query :
+       {&options.templates.cpu_usage, &options.templates.memory_usage, &options.templates.latency,
+        &options.templates.rps, &options.templates.pods_reporting})
     if (query->empty()) return fail("every metric needs a query template");
   return options;
+}
+
+Result<int> StateBuilder::pods_reporting(const DeploymentRef& deployment, const std::string& query_template) {
+  if (query_template == kNoPodsCheck) return 0;
+  auto query = render_template(query_template, deployment, options_.window);
+  if (!query) return fail("pods reporting: {}", query.error().message);
+  auto ages = source_.samples(*query);
+  if (!ages)
+    return fail("pods reporting of {}/{}: {}", deployment.namespace_name, deployment.name,
+                ages.error().message);
+  const double max_age = static_cast<double>(options_.max_sample_age.count());
+  int fresh = 0, stale = 0;
+  double stalest = 0;
+  for (const Sample& pod : *ages) {
+    if (pod.value <= max_age) {
+      ++fresh;
+    } else {  // NaN counts as stale too: an age that cannot be told is no evidence of fresh data
+      ++stale;
+      if (!std::isnan(pod.value)) stalest = std::max(stalest, pod.value);
+    }
+  }
+  const int required = std::max(1, deployment.ready_replicas.value_or(1));
+  if (fresh >= required) return fresh;
+  if (ages->empty())
+    return fail("no data: no pod of {}/{} reports every metric source", deployment.namespace_name,
+                deployment.name);
+  const std::string stale_part =
+      stale == 0 ? ""
+                 : fmt::format("; {} stale (newest sample {:.0f} s old, stale after {} s)", stale, stalest,
+                               options_.max_sample_age.count());
+  return fail(
+      "partial data: {} of {} ready pods of {}/{} report fresh metrics{}; holding rather than deciding "
+      "on part of the deployment",
+      fresh, required, deployment.namespace_name, deployment.name, stale_part);
 }
 
 Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment,
@@ -119,19 +163,28 @@ Result<BuiltState> StateBuilder::build(const DeploymentRef& deployment,
   static constexpr std::array<std::string_view, 4> kMetrics = {"cpu_usage", "memory_usage", "latency", "rps"};
 
   BuiltState state;
-  std::array<QueryResult<double>, 4> answers;
+  if (abandoned && abandoned())
+    return fail("{}/{}: abandoned: every caller's deadline passed", deployment.namespace_name,
+                deployment.name);
+  auto reporting = pods_reporting(deployment, pick(own.pods_reporting, defaults.pods_reporting));
+  if (!reporting) return std::unexpected(reporting.error());
+  state.pods_reporting = *reporting;
+
   for (std::size_t i = 0; i < templates.size(); ++i) {
     auto query = render_template(*templates[i], deployment, options_.window);
     if (!query) return fail("{}: {}", kMetrics[i], query.error().message);
-    if (abandoned && abandoned())
-      return fail("{} of {}/{}: abandoned: every caller's deadline passed", kMetrics[i],
-                  deployment.namespace_name, deployment.name);
-    answers[i] = source_.value(*query);
-    if (!answers[i] && answers[i].error().kind == QueryErrorKind::kUnreachable)
-      return fail("{} of {}/{}: {}", kMetrics[i], deployment.namespace_name, deployment.name,
-                  answers[i].error().message);
     state.queries[i] = std::move(*query);
   }
+  if (abandoned && abandoned())
+    return fail("{}/{}: abandoned: every caller's deadline passed", deployment.namespace_name,
+                deployment.name);
+  // The four at once: an observation takes as long as its slowest query, not their sum.
+  std::array<std::future<QueryResult<double>>, 4> pending;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    pending[i] =
+        std::async(std::launch::async, [this, &state, i] { return source_.value(state.queries[i]); });
+  std::array<QueryResult<double>, 4> answers;
+  for (std::size_t i = 0; i < pending.size(); ++i) answers[i] = pending[i].get();
   // A deployment that served no requests in the window has no p95 (the histogram's rate is 0/0), yet it is
   // measured: no request was slow. Only a measured zero rps makes a missing latency 0 ms; otherwise it stays
   // no data, so an idle deployment can still be scaled down while a broken histogram cannot pass for fast.

@@ -5,6 +5,14 @@
 //
 // Template placeholders: $namespace, $deployment, $pods (a regex matching the deployment's pod names) and
 // $window (the rate window, e.g. 1m). PromQL never uses '$', so they cannot clash with label matchers.
+//
+// The four metrics sum over whichever pods reported within the window, so before deciding the builder asks
+// which pods report, and how fresh their newest raw samples are: timestamp() of a plain selector is the
+// timestamp of the newest sample within the lookback (not the evaluation time an instant query stamps every
+// answer with), and a target that stops being scraped gets staleness markers and leaves the selector at once,
+// while rate() and last_over_time() go on answering from its old samples for a whole window. Fewer pods
+// reporting fresh samples than the deployment has ready replicas is no observation: half the pods' requests
+// would read as half the load, and the policy would scale down.
 #pragma once
 
 #include <array>
@@ -20,17 +28,23 @@
 
 namespace maestro::prom {
 
+inline constexpr const char* kNoPodsCheck = "none";
+
 struct QueryTemplates {
   std::string cpu_usage;     // percent of one core, summed over pods
   std::string memory_usage;  // working-set bytes, summed over pods
   std::string latency;       // p95, milliseconds
   std::string rps;           // requests per second
+  // One series per pod that reports every metric source, valued at the age in seconds (at Prometheus's
+  // clock) of the newest raw sample of its stalest source. kNoPodsCheck: the deployment's pods cannot be told
+  // apart in its metrics (one process standing for every replica, in tests), so nothing is checked.
+  std::string pods_reporting = {};
 };
 
 // CPU: rate(container_cpu_usage_seconds_total) × 100 summed, without the pod-level (container="") and pause
 // (container="POD") series that would count it twice; memory: the last working set within the window (so a
 // sample older than the window is no data), same filters; p95 from the request-duration histogram, in ms;
-// rps from the request counter.
+// rps from the request counter; pods reporting both cAdvisor's CPU and the application's request counter.
 QueryTemplates default_templates();
 
 // Kubernetes names pods NAME-HASH-SUFFIX, with the hash and suffix from an alphabet without vowels (so that
@@ -50,6 +64,8 @@ struct DeploymentRef {
   int replicas = 0;                         // from the Kubernetes API: Prometheus does not know it
   std::optional<QueryTemplates> templates;  // the deployment's own queries (an empty field keeps the default)
   std::optional<std::string> pods;          // the deployment's own pod-name regex
+  // status.readyReplicas: at least this many pods must report fresh samples (none given: at least one).
+  std::optional<int> ready_replicas = {};
 };
 
 // Substitutes the placeholders; an unknown $placeholder is an error naming it.
@@ -59,12 +75,14 @@ Result<std::string> render_template(std::string_view query_template, const Deplo
 struct StateBuilderOptions {
   std::string window = "1m";
   QueryTemplates templates = default_templates();
+  std::chrono::seconds max_sample_age{120};  // a pod whose newest sample is older does not report
 };
 
 // The observation and the exact queries that produced it (for logs and for the suggestion's answer).
 struct BuiltState {
   core::Observation observation;
   std::array<std::string, 4> queries;  // cpu_usage, memory_usage, latency, rps
+  int pods_reporting = 0;              // pods whose newest samples are fresh (0 if not checked)
 };
 
 class StateBuilder {
@@ -74,15 +92,18 @@ class StateBuilder {
 
   static Result<StateBuilderOptions> validate(StateBuilderOptions options);
 
-  // Queries the four metrics of `deployment`. Any query that fails or has no data fails the whole
-  // observation, with the metric and the reason in the message: there is no partial observation. Prometheus
-  // unreachable stops it at once (the other queries would only wait as long again), and so does `abandoned`
-  // returning true before a query (nobody waits for the observation any more).
+  // Asks which pods report (refusing fewer than the ready replicas, or stale samples), then queries the
+  // four metrics of `deployment` at once (the source must take concurrent calls). Any query that fails or has
+  // no data fails the whole observation, with the metric and the reason in the message: there is no partial
+  // observation. `abandoned` returning true before a round of queries stops it (nobody waits any more).
   Result<BuiltState> build(const DeploymentRef& deployment, const std::function<bool()>& abandoned = {});
 
   const StateBuilderOptions& options() const { return options_; }
 
  private:
+  // Pods whose newest samples are fresh, or why there are too few.
+  Result<int> pods_reporting(const DeploymentRef& deployment, const std::string& query_template);
+
   MetricsSource& source_;
   StateBuilderOptions options_;
 };

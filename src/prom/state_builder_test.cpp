@@ -2,7 +2,9 @@
 // metric fails the whole observation.
 #include "prom/state_builder.hpp"
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -16,7 +18,22 @@ class ScriptedSource final : public MetricsSource {
   std::vector<std::pair<std::string, QueryResult<double>>> answers;
   std::vector<std::string> asked;
 
+  // The pods-reporting query: this many pods, each with a sample this many seconds old.
+  int pods = 3;
+  double pod_age_seconds = 5;
+  std::vector<std::string> asked_samples;
+  std::mutex mutex;
+
+  QueryResult<std::vector<Sample>> samples(std::string_view promql) override {
+    asked_samples.emplace_back(promql);
+    std::vector<Sample> ages;
+    for (int i = 0; i < pods; ++i)
+      ages.push_back(
+          Sample{.labels = {{"pod", fmt::format("web-1-{}", i)}}, .timestamp = 0, .value = pod_age_seconds});
+    return ages;
+  }
   QueryResult<double> value(std::string_view promql) override {
+    std::lock_guard lock(mutex);  // the builder asks its four queries at once
     asked.emplace_back(promql);
     for (const auto& [fragment, answer] : answers)
       if (promql.find(fragment) != std::string_view::npos) return answer;
@@ -47,13 +64,13 @@ TEST(StateBuilder, BuildsTheObservationFromTheFourDefaultQueries) {
   EXPECT_DOUBLE_EQ(state->observation.rps, 120);
   ASSERT_EQ(source.asked.size(), 4u);
   EXPECT_EQ(
-      source.asked[0],
+      state->queries[0],
       R"(sum(rate(container_cpu_usage_seconds_total{namespace="shop",pod=~"web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}",container!="",container!="POD"}[30s])) * 100)");
-  EXPECT_NE(source.asked[2].find(
+  EXPECT_NE(state->queries[2].find(
                 "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{"),
             std::string::npos);
-  EXPECT_NE(source.asked[2].find("* 1000"), std::string::npos);
-  EXPECT_EQ(state->queries[3], source.asked[3]);
+  EXPECT_NE(state->queries[2].find("* 1000"), std::string::npos);
+  EXPECT_NE(std::ranges::find(source.asked, state->queries[3]), source.asked.end());
 }
 
 TEST(StateBuilder, AnyMissingMetricFailsTheWholeObservationNamingIt) {
@@ -115,10 +132,64 @@ TEST(StateBuilder, UsesTheDeploymentsOwnTemplatesAndPods) {
   deployment.pods = "web-.*";
   auto state = builder.build(deployment);
   ASSERT_TRUE(state.has_value()) << state.error().message;
-  EXPECT_EQ(source.asked[0], R"(my_cpu{ns="shop",d="web"})");
-  EXPECT_NE(source.asked[1].find("container_memory_working_set_bytes"), std::string::npos);  // default kept
-  EXPECT_EQ(source.asked[2], R"(my_p95{pods=~"web-.*"}[1m])");
+  EXPECT_EQ(state->queries[0], R"(my_cpu{ns="shop",d="web"})");
+  EXPECT_NE(state->queries[1].find("container_memory_working_set_bytes"), std::string::npos);  // default kept
+  EXPECT_EQ(state->queries[2], R"(my_p95{pods=~"web-.*"}[1m])");
   EXPECT_DOUBLE_EQ(state->observation.rps, 4);
+}
+
+// The four metrics sum over whichever pods reported: fewer pods with fresh samples than ready replicas is no
+// observation (half the pods' requests would read as half the load, and the policy would scale down).
+TEST(StateBuilder, RefusesWhenFewerPodsReportFreshSamplesThanAreReady) {
+  ScriptedSource source;
+  source.answers = {{"container_cpu_usage_seconds_total", 150.0},
+                    {"container_memory_working_set_bytes", 3e8},
+                    {"http_request_duration_seconds_bucket", 42.0},
+                    {"http_requests_total", 120.0}};
+  StateBuilder builder(source, StateBuilderOptions{.window = "1m",
+                                                   .templates = default_templates(),
+                                                   .max_sample_age = std::chrono::seconds(30)});
+  DeploymentRef deployment = web();
+  deployment.ready_replicas = 3;
+  auto all = builder.build(deployment);
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  EXPECT_EQ(all->pods_reporting, 3);
+  ASSERT_EQ(source.asked_samples.size(), 1u);
+  EXPECT_NE(source.asked_samples[0].find("timestamp(container_cpu_usage_seconds_total{"), std::string::npos);
+  EXPECT_NE(source.asked_samples[0].find("timestamp(http_requests_total{"), std::string::npos);
+
+  source.pods = 2;  // one pod's targets are not scraped (yet, or any more)
+  auto partial = builder.build(deployment);
+  ASSERT_FALSE(partial.has_value());
+  EXPECT_NE(partial.error().message.find("partial data: 2 of 3 ready pods of shop/web"), std::string::npos)
+      << partial.error().message;
+  EXPECT_EQ(source.asked.size(), 4u) << "the metrics were queried although too few pods report";
+
+  source.pods = 3;
+  source.pod_age_seconds = 95;  // scraped, but its newest samples are old (a stalled kubelet)
+  auto stale = builder.build(deployment);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_NE(stale.error().message.find("3 stale (newest sample 95 s old, stale after 30 s)"),
+            std::string::npos)
+      << stale.error().message;
+
+  source.pods = 0;
+  auto none = builder.build(deployment);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_NE(none.error().message.find("no data: no pod of shop/web reports"), std::string::npos);
+
+  // More pods reporting than ready (pods still starting) is fine; without ready replicas, one must report.
+  source.pods = 4;
+  source.pod_age_seconds = 1;
+  EXPECT_TRUE(builder.build(deployment).has_value());
+  deployment.ready_replicas.reset();
+  source.pods = 1;
+  EXPECT_TRUE(builder.build(deployment).has_value());
+  // A deployment whose pods cannot be told apart in its metrics opts out by name.
+  source.pods = 0;
+  deployment.templates = QueryTemplates{
+      .cpu_usage = "", .memory_usage = "", .latency = "", .rps = "", .pods_reporting = kNoPodsCheck};
+  EXPECT_TRUE(builder.build(deployment).has_value());
 }
 
 TEST(RenderTemplate, RefusesUnknownPlaceholdersAndUnsafeNames) {

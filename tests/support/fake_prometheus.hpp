@@ -1,5 +1,6 @@
 // Test support: a stand-in for Prometheus's instant-query API (GET /api/v1/query) on loopback that answers
-// the StateBuilder's four default queries — CPU, memory, p95 latency, rps — with the values a test sets, as
+// the StateBuilder's four default queries — CPU, memory, p95 latency, rps — with the values a test sets (and
+// its pods-reporting query with as many fresh pods as a test sets), as
 // one sample stamped at the evaluation time asked for (never stale); it may require an Authorization header.
 // Values travel as Prometheus sends them: strings, here in the shortest form that reads back to the same
 // double. Header-only.
@@ -29,6 +30,17 @@ class FakePrometheus {
             if (!authorization_.empty() && request.header("Authorization") != authorization_) {
               response = net::json_response(
                   401, net::json_text({{"status", "error"}, {"errorType", "unauthorized"}, {"error", ""}}));
+              return;
+            }
+            if (query.find("timestamp(") != std::string::npos) {
+              // The pods-reporting query: one series per pod, its newest sample 1 s old.
+              std::string series;
+              for (int pod = 0; pod < pods_reporting_; ++pod)
+                series += fmt::format(R"({}{{"metric":{{"pod":"pod-{}"}},"value":[{},"1"]}})",
+                                      pod == 0 ? "" : ",", pod, time);
+              response = net::json_response(
+                  200, fmt::format(R"({{"status":"success","data":{{"resultType":"vector","result":[{}]}}}})",
+                                   series));
               return;
             }
             if (query.find("container_cpu_usage_seconds_total") != std::string::npos)
@@ -67,6 +79,11 @@ class FakePrometheus {
     std::lock_guard lock(mutex_);
     metrics_ = metrics;
   }
+  // How many pods the pods-reporting query finds (default: more than any test deploys).
+  void set_pods_reporting(int pods) {
+    std::lock_guard lock(mutex_);
+    pods_reporting_ = pods;
+  }
   // Queries without this Authorization header are answered 401 from now on ("": any is accepted).
   void require_authorization(std::string authorization) {
     std::lock_guard lock(mutex_);
@@ -82,6 +99,7 @@ class FakePrometheus {
   mutable std::mutex mutex_;
   core::Observation metrics_;
   std::string authorization_;
+  int pods_reporting_ = 1000;
   int queries_ = 0;
 };
 

@@ -62,9 +62,10 @@ std::optional<prom::QueryTemplates> templates_from_annotations(
   prom::QueryTemplates templates{.cpu_usage = get("maestro.io/query-cpu-usage"),
                                  .memory_usage = get("maestro.io/query-memory-usage"),
                                  .latency = get("maestro.io/query-latency"),
-                                 .rps = get("maestro.io/query-rps")};
+                                 .rps = get("maestro.io/query-rps"),
+                                 .pods_reporting = get("maestro.io/query-pods-reporting")};
   if (templates.cpu_usage.empty() && templates.memory_usage.empty() && templates.latency.empty() &&
-      templates.rps.empty())
+      templates.rps.empty() && templates.pods_reporting.empty())
     return std::nullopt;
   return templates;
 }
@@ -230,7 +231,8 @@ SuggestionServer::Decision SuggestionServer::decide(const std::string& namespace
                           .name = deployment,
                           .replicas = info->replicas,
                           .templates = templates_from_annotations(info->annotations),
-                          .pods = {}};
+                          .pods = {},
+                          .ready_replicas = info->ready_replicas};
   if (const auto pods = info->annotations.find("maestro.io/pods"); pods != info->annotations.end())
     ref.pods = pods->second;
   const auto now = clock_.now();

@@ -15,7 +15,8 @@
 //
 // Annotations read: latencySoftConstraint and latencyHardConstraint (ms, as in the original project) and the
 // per-deployment query overrides maestro.io/query-cpu-usage, maestro.io/query-memory-usage,
-// maestro.io/query-latency, maestro.io/query-rps and maestro.io/pods (see prom/state_builder.hpp).
+// maestro.io/query-latency, maestro.io/query-rps, maestro.io/query-pods-reporting and maestro.io/pods (see
+// prom/state_builder.hpp).
 #pragma once
 
 #include <atomic>
