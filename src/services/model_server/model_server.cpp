@@ -1,6 +1,7 @@
 #include "services/model_server/model_server.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <mutex>
@@ -91,6 +92,19 @@ Result<void> ModelServer::reload() {
 
 namespace {
 
+// "application/json", in any case, with or without parameters ("; charset=utf-8").
+bool is_json_media_type(std::string_view content_type) {
+  const std::string_view media_type = content_type.substr(0, content_type.find(';'));
+  const auto first = media_type.find_first_not_of(" \t");
+  const auto last = media_type.find_last_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  const std::string_view trimmed = media_type.substr(first, last - first + 1);
+  constexpr std::string_view kJson = "application/json";
+  return trimmed.size() == kJson.size() && std::ranges::equal(trimmed, kJson, [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
 nlohmann::json replica_change_json(const core::ReplicaChange& change) {
   return {{"kind", core::replica_change_kind_name(change.kind)}, {"amount", change.amount}};
 }
@@ -117,6 +131,13 @@ void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& re
   const auto policy = slot_.current();  // held for the whole request, whatever a reload does meanwhile
   if (policy == nullptr) {
     response = net::error_response(503, "no policy loaded");
+    return;
+  }
+  // Only JSON is read as JSON: a form post or a text body is refused before it is parsed.
+  const auto content_type = request.header("Content-Type");
+  if (!content_type || !is_json_media_type(*content_type)) {
+    response = net::error_response(
+        415, fmt::format("Content-Type must be application/json, got '{}'", content_type.value_or("(none)")));
     return;
   }
   auto parsed = parse_predict_request(request.body);

@@ -164,10 +164,33 @@ TEST_F(ModelServerTest, BadRequestsAre4xxAndTheServerStaysHealthy) {
         << response->body;
   }
   EXPECT_EQ(client_->post("/predict", std::string(5000, ' '))->status, 413);
+  // Only a JSON body is read as one (415 otherwise), a field given twice is ambiguous, and replicas are a
+  // whole number of pods.
+  for (const std::string content_type : {"text/plain", "application/x-www-form-urlencoded", ""}) {
+    net::Request form{.method = "POST",
+                      .path = "/predict",
+                      .headers = {{"Content-Type", content_type}},
+                      .body = kObservation,
+                      .total_timeout = std::nullopt};
+    auto refused = client_->send(form);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->status, 415) << content_type;
+  }
+  EXPECT_EQ(client_->post("/predict", kObservation, "Application/JSON; charset=utf-8")->status, 200);
+  const std::vector<std::pair<std::string, std::string>> ambiguous = {
+      {R"({"cpu_usage":1,"memory_usage":1,"replicas":1,"latency":1,"rps":1,"rps":2})", "field 'rps'"},
+      {R"({"cpu_usage":1,"memory_usage":1,"replicas":1e300,"latency":1,"rps":1})", "field 'replicas'"},
+      {R"({"cpu_usage":1,"memory_usage":1,"replicas":2.5,"latency":1,"rps":1})", "field 'replicas'"}};
+  for (const auto& [body, field] : ambiguous) {
+    auto response = client_->post("/predict", body);
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 400) << body;
+    EXPECT_NE(response->body.find(field), std::string::npos) << response->body;
+  }
   EXPECT_EQ(client_->get("/predict")->status, 405);
   EXPECT_EQ(client_->get("/healthz")->status, 200);
   EXPECT_EQ(predict()["action"], 1);
-  EXPECT_NE(metrics().find(R"(http_requests_total{code="400",handler="/predict",method="POST"} 7)"),
+  EXPECT_NE(metrics().find(R"(http_requests_total{code="400",handler="/predict",method="POST"} 10)"),
             std::string::npos);
 }
 

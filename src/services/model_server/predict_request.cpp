@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -74,11 +77,26 @@ std::optional<std::string> non_finite_field(std::string_view body) {
 }  // namespace
 
 Result<PredictRequest> parse_predict_request(std::string_view body) {
-  const auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // nlohmann keeps the last of duplicate keys; a body that says a field twice is ambiguous, so it is refused.
+  std::vector<std::set<std::string>> keys_by_object;
+  std::optional<std::string> duplicate;
+  const auto document = nlohmann::json::parse(
+      body,
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) keys_by_object.emplace_back();
+        if (event == Event::object_end && !keys_by_object.empty()) keys_by_object.pop_back();
+        if (event == Event::key && !keys_by_object.empty() &&
+            !keys_by_object.back().insert(parsed.get<std::string>()).second && !duplicate)
+          duplicate = parsed.get<std::string>();
+        return true;
+      },
+      /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     if (auto field = non_finite_field(body)) return fail("{}", *field);
     return fail("body is not valid JSON");
   }
+  if (duplicate) return fail("field '{}' is given more than once", *duplicate);
   if (!document.is_object())
     return fail("body must be a JSON object with the fields {}",
                 fmt::join(core::Observation::kFieldNames, ", "));
@@ -96,6 +114,11 @@ Result<PredictRequest> parse_predict_request(std::string_view body) {
     if (!field->is_number()) return fail("field '{}' must be a number, got {}", name, field->type_name());
     values[i] = field->get<double>();
   }
+  // A count of pods: whole and within what Kubernetes can hold (int32), not 3.5 or 1e300.
+  const double replicas = values[2];
+  if (std::isfinite(replicas) && (replicas != std::floor(replicas) || replicas > kMaxReplicas))
+    return fail("field 'replicas' must be a whole number of pods from 0 to {}, got {}", kMaxReplicas,
+                replicas);
   // Finite and non-negative; the error names the field.
   auto observation = core::validate(core::Observation::from_values(values));
   if (!observation) return std::unexpected(observation.error());

@@ -1,8 +1,9 @@
 // The body of POST /predict (DESIGN §2): a JSON object with the five observation fields, each a finite,
-// non-negative number, and optionally "features", the complete feature vector a core::FeatureBuilder kept per
-// deployment built for them (what a policy whose feature set needs history must be sent). Anything else is
-// refused with a message naming the field, so that a caller with a typo or a unit mix-up hears about it
-// instead of getting an action. Whether the features fit the policy is the policy's to check (nn::Policy).
+// non-negative number (replicas a whole one), each given once, and optionally "features", the complete
+// feature vector a core::FeatureBuilder kept per deployment built for them (what a policy whose feature set
+// needs history must be sent). Anything else is refused with a message naming the field, so that a caller
+// with a typo or a unit mix-up hears about it instead of getting an action. Whether the features fit the
+// policy is the policy's to check (nn::Policy).
 #pragma once
 
 #include <optional>
@@ -13,6 +14,9 @@
 #include "core/observation.hpp"
 
 namespace maestro::model_server {
+
+// The most replicas a request may say a deployment has: Kubernetes' spec.replicas is an int32.
+inline constexpr double kMaxReplicas = 2147483647;
 
 struct PredictRequest {
   core::Observation observation;

@@ -71,13 +71,32 @@ TEST(PredictRequest, RefusesBadBodiesNamingTheField) {
   EXPECT_EQ(error_of(""), "body is not valid JSON");
 }
 
-RC_GTEST_PROP(PredictRequest, AnyNonNegativeFiniteNumbersAreAccepted, ()) {
+// A field given twice (nlohmann would keep the last), and replicas that are no count of pods.
+TEST(PredictRequest, RefusesDuplicateFieldsAndReplicasThatAreNoCountOfPods) {
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1,"replicas":30})"),
+            "field 'replicas' is given more than once");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3,"latency":1,"rps":1,"features":[1],)"
+                     R"("features":[2]})"),
+            "field 'features' is given more than once");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":3.5,"latency":1,"rps":1})"),
+            "field 'replicas' must be a whole number of pods from 0 to 2147483647, got 3.5");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":1e300,"latency":1,"rps":1})"),
+            "field 'replicas' must be a whole number of pods from 0 to 2147483647, got 1e+300");
+  EXPECT_EQ(error_of(R"({"cpu_usage":1,"memory_usage":1,"replicas":2147483648,"latency":1,"rps":1})")
+                .rfind("field 'replicas' must be a whole number", 0),
+            0u);
+  EXPECT_TRUE(
+      parse_predict_request(R"({"cpu_usage":1,"memory_usage":1,"replicas":3.0,"latency":1,"rps":1})"));
+}
+
+RC_GTEST_PROP(PredictRequest, AnyNonNegativeFiniteNumbersAndWholeReplicasAreAccepted, ()) {
   const auto values = *rc::gen::container<std::vector<double>>(
       5, rc::gen::map(rc::gen::arbitrary<double>(),
                       [](double v) { return std::isfinite(v) ? std::abs(v) : 1.0; }));
+  const auto replicas = *rc::gen::inRange(0, 1'000'000);
   const std::string body =
       fmt::format(R"({{"rps":{},"latency":{},"replicas":{},"memory_usage":{},"cpu_usage":{}}})", values[4],
-                  values[3], values[2], values[1], values[0]);
+                  values[3], replicas, values[1], values[0]);
   auto parsed = parse_predict_request(body);
   RC_ASSERT(parsed.has_value());
   RC_ASSERT(parsed->observation.cpu_usage == values[0]);
