@@ -2,6 +2,7 @@
 // resourceVersion conflicts, Status errors mapped to their kinds, pagination, events, faults, token rotation.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "local/fake_kube_api.hpp"
+#include "net/http_server.hpp"
 
 namespace maestro {
 namespace {
@@ -176,6 +178,56 @@ TEST_F(KubeClientTest, PicksUpARotatedTokenFile) {
   clock.advance(kube::TokenFile::kDefaultRefresh);
   EXPECT_TRUE(kube.get_scale("shop", "web").has_value());
   std::filesystem::remove_all(dir);
+}
+
+// Replica counts are Kubernetes' int32: a larger one is a malformed answer, never truncated (2^32 + 3 used to
+// read as 3).
+TEST(KubeParse, RefusesReplicaCountsOutOfRangeRatherThanTruncatingThem) {
+  const auto scale = [](const std::string& replicas) {
+    return kube::parse_scale(fmt::format(
+        R"({{"kind":"Scale","metadata":{{"name":"web","resourceVersion":"7"}},"spec":{{"replicas":{}}}}})",
+        replicas));
+  };
+  EXPECT_EQ(scale("3")->replicas, 3);
+  EXPECT_EQ(scale("2147483647")->replicas, 2147483647);
+  for (const char* bad : {"4294967299", "2147483648", "-1", "3.5", "1e300", "\"3\""}) {
+    auto refused = scale(bad);
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_EQ(refused.error().kind, KubeErrorKind::kBadResponse) << bad;
+    EXPECT_NE(refused.error().message.find("spec.replicas is not a replica count"), std::string::npos);
+  }
+  auto deployment = kube::parse_deployment(
+      R"({"kind":"Deployment","metadata":{"name":"web","namespace":"shop"},"spec":{"replicas":4294967299}})");
+  ASSERT_FALSE(deployment.has_value());
+  EXPECT_NE(deployment.error().message.find("spec.replicas"), std::string::npos);
+  auto ready = kube::parse_deployment(
+      R"({"kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2},"status":{"readyReplicas":-2}})");
+  ASSERT_FALSE(ready.has_value());
+  EXPECT_NE(ready.error().message.find("status.readyReplicas"), std::string::npos);
+}
+
+// A server whose continue token never ends is given up on after a bounded number of pages.
+TEST(KubeList, GivesUpOnAContinueTokenThatNeverEnds) {
+  net::HttpServer endless;
+  std::atomic<int> pages{0};
+  endless.route("GET", "/apis/apps/v1/deployments",
+                [&](const net::HttpRequest&, net::HttpResponse& response) {
+                  ++pages;
+                  response = net::json_response(
+                      200, R"({"kind":"DeploymentList","metadata":{"continue":"again"},"items":[]})");
+                });
+  auto port = endless.listen("127.0.0.1:0");
+  ASSERT_TRUE(port.has_value());
+  endless.start();
+  net::HttpClientOptions options;
+  options.base_url = fmt::format("http://127.0.0.1:{}", *port);
+  options.retry.max_attempts = 1;
+  kube::KubeClient kube(options);
+  auto listed = kube.list_deployments_annotated("", "maestro.io/autoscale", "true");
+  ASSERT_FALSE(listed.has_value());
+  EXPECT_EQ(listed.error().kind, KubeErrorKind::kBadResponse);
+  EXPECT_NE(listed.error().message.find("continue token never ends"), std::string::npos);
+  EXPECT_EQ(pages.load(), 1000);
 }
 
 }  // namespace

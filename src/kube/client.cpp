@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ctime>
+#include <optional>
 
 namespace maestro::kube {
 
@@ -11,6 +12,10 @@ namespace {
 using nlohmann::json;
 
 constexpr int kListPageSize = 500;
+// 500,000 deployments: a continue token that never ends is a broken server, not a big cluster.
+constexpr int kMaxListPages = 1000;
+// Kubernetes' replica counts are int32.
+constexpr long long kMaxReplicas = 2147483647;
 
 std::string deployment_path(const std::string& ns, const std::string& name) {
   return fmt::format("/apis/apps/v1/namespaces/{}/deployments/{}", net::url_encode(ns),
@@ -37,9 +42,14 @@ std::map<std::string, std::string> string_map(const json& object) {
   return out;
 }
 
-int int_or(const json& object, const char* key, int fallback) {
+// A replica count: `fallback` if absent; nothing if it is not an integer in [0, 2^31-1] (never truncated).
+std::optional<int> replicas_or(const json& object, const char* key, int fallback) {
   const auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<int>() : fallback;
+  if (it == object.end()) return fallback;
+  if (it->is_number_unsigned() && it->get<unsigned long long>() <= kMaxReplicas) return it->get<int>();
+  if (it->is_number_integer() && it->get<long long>() >= 0 && it->get<long long>() <= kMaxReplicas)
+    return it->get<int>();
+  return std::nullopt;
 }
 
 std::string string_or_empty(const json& object, const char* key) {
@@ -47,7 +57,7 @@ std::string string_or_empty(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-Deployment deployment_from(const json& object) {
+KubeResult<Deployment> deployment_from(const json& object) {
   const json& metadata = object.value("metadata", json::object());
   const json& spec = object.value("spec", json::object());
   const json& status = object.value("status", json::object());
@@ -58,8 +68,15 @@ Deployment deployment_from(const json& object) {
   deployment.resource_version = string_or_empty(metadata, "resourceVersion");
   deployment.labels = string_map(metadata.value("labels", json::object()));
   deployment.annotations = string_map(metadata.value("annotations", json::object()));
-  deployment.replicas = int_or(spec, "replicas", 1);
-  deployment.ready_replicas = int_or(status, "readyReplicas", 0);
+  const auto replicas = replicas_or(spec, "replicas", 1);
+  const auto ready = replicas_or(status, "readyReplicas", 0);
+  if (!replicas || !ready)
+    return std::unexpected(
+        bad_response(fmt::format("deployment {}/{}", deployment.namespace_, deployment.name),
+                     fmt::format("{} is not a replica count (an integer from 0 to {})",
+                                 replicas ? "status.readyReplicas" : "spec.replicas", kMaxReplicas)));
+  deployment.replicas = *replicas;
+  deployment.ready_replicas = *ready;
   return deployment;
 }
 
@@ -95,8 +112,9 @@ KubeResult<Deployment> parse_deployment(const std::string& body) {
   const json object = json::parse(body, nullptr, false);
   if (!object.is_object() || object.value("kind", "") != "Deployment")
     return std::unexpected(bad_response("deployment", "not a Deployment object"));
-  Deployment deployment = deployment_from(object);
-  if (deployment.name.empty()) return std::unexpected(bad_response("deployment", "no metadata.name"));
+  auto deployment = deployment_from(object);
+  if (deployment && deployment->name.empty())
+    return std::unexpected(bad_response("deployment", "no metadata.name"));
   return deployment;
 }
 
@@ -113,11 +131,18 @@ KubeResult<Scale> parse_scale(const std::string& body) {
   scale.uid = string_or_empty(metadata, "uid");
   scale.resource_version = string_or_empty(metadata, "resourceVersion");
   // An omitted spec.replicas is zero (omitempty in the Go type).
-  const auto replicas = spec.find("replicas");
-  if (replicas != spec.end() && (!replicas->is_number_integer() || replicas->get<long long>() < 0))
-    return std::unexpected(bad_response("scale", "spec.replicas is not a non-negative integer"));
-  scale.replicas = replicas == spec.end() ? 0 : replicas->get<int>();
-  scale.status_replicas = int_or(status, "replicas", 0);
+  const auto replicas = replicas_or(spec, "replicas", 0);
+  if (!replicas)
+    return std::unexpected(bad_response(
+        "scale",
+        fmt::format("spec.replicas is not a replica count (an integer from 0 to {})", kMaxReplicas)));
+  const auto status_replicas = replicas_or(status, "replicas", 0);
+  if (!status_replicas)
+    return std::unexpected(bad_response(
+        "scale",
+        fmt::format("status.replicas is not a replica count (an integer from 0 to {})", kMaxReplicas)));
+  scale.replicas = *replicas;
+  scale.status_replicas = *status_replicas;
   scale.selector = string_or_empty(status, "selector");
   if (scale.resource_version.empty())
     return std::unexpected(bad_response("scale", "no metadata.resourceVersion"));
@@ -143,7 +168,12 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
   const std::string what = fmt::format("list deployments in {}", ns.empty() ? "all namespaces" : ns);
   std::vector<Deployment> found;
   std::string continue_token;
+  int pages = 0;
   do {
+    if (++pages > kMaxListPages)
+      return std::unexpected(
+          bad_response(what, fmt::format("more than {} pages of {}: the continue token never ends",
+                                         kMaxListPages, kListPageSize)));
     std::string path = fmt::format("{}?limit={}", base, kListPageSize);
     if (!continue_token.empty()) path += "&continue=" + net::url_encode(continue_token);
     auto response = http_.get(path);
@@ -154,9 +184,10 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
         !list["items"].is_array())
       return std::unexpected(bad_response(what, "not a DeploymentList"));
     for (const auto& item : list["items"]) {
-      Deployment deployment = deployment_from(item);
-      const auto it = deployment.annotations.find(key);
-      if (it != deployment.annotations.end() && it->second == value) found.push_back(std::move(deployment));
+      auto deployment = deployment_from(item);
+      if (!deployment) return std::unexpected(deployment.error());
+      const auto it = deployment->annotations.find(key);
+      if (it != deployment->annotations.end() && it->second == value) found.push_back(std::move(*deployment));
     }
     continue_token = string_or_empty(list.value("metadata", json::object()), "continue");
   } while (!continue_token.empty());
