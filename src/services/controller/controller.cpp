@@ -16,8 +16,6 @@ namespace maestro::controller {
 
 namespace {
 
-constexpr const char* kEventReason = "SuccessfulRescale";  // the HPA's reason for the same event
-
 std::string key_of(const std::string& ns, const std::string& name) {
   return ns + "/" + name;
 }
@@ -69,13 +67,28 @@ struct Controller::Metrics {
                     .Add({})) {}
 };
 
-Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionClient& suggestions,
+Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
+                       const core::Clock& clock, prometheus::Registry& registry)
+    : config_(config),
+      owned_kube_(std::make_unique<KubeScaleClient>(kube)),
+      kube_(*owned_kube_),
+      suggestions_(suggestions),
+      clock_(clock),
+      metrics_(std::make_unique<Metrics>(registry)) {
+  start();
+}
+
+Controller::Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
                        const core::Clock& clock, prometheus::Registry& registry)
     : config_(config),
       kube_(kube),
       suggestions_(suggestions),
       clock_(clock),
       metrics_(std::make_unique<Metrics>(registry)) {
+  start();
+}
+
+void Controller::start() {
   const auto now = clock_.now();
   next_discovery_ = now;
   // Spread the listed deployments over their interval, so that a thousand are not all due in one instant.
@@ -266,93 +279,39 @@ void Controller::work() {
   }
 }
 
-bool Controller::hold(Target& target, const std::string& cause, const std::string& message) {
-  metrics_->errors.Add({{"cause", cause}}).Increment();
-  spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name, cause,
-               prom::redact_credentials(message));
-  return false;
-}
-
 bool Controller::reconcile(Target& target) {
-  DeploymentSettings settings;
+  ReconcileRequest request{.namespace_ = target.namespace_,
+                           .name = target.name,
+                           .settings = {},
+                           .now = clock_.now(),
+                           .conflict_retries = config_.kubernetes.conflict_retries};
   {
     std::lock_guard lock(mutex_);
-    settings = target.settings;
+    request.settings = target.settings;
   }
-  const auto kube_cause = [](const kube::KubeError& error) {
-    return fmt::format("kube_{}", kube::kube_error_kind_name(error.kind));
-  };
-
-  auto suggestion = suggestions_.ask(target.namespace_, target.name);
-  if (!suggestion) return hold(target, suggestion.error().cause, suggestion.error().message);
-  auto scale = kube_.get_scale(target.namespace_, target.name);
-  if (!scale) return hold(target, kube_cause(scale.error()), scale.error().message);
-  // A suggestion decided for other replicas than the deployment has now (someone scaled meanwhile, or the
-  // suggestion server served an older step) says nothing about these: never apply it to them.
-  if (scale->replicas != suggestion->replicas)
-    return hold(
-        target, "suggestion_replicas_changed",
-        fmt::format("the suggestion ({}) was decided for {} replicas but the deployment has {}; deciding "
-                    "again next interval",
-                    suggestion->action_name, suggestion->replicas, scale->replicas));
-
-  const auto now = clock_.now();
-  target.history.prune(now, settings.cooldown);
-  const int wanted =
-      wanted_replicas(suggestion->action_set, suggestion->replica_change, scale->replicas, settings.step);
-  const Decision decision = decide(scale->replicas, wanted, settings, target.history, now);
-  const std::string& action = suggestion->action_name;
-  const auto record = [&](std::string_view result) {
-    metrics_->decisions
-        .Add({{"namespace", target.namespace_},
-              {"deployment", target.name},
-              {"action", action},
-              {"result", std::string(result)}})
-        .Increment();
-    metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
-        .Set(decision.desired);
-    spdlog::info("decision namespace={} deployment={} action={} current={} desired={} reason={} result={}",
-                 target.namespace_, target.name, action, decision.current, decision.desired,
-                 decision_reason_name(decision.reason), result);
-    return true;
-  };
-  if (!decision.changes()) return record("held");
-  if (settings.dry_run) return record("dry_run");
-
-  // Merge-patch with the resourceVersion read; on 409, re-read: if only the version moved (a status update),
-  // patch again with the new one; if the replicas moved, someone else scaled and this decision is stale.
-  std::string resource_version = scale->resource_version;
-  for (int attempt = 0;; ++attempt) {
-    auto patched = kube_.patch_scale(target.namespace_, target.name, decision.desired, resource_version);
-    if (patched) break;
-    if (patched.error().kind != kube::KubeErrorKind::kConflict ||
-        attempt >= config_.kubernetes.conflict_retries)
-      return hold(target, kube_cause(patched.error()), patched.error().message);
-    auto reread = kube_.get_scale(target.namespace_, target.name);
-    if (!reread) return hold(target, kube_cause(reread.error()), reread.error().message);
-    if (reread->replicas != decision.current)
-      return hold(target, "kube_conflict",
-                  fmt::format("replicas changed from {} to {} by someone else; deciding again next interval",
-                              decision.current, reread->replicas));
-    resource_version = reread->resource_version;
+  const ReconcileOutcome outcome = reconcile_deployment(request, target.history, kube_, suggestions_);
+  if (outcome.held_by_fault()) {
+    metrics_->errors.Add({{"cause", outcome.fault_cause}}).Increment();
+    spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name,
+                 outcome.fault_cause, prom::redact_credentials(outcome.fault_message));
+    return false;
   }
-  target.history.record(decision.current, decision.desired, now);
-  record("scaled");
-
-  kube::DeploymentEvent event;
-  event.namespace_ = target.namespace_;
-  event.deployment = target.name;
-  event.deployment_uid = scale->uid;
-  event.reason = kEventReason;
-  event.message = fmt::format("New size: {}; reason: maestro policy action {} (was {})", decision.desired,
-                              action, decision.current);
-  if (auto created = kube_.create_event(event); !created) {
-    // The scale happened; only its record is missing.
-    metrics_->errors
-        .Add({{"cause", fmt::format("event_{}", kube::kube_error_kind_name(created.error().kind))}})
-        .Increment();
+  const Decision& decision = *outcome.decision;
+  metrics_->decisions
+      .Add({{"namespace", target.namespace_},
+            {"deployment", target.name},
+            {"action", outcome.action},
+            {"result", outcome.result}})
+      .Increment();
+  metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
+      .Set(decision.desired);
+  spdlog::info("decision namespace={} deployment={} action={} current={} desired={} reason={} result={}",
+               target.namespace_, target.name, outcome.action, decision.current, decision.desired,
+               decision_reason_name(decision.reason), outcome.result);
+  if (!outcome.event_cause.empty()) {
+    metrics_->errors.Add({{"cause", outcome.event_cause}}).Increment();
     spdlog::warn("event failed namespace={} deployment={} error=\"{}\"", target.namespace_, target.name,
-                 created.error().message);
+                 prom::redact_credentials(outcome.event_message));
   }
   return true;
 }

@@ -1,10 +1,10 @@
-// The controller: every interval, for each managed deployment, ask the suggestion server, check that the
-// suggestion was decided for the replicas the deployment has (else hold: cause suggestion_replicas_changed),
-// turn the action's replica change into a replica count (decision.hpp) and apply it through the scale
-// subresource — GET, then merge-patch with the resourceVersion read, re-reading and retrying a bounded number
-// of times on 409. On any failure it holds the current replicas, logs one line and counts the cause; the next
-// interval starts afresh, so it recovers by itself. Every scaling action is recorded as a Kubernetes Event on
-// the deployment.
+// The controller: every interval, for each managed deployment, one reconcile (reconcile.hpp): ask the
+// suggestion server, check that the suggestion was decided for the replicas the deployment has (else hold:
+// cause suggestion_replicas_changed), turn the action's replica change into a replica count (decision.hpp)
+// and apply it through the scale subresource — GET, then merge-patch with the resourceVersion read,
+// re-reading and retrying a bounded number of times on 409. On any failure it holds the current replicas,
+// logs one line and counts the cause; the next interval starts afresh, so it recovers by itself. Every
+// scaling action is recorded as a Kubernetes Event on the deployment.
 //
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
@@ -25,6 +25,7 @@
 #include "kube/client.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/decision.hpp"
+#include "services/controller/reconcile.hpp"
 #include "services/controller/suggestion_client.hpp"
 
 namespace prometheus {
@@ -36,8 +37,10 @@ namespace maestro::controller {
 class Controller {
  public:
   // `kube`, `suggestions`, `clock` and `registry` must outlive the controller; its metric families are added
-  // to `registry`.
-  Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionClient& suggestions,
+  // to `registry`. A real API server's client, or any ScaleClient (fakes in tests).
+  Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
+             const core::Clock& clock, prometheus::Registry& registry);
+  Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
              const core::Clock& clock, prometheus::Registry& registry);
   ~Controller();
   Controller(const Controller&) = delete;
@@ -65,17 +68,19 @@ class Controller {
   struct Target;
   struct Metrics;
 
+  // Adds the listed deployments and starts the workers (the constructors' common part).
+  void start();
   void discover();
   void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
                   bool listed, core::Clock::TimePoint first_due);
   void work();
-  // False if it held because something failed.
+  // reconcile_deployment() and its report (log line, metrics); false if it held because something failed.
   bool reconcile(Target& target);
-  bool hold(Target& target, const std::string& cause, const std::string& message);
 
   ControllerConfig config_;
-  kube::KubeClient& kube_;
-  SuggestionClient& suggestions_;
+  std::unique_ptr<ScaleClient> owned_kube_;  // the adapter of a kube::KubeClient, if given one
+  ScaleClient& kube_;
+  SuggestionSource& suggestions_;
   const core::Clock& clock_;
   std::unique_ptr<Metrics> metrics_;
 

@@ -28,12 +28,20 @@ struct SuggestionError : Error {
   std::string cause;
 };
 
-class SuggestionClient {
+// Where the controller's suggestions come from (the suggestion server; fakes in tests).
+class SuggestionSource {
+ public:
+  virtual ~SuggestionSource() = default;
+  virtual std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
+                                                         const std::string& deployment) = 0;
+};
+
+class SuggestionClient final : public SuggestionSource {
  public:
   explicit SuggestionClient(net::HttpClientOptions options);
 
   std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
-                                                 const std::string& deployment);
+                                                 const std::string& deployment) override;
 
  private:
   net::HttpClient http_;
