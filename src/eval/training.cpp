@@ -42,6 +42,8 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
   // scaled to its own busiest second spends its nights far below it, and a policy must have seen those.
   config.traffic.peak_scale_min = 0.1;
   config.features.set = features;
+  // An episode several times as long as the features' history, so most steps see it full.
+  config.episode_steps = std::max(config.episode_steps, 4 * static_cast<int>(core::history_steps(features)));
   config.features.memory_limit_bytes_per_pod = config.cluster.service.memory_limit_bytes;
   return sim::validate(config);
 }
