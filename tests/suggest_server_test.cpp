@@ -47,6 +47,22 @@ class LatencyRule final : public model_server::ServedPolicy {
   std::string version_ = "latency-rule";
 };
 
+// The model server in this process, serving LatencyRule for the placeholder file `policy`; null if it did not
+// start.
+std::unique_ptr<model_server::ModelServer> start_rule_model(const std::filesystem::path& policy) {
+  auto model = std::make_unique<model_server::ModelServer>(model_server::ModelServerOptions{
+      .policy_file = policy,
+      .loader =
+          [](const std::filesystem::path&) -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
+        return std::make_shared<LatencyRule>();
+      },
+      .http = {},
+      .watch_interval = std::nullopt});
+  if (!model->load() || !model->listen("127.0.0.1:0")) return nullptr;
+  model->start();
+  return model;
+}
+
 class SuggestServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -73,22 +89,13 @@ class SuggestServerTest : public ::testing::Test {
                                            {"latencyHardConstraint", "100"},
                                            {"maestro.io/query-pods-reporting", prom::kNoPodsCheck}}});
 
-    model_ = std::make_unique<model_server::ModelServer>(model_server::ModelServerOptions{
-        .policy_file = directory_ / "policy",
-        .loader =
-            [](const std::filesystem::path&) -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
-          return std::make_shared<LatencyRule>();
-        },
-        .http = {},
-        .watch_interval = std::nullopt});
-    ASSERT_TRUE(model_->load().has_value());
-    auto model_port = model_->listen("127.0.0.1:0");
-    ASSERT_TRUE(model_port.has_value());
-    model_->start();
+    model_ = start_rule_model(directory_ / "policy");
+    ASSERT_TRUE(model_ != nullptr);
+    const auto model_port = model_->http().port();
 
     auto suggest = testing::ChildProcess::spawn(
         {std::string(MAESTRO_BINARY_DIR) + "/maestro", "serve", "suggest", "--listen", "127.0.0.1:0",
-         "--prometheus", prometheus_->url(), "--model", fmt::format("http://127.0.0.1:{}", *model_port),
+         "--prometheus", prometheus_->url(), "--model", fmt::format("http://127.0.0.1:{}", model_port),
          "--kubernetes", kube_->url(), "--kube-token-file", (directory_ / "token").string(), "--window",
          "10s", "--timeout-ms", "2000"},
         (directory_ / "suggest.log").string());
@@ -226,18 +233,8 @@ TEST(SuggestServerSecrets, ThePrometheusPasswordIsNeverLoggedNorAnswered) {
   ASSERT_TRUE(kube.start().has_value());
   kube.put_deployment(local::fake_deployment(kNamespace, "web", 2));
   std::ofstream(directory / "policy") << "rule\n";
-  model_server::ModelServer model(model_server::ModelServerOptions{
-      .policy_file = directory / "policy",
-      .loader =
-          [](const std::filesystem::path&) -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
-        return std::make_shared<LatencyRule>();
-      },
-      .http = {},
-      .watch_interval = std::nullopt});
-  ASSERT_TRUE(model.load().has_value());
-  auto model_port = model.listen("127.0.0.1:0");
-  ASSERT_TRUE(model_port.has_value());
-  model.start();
+  const auto model = start_rule_model(directory / "policy");
+  ASSERT_TRUE(model != nullptr);
   const auto serve = [&](const std::string& prometheus_flag, std::vector<std::string> extra,
                          const std::string& log) {
     std::vector<std::string> args = {std::string(MAESTRO_BINARY_DIR) + "/maestro",
@@ -248,7 +245,7 @@ TEST(SuggestServerSecrets, ThePrometheusPasswordIsNeverLoggedNorAnswered) {
                                      "--prometheus",
                                      prometheus_flag,
                                      "--model",
-                                     fmt::format("http://127.0.0.1:{}", *model_port),
+                                     fmt::format("http://127.0.0.1:{}", model->http().port()),
                                      "--kubernetes",
                                      kube.url(),
                                      "--kube-token-file",
