@@ -1,9 +1,9 @@
-// Concurrent requests for the same key share one piece of work: the first starts it, later ones wait for its
-// value instead of queueing work of their own (one Prometheus round serves every waiter of a deployment), and
-// work for one key never runs twice at once (two callers never act on one stale observation, the original
-// design's "reserve the deployment action"), while other keys go on in parallel. Each waiter has a deadline;
-// the work may stop once the latest of them has passed (nobody is left to answer), and a waiter whose own
-// deadline passes stops waiting. Entries are dropped when their work ends.
+// Concurrent requests for the same key share one piece of work: the first starts it (on a thread of its own),
+// later ones wait for its value instead of queueing work of their own (one Prometheus round serves every
+// waiter of a deployment), and work for one key never runs twice at once (two callers never act on one stale
+// observation, the original design's "reserve the deployment action"), while other keys go on in parallel.
+// Every caller, the first included, waits only until its own deadline; the work may stop once the latest of
+// them has passed (nobody is left to answer). Entries are dropped when their work ends.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace maestro::suggestion_server {
 
@@ -47,9 +48,15 @@ class Coalescer {
     bool joined = false;         // served by work another request started
   };
 
-  // `work(flight)` for `key`, or, if work for `key` is running, its value. Waits at most until `deadline`
-  // for another's work; the caller's own work always runs to its end (it may check flight.abandoned()).
-  Outcome run(const std::string& key, Deadline deadline, const std::function<Value(const Flight&)>& work) {
+  Coalescer() = default;
+  Coalescer(const Coalescer&) = delete;
+  Coalescer& operator=(const Coalescer&) = delete;
+  ~Coalescer() { drain(); }
+
+  // The value of `work(flight)` for `key`: started on a thread of its own unless work for `key` is running
+  // already, in which case this waits for that. Waits at most until `deadline`; the work goes on after it
+  // (it may check flight.abandoned()), so `work` must own what it uses or outlive drain().
+  Outcome run(const std::string& key, Deadline deadline, std::function<Value(const Flight&)> work) {
     std::shared_ptr<Flight> flight;
     bool leads = false;
     {
@@ -64,21 +71,35 @@ class Coalescer {
       flight->deadline_ = std::max(flight->deadline_, deadline);
     }
     if (leads) {
-      Value value = work(*flight);
       {
         std::lock_guard lock(mutex_);
-        flights_.erase(key);  // a request from now on starts afresh
+        ++running_;
       }
-      {
-        std::lock_guard lock(flight->mutex_);
-        flight->value_ = value;
-      }
-      flight->done_.notify_all();
-      return {std::move(value), false};
+      std::thread([this, key, flight, work = std::move(work)] {
+        Value value = work(*flight);
+        {
+          std::lock_guard lock(mutex_);
+          flights_.erase(key);  // before the value is seen: a request after it starts afresh
+        }
+        {
+          std::lock_guard lock(flight->mutex_);
+          flight->value_ = std::move(value);
+        }
+        flight->done_.notify_all();
+        std::lock_guard lock(mutex_);
+        --running_;
+        finished_.notify_all();
+      }).detach();
     }
     std::unique_lock lock(flight->mutex_);
     if (!flight->done_.wait_until(lock, deadline, [&] { return flight->value_.has_value(); })) return {};
-    return {*flight->value_, true};
+    return {*flight->value_, !leads};
+  }
+
+  // Waits until no work is running (before what the work uses is destroyed).
+  void drain() {
+    std::unique_lock lock(mutex_);
+    finished_.wait(lock, [this] { return running_ == 0; });
   }
 
   // Keys with work running now (for tests: entries do not pile up).
@@ -89,7 +110,9 @@ class Coalescer {
 
  private:
   mutable std::mutex mutex_;
+  std::condition_variable finished_;
   std::map<std::string, std::shared_ptr<Flight>> flights_;
+  int running_ = 0;  // work threads not yet finished
 };
 
 }  // namespace maestro::suggestion_server

@@ -160,6 +160,7 @@ SuggestionServer::SuggestionServer(DeploymentSource& kubernetes, prom::StateBuil
 
 SuggestionServer::~SuggestionServer() {
   http_.stop();
+  decisions_.drain();  // decisions whose callers gave up may still be using the sources and states
 }
 
 void SuggestionServer::run() {
@@ -177,9 +178,11 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::
     return no_suggestion("request",
                          fmt::format("deployment '{}' is not a valid Kubernetes name", deployment));
   const auto started = std::chrono::steady_clock::now();
-  auto outcome = decisions_.run(
-      namespace_name + "/" + deployment, deadline,
-      [&](const Coalescer<Decision>::Flight& flight) { return decide(namespace_name, deployment, flight); });
+  auto outcome =
+      decisions_.run(namespace_name + "/" + deployment, deadline,
+                     [this, namespace_name, deployment](const Coalescer<Decision>::Flight& flight) {
+                       return decide(namespace_name, deployment, flight);
+                     });
   if (outcome.joined) metrics_->coalesced.Increment();
   auto suggestion = [&]() -> Decision {
     if (!outcome.value || std::chrono::steady_clock::now() > deadline)

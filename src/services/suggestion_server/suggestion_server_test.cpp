@@ -387,6 +387,66 @@ TEST(SuggestionServerLoad, AbandonedRequestsForOneDeploymentDoNotHoldUpAnother) 
   EXPECT_LE(prometheus.web_queries.load(), 5);
 }
 
+// A bounded number of requests are admitted; the rest are told at once to come back (503, Retry-After), and a
+// request whose deadline passes while its decision is still being made is answered 503 "deadline".
+TEST(SuggestionServerLoad, RefusesBeyondMaxPendingAndAnswersPastTheDeadline) {
+  FakeKubernetes kubernetes;
+  for (const char* name : {"a", "b", "c"})
+    kubernetes.deployments[fmt::format("shop/{}", name)] =
+        DeploymentInfo{.replicas = 1, .ready_replicas = 1, .annotations = {}};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::latch both_inside(2);
+  kubernetes.on_get = [&](const std::string& key) {
+    if (key == "shop/c") return;
+    both_inside.count_down();
+    released.wait();
+  };
+  FakePrometheus prometheus;
+  prom::StateBuilder state_builder(prometheus);
+  FakeModel model;
+  core::ManualClock clock;
+  SuggestionServerOptions options_with_room_for_two;
+  options_with_room_for_two.max_pending = 2;
+  SuggestionServer server(kubernetes, state_builder, model, clock, options_with_room_for_two);
+  auto port = server.listen("127.0.0.1:0");
+  ASSERT_TRUE(port.has_value());
+  server.start();
+  net::HttpClientOptions options;
+  options.base_url = fmt::format("http://127.0.0.1:{}", *port);
+  options.retry.max_attempts = 1;
+  net::HttpClient client(options);
+  const auto ask = [&](const std::string& deployment, const std::string& timeout_ms) {
+    net::Request request{.method = "GET",
+                         .path = fmt::format("/suggest?deployment={}&namespace=shop", deployment),
+                         .headers = {},
+                         .body = "",
+                         .total_timeout = std::nullopt};
+    if (!timeout_ms.empty()) request.headers.emplace_back(kRequestTimeoutHeader, timeout_ms);
+    return client.send(request);
+  };
+
+  auto a = std::async(std::launch::async, [&] { return ask("a", "300"); });
+  auto b = std::async(std::launch::async, [&] { return ask("b", ""); });
+  both_inside.wait();  // two requests are in the server: it is full
+  auto refused = ask("c", "");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("\"cause\":\"overloaded\""), std::string::npos) << refused->body;
+  EXPECT_EQ(refused->header("Retry-After"), "1");
+
+  // a's caller gave it 300 ms: it is answered 503 "deadline" although its decision is still held up.
+  const auto late = a.get();
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->status, 503);
+  EXPECT_NE(late->body.find("\"cause\":\"deadline\""), std::string::npos) << late->body;
+  release.set_value();
+  EXPECT_EQ(b.get()->status, 200);
+  EXPECT_EQ(ask("c", "")->status, 200);  // room again
+  EXPECT_EQ(ask("c", "soon")->status, 400);
+  EXPECT_EQ(ask("c", "0")->status, 400);
+}
+
 TEST(Coalescer, LaterCallersShareTheRunningWorkAndStopWaitingAtTheirDeadline) {
   Coalescer<int> calls;
   std::promise<void> release;
@@ -424,15 +484,26 @@ TEST(Coalescer, LaterCallersShareTheRunningWorkAndStopWaitingAtTheirDeadline) {
   EXPECT_EQ(calls.size(), 0u);
 }
 
+// A caller stops waiting at its deadline; the work goes on, sees that nobody waits for it any more, and is
+// waited for by drain().
 TEST(Coalescer, WorkSeesWhenEveryCallersDeadlineHasPassed) {
   Coalescer<bool> calls;
+  std::atomic<bool> abandoned_at_start{true}, saw_abandoned{false};
+  std::promise<void> release;
+  auto released = release.get_future().share();
   const auto outcome =
-      calls.run("web", std::chrono::steady_clock::now() + 20ms, [](const Coalescer<bool>::Flight& flight) {
-        const bool before = flight.abandoned();
-        while (!flight.abandoned()) std::this_thread::yield();  // polls the deadline: the condition itself
-        return !before;
+      calls.run("web", std::chrono::steady_clock::now() + 20ms, [&](const Coalescer<bool>::Flight& flight) {
+        abandoned_at_start = flight.abandoned();
+        released.wait();
+        saw_abandoned = flight.abandoned();
+        return true;
       });
-  EXPECT_EQ(outcome.value, true);
+  EXPECT_FALSE(outcome.value.has_value());  // the caller gave up at its deadline, the work still running
+  release.set_value();
+  calls.drain();
+  EXPECT_FALSE(abandoned_at_start.load());
+  EXPECT_TRUE(saw_abandoned.load());
+  EXPECT_EQ(calls.size(), 0u);
 }
 
 TEST(ParseModelAnswer, AcceptsOnlyAWellFormedAction) {
