@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -21,6 +23,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+
+#include "net/request_limits.hpp"
 
 namespace maestro::net {
 
@@ -235,6 +239,7 @@ struct HttpServer::Impl {
   std::unordered_map<int, std::function<void(int)>> signal_handlers;
   std::optional<asio::thread_pool> handler_pool;
   std::size_t next_loop = 0;
+  std::size_t connections_per_loop = 1;  // the connection cap, shared out between the loops
   std::uint16_t bound_port = 0;
 
   std::atomic<bool> stopping{false};
@@ -252,6 +257,7 @@ struct HttpServer::Impl {
   }
 
   void accept();
+  void admit(Loop& loop, tcp::socket socket);
   void watch_signals();
   void begin_stop();
   void serve_loops(bool on_calling_thread);
@@ -281,13 +287,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kIdle, kReading, kHandling, kWriting };
 
   Connection(tcp::socket socket, Loop& loop, HttpServer::Impl& server)
-      : socket_(std::move(socket)), loop_(loop), server_(server) {}
+      : socket_(std::move(socket)),
+        loop_(loop),
+        server_(server),
+        buffer_(read_buffer_limit(server.options.max_header_bytes)) {}
 
   void start() { read_next(); }
+  // Answers 503 and closes: the server is at its connection cap and every connection is busy.
+  void refuse_busy() {
+    parser_.emplace();
+    reject(503, "the server is at its connection limit");
+  }
 
   State state() const { return state_; }
   SteadyClock::time_point since() const { return since_; }
   bool has_buffered_input() const { return buffer_.size() > 0; }
+  // Still sending its request's header: the connection a slow client holds.
+  bool reading_header() const { return state_ == State::kReading && !parser_->is_header_done(); }
 
   void close() {
     if (closed_) return;
@@ -306,7 +322,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     parser_->body_limit(server_.options.max_body_bytes);
-    if (loop_.stopping && buffer_.size() == 0) return close();
+    chunk_extensions_.reset();
+    parser_->on_chunk_header(chunk_extensions_);
+    if (buffer_.size() > 0) return begin_request();
+    if (loop_.stopping) return close();
+    // Idle until the first byte: from then on the read timeout applies, not the idle timeout.
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->begin_request();
+    });
+  }
+
+  void begin_request() {
+    state_ = State::kReading;
+    since_ = SteadyClock::now();
     read_some();
   }
 
@@ -318,18 +348,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_read(beast::error_code ec) {
     if (closed_) return;
-    if (ec == http::error::body_limit) return reject(413, "request body is over the limit");
-    if (ec == http::error::header_limit) return reject(431, "request header is over the limit");
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::eof ||
-        ec == asio::error::connection_reset)
-      return close();
-    if (ec && ec.category() == http::make_error_code(http::error::end_of_stream).category())
-      return reject(400, fmt::format("malformed HTTP request: {}", ec.message()));
-    if (ec) return close();
-
-    if (state_ == State::kIdle) {
-      state_ = State::kReading;
-      since_ = SteadyClock::now();
+    if (ec) {
+      const auto refusal = refusal_for(ec, parser_->is_header_done(), chunk_extensions_);
+      if (!refusal) return close();
+      return reject(refusal->status, refusal->message);
     }
     if (parser_->is_done()) return handle();
     if (parser_->is_header_done() && !sent_continue_ && expects_continue()) return send_continue();
@@ -498,7 +520,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   Loop& loop_;
   HttpServer::Impl& server_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;  // capped: see net/request_limits.hpp
+  ChunkExtensionLimit chunk_extensions_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpResponse response_;
   std::string out_;
@@ -552,6 +575,10 @@ HttpServer::Impl::Impl(HttpServerOptions opts)
                            .Register(*registry)) {
   options.io_threads = std::max(options.io_threads, 1);
   for (int i = 0; i < options.io_threads; ++i) loops.push_back(std::make_unique<Loop>());
+  std::size_t cap = options.max_connections;
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+    cap = std::min<std::size_t>(cap, files.rlim_cur * 3 / 4);
+  connections_per_loop = std::max<std::size_t>(1, cap / loops.size());
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
   unmatched_metrics = metrics_for("unmatched");
 }
@@ -573,13 +600,36 @@ void HttpServer::Impl::accept() {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     asio::post(target.context, [this, &target, socket = std::move(socket)]() mutable {
-      if (target.stopping) return;
-      auto connection = std::make_shared<Connection>(std::move(socket), target, *this);
-      target.connections.insert(connection);
-      connection->start();
+      if (!target.stopping) admit(target, std::move(socket));
     });
     accept();
   });
+}
+
+void HttpServer::Impl::admit(Loop& loop, tcp::socket socket) {
+  auto connection = std::make_shared<Connection>(std::move(socket), loop, *this);
+  if (loop.connections.size() >= connections_per_loop) {
+    // Make room by closing the connection that costs its client least: an idle keep-alive one (clients
+    // reconnect), else the one that has been sending its header longest (a slow client's).
+    std::shared_ptr<Connection> idle, slow;
+    const auto keep_oldest = [](std::shared_ptr<Connection>& oldest, const std::shared_ptr<Connection>& c) {
+      if (!oldest || c->since() < oldest->since()) oldest = c;
+    };
+    for (const auto& candidate : loop.connections) {
+      if (candidate->state() == Connection::State::kIdle)
+        keep_oldest(idle, candidate);
+      else if (candidate->reading_header())
+        keep_oldest(slow, candidate);
+    }
+    if (auto evicted = idle ? idle : slow) {
+      evicted->close();
+    } else {
+      loop.connections.insert(connection);
+      return connection->refuse_busy();
+    }
+  }
+  loop.connections.insert(connection);
+  connection->start();
 }
 
 void HttpServer::Impl::begin_stop() {
