@@ -133,8 +133,8 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_v
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kMethods = {"GET",    "HEAD",  "POST",    "PUT",
-                                                      "DELETE", "PATCH", "OPTIONS", "other"};
+constexpr std::array<std::string_view, 10> kMethods = {"GET",   "HEAD",    "POST",    "PUT",   "DELETE",
+                                                       "PATCH", "OPTIONS", "CONNECT", "TRACE", "other"};
 constexpr int kMinStatus = 100;
 constexpr int kMaxStatus = 599;
 
@@ -143,6 +143,14 @@ std::size_t method_index(std::string_view method) {
     if (kMethods[i] == method) return i;
   return kMethods.size() - 1;
 }
+
+}  // namespace
+
+std::string_view method_label(std::string_view method) {
+  return kMethods[method_index(method)];
+}
+
+namespace {
 
 class RouteMetrics {
  public:

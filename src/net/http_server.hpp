@@ -64,6 +64,10 @@ HttpResponse error_response(int status, std::string_view message);
 // A JSON body (already serialised) with `status`.
 HttpResponse json_response(int status, std::string body);
 
+// `method` as a metric label: one of the standard methods (GET HEAD POST PUT PATCH DELETE OPTIONS CONNECT
+// TRACE) or "other", so that no client can create series at will.
+std::string_view method_label(std::string_view method);
+
 using Handler = std::function<void(const HttpRequest& request, HttpResponse& response)>;
 
 struct HttpServerOptions {

@@ -16,63 +16,14 @@
 #include <gtest/gtest.h>
 
 #include "net/http_client.hpp"
+#include "support/raw_socket.hpp"
 
 namespace maestro::net {
 namespace {
 
+using testing::RawSocket;
+
 using namespace std::chrono_literals;
-
-// A blocking loopback socket for what an HTTP client library will not do: half requests, idling, pipelining.
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawSocket() { ::close(fd_); }
-  bool connected() const { return connected_; }
-
-  void send(std::string_view data) {
-    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), (ssize_t)data.size());
-  }
-  // Sends what it can; false once the peer has stopped taking data.
-  bool try_send(std::string_view data) {
-    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == (ssize_t)data.size();
-  }
-
-  // Reads until `text` has arrived, the peer closes, or the deadline passes; returns what arrived.
-  std::string read_until(std::string_view text, std::chrono::milliseconds deadline = 5s) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (received_.find(text) == std::string::npos && !closed_) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (left <= 0ms) break;
-      pollfd waiting{fd_, POLLIN, 0};
-      if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[4096];
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0)
-        closed_ = true;
-      else
-        received_.append(chunk, static_cast<std::size_t>(n));
-    }
-    return received_;
-  }
-  // True once the server has closed the connection (polls until the deadline).
-  bool closed_by_peer(std::chrono::milliseconds deadline = 5s) {
-    read_until("\x01never\x01", deadline);
-    return closed_;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string received_;
-};
 
 HttpClientOptions client_options(std::uint16_t port) {
   HttpClientOptions options;
