@@ -4,12 +4,12 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <iterator>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/request_limits.hpp"
+#include "net/url.hpp"
 
 namespace maestro::net {
 
@@ -45,48 +46,8 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
   return std::string_view(found->value().data(), found->value().size());
 }
 
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: %XX and '+' for space; a malformed escape is kept as is.
-std::string percent_decode(std::string_view encoded) {
-  std::string decoded;
-  decoded.reserve(encoded.size());
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      decoded += ' ';
-    } else if (c == '%' && i + 2 < encoded.size() && hex_digit(encoded[i + 1]) >= 0 &&
-               hex_digit(encoded[i + 2]) >= 0) {
-      decoded += static_cast<char>(hex_digit(encoded[i + 1]) * 16 + hex_digit(encoded[i + 2]));
-      i += 2;
-    } else {
-      decoded += c;
-    }
-  }
-  return decoded;
-}
-
-}  // namespace
-
 std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    if (percent_decode(key) != name) continue;
-    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
-  }
-  return std::nullopt;
+  return query_parameter(query, name);
 }
 
 std::string json_text(const nlohmann::json& value) {
@@ -105,26 +66,6 @@ HttpResponse json_response(int status, std::string body) {
   response.status = status;
   response.body = std::move(body);
   return response;
-}
-
-Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view address) {
-  std::string host = "0.0.0.0";
-  std::string_view port_text = address;
-  if (const auto colon = address.rfind(':'); colon != std::string_view::npos) {
-    std::string_view host_text = address.substr(0, colon);
-    port_text = address.substr(colon + 1);
-    if (host_text.size() >= 2 && host_text.front() == '[' && host_text.back() == ']')
-      host_text = host_text.substr(1, host_text.size() - 2);
-    if (!host_text.empty()) host = std::string(host_text);
-  }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 || port_text.empty())
-    return fail("listen address '{}' has no valid port (expected HOST:PORT, :PORT or PORT)", address);
-  boost::system::error_code bad;
-  asio::ip::make_address(host, bad);
-  if (bad) return fail("listen address '{}': '{}' is not an IP address", address, host);
-  return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -328,10 +269,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     since_ = SteadyClock::now();
     sent_continue_ = false;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(server_.options.max_body_bytes);
-    chunk_extensions_.reset();
-    parser_->on_chunk_header(chunk_extensions_);
+    limit_request(*parser_, server_.options.max_header_bytes, server_.options.max_body_bytes,
+                  chunk_extensions_);
     if (buffer_.size() > 0) return begin_request();
     if (loop_.stopping) return close();
     // Idle until the first byte: from then on the read timeout applies, not the idle timeout.
@@ -388,10 +327,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     HttpRequest request;
     request.method = std::string_view(message.method_string().data(), message.method_string().size());
     request.target = std::string_view(message.target().data(), message.target().size());
-    const auto question = request.target.find('?');
-    request.path = request.target.substr(0, question);
-    request.query =
-        question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+    std::tie(request.path, request.query) = split_target(request.target);
     request.body = message.body();
     request.fields = static_cast<const http::fields*>(&message);
     return request;

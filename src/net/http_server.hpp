@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "net/url.hpp"  // parse_listen_address, for the services that listen
 
 namespace prometheus {
 class Registry;
@@ -87,9 +88,6 @@ struct HttpServerOptions {
                                          0.015,  0.02,    0.03,   0.04,  0.05,   0.075, 0.1,    0.15,
                                          0.2,    0.3,     0.5,    0.75,  1,      2.5,   5,      10};
 };
-
-// Parses "HOST:PORT", ":PORT" or "PORT" (host 0.0.0.0); the host may be an IPv4 or bracketed IPv6 address.
-Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view address);
 
 class HttpServer {
  public:

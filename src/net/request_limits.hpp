@@ -13,6 +13,7 @@
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/parser.hpp>
 
 namespace maestro::net {
 
@@ -35,6 +36,21 @@ class ChunkExtensionLimit {
  private:
   std::size_t bytes_ = 0;
 };
+
+// Sets the limits every MAESTRO server reads a request with: the header at `max_header_bytes`, the body at
+// `max_body_bytes` (nullopt: streamed, so unlimited) and chunk extensions through `extensions` (reset
+// here; it must outlive the parser). The buffer read into must be capped at read_buffer_limit too.
+template <class Body>
+void limit_request(boost::beast::http::request_parser<Body>& parser, std::size_t max_header_bytes,
+                   std::optional<std::uint64_t> max_body_bytes, ChunkExtensionLimit& extensions) {
+  parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+  if (max_body_bytes)
+    parser.body_limit(*max_body_bytes);
+  else
+    parser.body_limit(boost::none);
+  extensions.reset();
+  parser.on_chunk_header(extensions);
+}
 
 // How to answer a request whose reading failed with `ec` (a 4xx status and a message), or nullopt when
 // there is nobody to answer (the client went away, the read was cancelled). `header_done`: whether the

@@ -46,7 +46,6 @@ Result<std::pair<std::string, std::uint16_t>> parse_upstream(std::string_view ad
 namespace {
 
 constexpr std::size_t kRelayChunk = 64 * 1024;
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
 // Where a client connection is: waiting for a request's first byte, receiving its header, or forwarding.
 enum class Phase { kIdle, kHeader, kForwarding };
@@ -233,8 +232,8 @@ bool Proxy::Impl::make_room() {
 }
 
 void Proxy::Impl::serve(Connection& connection) {
-  beast::flat_buffer client_buffer(net::read_buffer_limit(kHeaderLimit));
-  beast::flat_buffer upstream_buffer(net::read_buffer_limit(kHeaderLimit));
+  beast::flat_buffer client_buffer(net::read_buffer_limit(kMaxHeaderBytes));
+  beast::flat_buffer upstream_buffer(net::read_buffer_limit(kMaxHeaderBytes));
   while (!stopping || client_buffer.size() > 0) {
     if (!forward(connection, client_buffer, upstream_buffer)) break;
   }
@@ -262,9 +261,7 @@ bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buf
   connection.enter(Phase::kHeader, options.header_timeout);
   net::ChunkExtensionLimit extensions;
   http::request_parser<http::buffer_body> request;
-  request.header_limit(kHeaderLimit);
-  request.body_limit(boost::none);  // streamed, never held: no limit
-  request.on_chunk_header(extensions);
+  net::limit_request(request, kMaxHeaderBytes, std::nullopt, extensions);  // bodies are streamed, never held
   http::read_header(connection.client, client_buffer, request, ec);
   if (ec) {
     // Else the client closed, was too slow, or the proxy stops: there is nobody to answer.
@@ -327,7 +324,7 @@ bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buf
   std::optional<http::response_parser<http::buffer_body>> response;
   do {  // interim 1xx answers are the application's business with us, not the client's
     response.emplace();
-    response->header_limit(kHeaderLimit);
+    response->header_limit(kMaxHeaderBytes);
     response->body_limit(boost::none);
     response->on_chunk_header(response_extensions);
     response->skip(head);

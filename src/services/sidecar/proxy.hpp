@@ -28,6 +28,9 @@ class Registry;
 
 namespace maestro::sidecar {
 
+// The most a request's or a response's header may hold, in bytes (431 for a request over it).
+inline constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+
 struct ProxyOptions {
   std::string upstream_host = "127.0.0.1";
   std::uint16_t upstream_port = 8080;
