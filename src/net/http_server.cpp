@@ -50,6 +50,13 @@ std::optional<std::string> HttpRequest::query_param(std::string_view name) const
   return query_parameter(query, name);
 }
 
+std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_connection) {
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+    wanted = std::min<std::size_t>(
+        wanted, files.rlim_cur * 3 / 4 / std::max<std::size_t>(1, descriptors_per_connection));
+  return std::max<std::size_t>(1, wanted);
+}
+
 std::string json_text(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -519,10 +526,7 @@ HttpServer::Impl::Impl(HttpServerOptions opts)
                            .Register(*registry)) {
   options.io_threads = std::max(options.io_threads, 1);
   for (int i = 0; i < options.io_threads; ++i) loops.push_back(std::make_unique<Loop>());
-  std::size_t cap = options.max_connections;
-  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
-    cap = std::min<std::size_t>(cap, files.rlim_cur * 3 / 4);
-  connections_per_loop = std::max<std::size_t>(1, cap / loops.size());
+  connections_per_loop = std::max<std::size_t>(1, connection_cap(options.max_connections, 1) / loops.size());
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
   unmatched_metrics = metrics_for("unmatched");
 }

@@ -69,6 +69,10 @@ HttpResponse json_response(int status, std::string body);
 // TRACE) or "other", so that no client can create series at will.
 std::string_view method_label(std::string_view method);
 
+// `wanted` connections, held to what 3/4 of the process's file-descriptor limit (RLIMIT_NOFILE) allows at
+// `descriptors_per_connection` each, and at least 1: the rest is left for files, clients and the listener.
+std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_connection);
+
 using Handler = std::function<void(const HttpRequest& request, HttpResponse& response)>;
 
 struct HttpServerOptions {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -321,6 +322,20 @@ TEST(HttpServer, AtTheConnectionCapANewClientClosesTheLongestIdleConnection) {
   EXPECT_EQ(s.client->get("/healthz")->status, 200);
   EXPECT_TRUE(kept_alive.front()->closed_by_peer());
   for (std::size_t i = 2; i < kept_alive.size(); ++i) EXPECT_FALSE(kept_alive[i]->closed_by_peer(0ms));
+}
+
+// At a 64-file limit, 100 idle connections used every descriptor: accept failed and /healthz waited.
+TEST(HttpServer, TheConnectionCapLeavesAQuarterOfTheFileDescriptors) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const std::size_t one = connection_cap(1024, 1), two = connection_cap(1024, 2), few = connection_cap(10, 1);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(one, 48u);
+  EXPECT_EQ(two, 24u);
+  EXPECT_EQ(few, 10u);
 }
 
 TEST(HttpServer, AtTheConnectionCapWithEveryConnectionBusyANewOneIs503) {

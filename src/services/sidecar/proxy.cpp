@@ -149,7 +149,11 @@ struct Proxy::Impl {
         upstream_errors(prometheus::BuildCounter()
                             .Name("maestro_sidecar_upstream_errors_total")
                             .Help("Requests the application did not answer, by what happened")
-                            .Register(registry)) {}
+                            .Register(registry)) {
+    // A client and an application socket per connection.
+    options.max_connections = static_cast<int>(
+        net::connection_cap(static_cast<std::size_t>(std::max(options.max_connections, 1)), 2));
+  }
 
   void record(std::string_view method, int status, SteadyClock::time_point started) {
     const std::chrono::duration<double> took = SteadyClock::now() - started;

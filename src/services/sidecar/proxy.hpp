@@ -38,8 +38,9 @@ struct ProxyOptions {
   std::chrono::milliseconds header_timeout{10'000};    // from a request's first byte to its header's last
   std::chrono::milliseconds upstream_timeout{60'000};  // the application's silence while answering
   std::chrono::milliseconds drain_timeout{10'000};     // how long stop() lets requests in flight finish
-  // Client connections at most. One arriving at the cap closes the longest-idle connection, else the one
-  // longest on its header (a slow client's); when every connection is forwarding it is answered 503.
+  // Client connections at most, held to 3/4 of the file-descriptor limit (net::connection_cap). One arriving
+  // at the cap closes the longest-idle connection, else the one longest on its header (a slow client's); when
+  // every connection is forwarding it is answered 503.
   int max_connections = 1024;
 };
 
