@@ -256,8 +256,8 @@ TEST(HttpClient, AResponseOverTheLimitIsAnErrorThatSaysSo) {
   EXPECT_EQ(at_limit->body.size(), 5000u);
 }
 
-// Skipping TLS verification and sending a token in clear text are allowed, never silently; the warning
-// names the host only (a URL may hold credentials).
+// Skipping TLS verification and sending a token in clear text off the machine are allowed, never
+// silently; the warning names the host only (a URL may hold credentials).
 TEST(HttpClient, WarnsWhenTlsIsNotVerifiedOrATokenGoesOverPlainHttp) {
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
   const auto previous = spdlog::default_logger();
@@ -274,6 +274,10 @@ TEST(HttpClient, WarnsWhenTlsIsNotVerifiedOrATokenGoesOverPlainHttp) {
   fine.base_url = "https://kube.example";
   fine.bearer_token = [] { return Result<std::string>("token"); };
   HttpClient{fine};
+  for (const char* loopback : {"http://127.0.0.1:8001", "http://localhost:8001", "http://[::1]:8001"}) {
+    fine.base_url = loopback;
+    HttpClient{fine};
+  }
   spdlog::set_default_logger(previous);
   const auto lines = sink->last_formatted();
   ASSERT_EQ(lines.size(), 2u);
