@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -22,7 +23,6 @@
 #include "eval/scenario.hpp"
 #include "eval/training.hpp"
 #include "nn/policy_file.hpp"
-#include "rl/callbacks.hpp"
 #include "rl/ppo.hpp"
 #include "rl/vec_env.hpp"
 #include "sim/env.hpp"
@@ -42,7 +42,7 @@ struct DemoOptions {
   int training_seeds = eval::recommended_recipe().seeds;
   int seeds = 3;
   double startup_seconds = 30;
-  std::string features = "extended";
+  std::string features{core::feature_set_name(eval::recommended_recipe().features)};
   std::string out = "demo-out";
   std::uint64_t seed = 1;
   std::string shared_dir;
@@ -54,7 +54,7 @@ void run_demo(const DemoOptions& options) {
                                               fs::read_symlink("/proc/self/exe"));
   if (!shared) throw CLI::ValidationError("--shared-dir", shared.error().message);
   if (!core::feature_set_from_name(options.features))
-    throw CLI::ValidationError("--features", "expected original or extended");
+    throw CLI::ValidationError("--features", "expected original, extended or long");
   const eval::Recipe recipe = eval::recommended_recipe();
   EnvOptions env_options;
   env_options.name = "sim";
@@ -107,19 +107,19 @@ void run_demo(const DemoOptions& options) {
     if (!made) throw CommandFailed(made.error().message);
     return std::move(made->env);
   };
-  std::vector<std::unique_ptr<rl::ProgressBar>> bars;
-  const auto progress = [&](std::uint64_t) {
-    bars.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
-    return std::vector<rl::Callback*>{bars.back().get()};
-  };
+  // The seeds train side by side, one per core: progress bars would draw over each other.
+  const int parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::cerr << fmt::format("training {} seeds, {} at a time\n", options.training_seeds,
+                           std::min(parallel, options.training_seeds));
   std::vector<std::uint64_t> training_seeds;
   for (int i = 0; i < options.training_seeds; ++i)
     training_seeds.push_back(options.seed + static_cast<std::uint64_t>(i));
   const auto reward = core::reward_from_record(first->description.reward, first->description.reward_weights);
   const core::RealClock clock;
   const auto start = clock.now();
-  auto candidates = eval::train_seeds(config, first->description, make, options.steps, training_seeds,
-                                      validation, recipe.validation_seeds, reward->weights, progress, clock);
+  auto candidates =
+      eval::train_seeds(config, first->description, make, options.steps, training_seeds, validation,
+                        recipe.validation_seeds, reward->weights, {}, clock, parallel);
   if (!candidates) throw CommandFailed(candidates.error().message);
   const auto& best = (*candidates)[eval::best_on_validation(*candidates)];
   const auto policy_path = fs::path(options.out) / "policy.maestro";
@@ -181,7 +181,7 @@ const Registration kRegistration{
                        "median pod start-up delay of the evaluation (training draws its own per episode)")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
-      command->add_option("--features", options->features, "feature set: original or extended")
+      command->add_option("--features", options->features, "feature set: original, extended or long")
           ->capture_default_str();
       command->add_option("--seed", options->seed, "training seed")->capture_default_str();
       command->add_option("--out", options->out, "output directory")->capture_default_str();
