@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "net/http_server.hpp"
 #include "services/sidecar/proxy.hpp"
 #include "support/prometheus_server.hpp"
+#include "support/raw_socket.hpp"
 #include "support/target_app_load.hpp"
 #include "support/target_app_process.hpp"
 
@@ -39,13 +41,13 @@ double wait_for_sample(const Sidecar& sidecar, const std::string& series, double
 
 struct Sidecar {
   explicit Sidecar(std::uint16_t upstream_port, std::chrono::milliseconds upstream_timeout = 10s)
-      : proxy({.upstream_host = "127.0.0.1",
-               .upstream_port = upstream_port,
-               .idle_timeout = 60s,
-               .upstream_timeout = upstream_timeout,
-               .drain_timeout = 5s,
-               .max_connections = 64},
-              registry) {
+      : Sidecar({.upstream_host = "127.0.0.1",
+                 .upstream_port = upstream_port,
+                 .idle_timeout = 60s,
+                 .upstream_timeout = upstream_timeout,
+                 .drain_timeout = 5s,
+                 .max_connections = 64}) {}
+  explicit Sidecar(sidecar::ProxyOptions proxy_options) : proxy(std::move(proxy_options), registry) {
     auto bound = proxy.listen("127.0.0.1:0");
     EXPECT_TRUE(bound.has_value());
     port = bound.value_or(0);
@@ -117,23 +119,9 @@ TEST(SidecarProxy, CountsAndLatenciesMatchTheClientsInFrontOfTheTargetApp) {
 
 // Sends `request` on a fresh loopback connection and returns the status line of the answer ("" if none).
 std::string raw_status_line(std::uint16_t port, std::string_view request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string received;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-    timeval timeout{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    char chunk[512];
-    for (ssize_t n;
-         received.find("\r\n") == std::string::npos && (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;)
-      received.append(chunk, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return received.substr(0, received.find("\r\n"));
+  testing::RawSocket socket(port);
+  socket.send(request);
+  return socket.status_line();
 }
 
 // A path byte that is not UTF-8, forwarded by the sidecar, used to terminate the target app (issue 11,
@@ -300,6 +288,114 @@ TEST(SidecarProxy, ServesManyRequestsOnOneKeepAliveConnection) {
   // Fifty requests on one keep-alive client connection all reached the application and were counted.
   EXPECT_EQ(handled.load(), 50);
   EXPECT_EQ(wait_for_sample(sidecar, R"(http_requests_total{code="200",method="GET"})", 50), 50);
+}
+
+// An upstream that answers anything, for the tests of what the sidecar refuses itself.
+struct EchoUpstream {
+  EchoUpstream() {
+    server.route("POST", "/echo", [](const net::HttpRequest& request, net::HttpResponse& response) {
+      response.content_type = "text/plain";
+      response.body = std::string(request.body);
+    });
+    server.route("GET", "/",
+                 [](const net::HttpRequest&, net::HttpResponse& response) { response.body = "{}"; });
+    port = server.listen("127.0.0.1:0").value_or(0);
+    server.start();
+  }
+  sidecar::ProxyOptions options() const {
+    return {.upstream_host = "127.0.0.1", .upstream_port = port, .drain_timeout = 5s, .max_connections = 64};
+  }
+  net::HttpServer server;
+  std::uint16_t port = 0;
+};
+
+// "5;x=" and then hundreds of MB: a chunk-size line is parsed only once complete, and it grew the sidecar's
+// read buffer by as much (523 MB in the audit).
+TEST(SidecarProxy, AChunkExtensionIsRefusedWithoutBeingBuffered) {
+  EchoUpstream upstream;
+  Sidecar sidecar(upstream.options());
+  testing::RawSocket socket(sidecar.port);
+  socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=");
+  const std::string piece(64 << 10, 'a');
+  for (int i = 0; i < 64 && socket.try_send(piece); ++i) {
+  }
+  EXPECT_EQ(socket.status_line(), "HTTP/1.1 413 Payload Too Large");
+  EXPECT_TRUE(socket.closed_by_peer());
+  EXPECT_EQ(sidecar.client->get("/")->status, 200);
+}
+
+// The method is a label: 3,000 invented ones made 3,002 series that were never freed.
+TEST(SidecarProxy, MethodsOutsideTheStandardSetAreCountedAsOther) {
+  EchoUpstream upstream;
+  Sidecar sidecar(upstream.options());
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(raw_status_line(sidecar.port,
+                              fmt::format("M{} / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", i)),
+              "HTTP/1.1 405 Method Not Allowed");
+  ASSERT_EQ(raw_status_line(sidecar.port, "TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            "HTTP/1.1 405 Method Not Allowed");
+  EXPECT_EQ(wait_for_sample(sidecar, R"(http_requests_total{code="405",method="other"})", 20), 20);
+  EXPECT_EQ(wait_for_sample(sidecar, R"(http_requests_total{code="405",method="TRACE"})", 1), 1);
+  EXPECT_EQ(sidecar.metrics().find("method=\"M"), std::string::npos);
+}
+
+// A header sent a byte at a time was timed by the idle timeout (60 s): now by the header timeout.
+TEST(SidecarProxy, AHeaderArrivingSlowlyHasTheHeaderTimeoutAndAnIdleConnectionTheIdleTimeout) {
+  EchoUpstream upstream;
+  auto options = upstream.options();
+  options.idle_timeout = 60s;
+  options.header_timeout = 300ms;
+  Sidecar sidecar(options);
+  testing::RawSocket idle(sidecar.port), slow(sidecar.port);
+  slow.send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a");
+  EXPECT_TRUE(slow.closed_by_peer());
+  EXPECT_FALSE(idle.closed_by_peer(0ms));
+  idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(idle.status_line(), "HTTP/1.1 200 OK");
+}
+
+// Slow clients holding every slot made every real request 503 (150 of them, a byte a second).
+TEST(SidecarProxy, AtTheConnectionCapSlowClientsMakeWayForRealRequests) {
+  EchoUpstream upstream;
+  auto options = upstream.options();
+  options.max_connections = 4;
+  Sidecar sidecar(options);
+  std::vector<std::unique_ptr<testing::RawSocket>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<testing::RawSocket>(sidecar.port));
+    slow.back()->send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a");
+  }
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(raw_status_line(sidecar.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 200 OK");
+  // Each real request took the slot of a slow client, or of a real one gone idle before it.
+  int cut = 0;
+  for (auto& client : slow) cut += client->closed_by_peer(200ms) ? 1 : 0;
+  EXPECT_GE(cut, 1);
+}
+
+// Connection threads were detached: one could still be closing its sockets after the proxy (and the
+// io_context they belong to) was gone.
+TEST(SidecarProxy, StopJoinsEveryConnectionThread) {
+  EchoUpstream upstream;
+  const auto threads = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                         std::filesystem::directory_iterator{});
+  };
+  const auto before = threads();
+  prometheus::Registry registry;
+  sidecar::Proxy proxy(upstream.options(), registry);
+  const auto port = proxy.listen("127.0.0.1:0");
+  ASSERT_TRUE(port.has_value());
+  proxy.start();
+  std::vector<std::unique_ptr<testing::RawSocket>> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<testing::RawSocket>(*port));
+    clients.back()->send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(clients.back()->status_line(), "HTTP/1.1 200 OK");
+  }
+  EXPECT_GT(threads(), before + 16);
+  proxy.stop();
+  EXPECT_EQ(threads(), before);
 }
 
 }  // namespace

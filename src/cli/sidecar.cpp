@@ -18,6 +18,7 @@ struct SidecarFlags {
   std::string upstream;
   std::string metrics_listen = "0.0.0.0:9091";
   int idle_timeout_ms = 60'000;
+  int header_timeout_ms = 10'000;
   int upstream_timeout_ms = 60'000;
   int max_connections = 1024;
 };
@@ -34,6 +35,7 @@ void run_sidecar(const SidecarFlags& flags) {
   sidecar::Proxy proxy({.upstream_host = upstream->first,
                         .upstream_port = upstream->second,
                         .idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms),
+                        .header_timeout = std::chrono::milliseconds(flags.header_timeout_ms),
                         .upstream_timeout = std::chrono::milliseconds(flags.upstream_timeout_ms),
                         .drain_timeout = std::chrono::seconds(10),
                         .max_connections = flags.max_connections},
@@ -63,6 +65,11 @@ const Registration kRegistration{
           ->capture_default_str();
       sidecar
           ->add_option("--idle-timeout-ms", flags->idle_timeout_ms, "Close client connections idle this long")
+          ->check(CLI::Range(10, 3'600'000))
+          ->capture_default_str();
+      sidecar
+          ->add_option("--header-timeout-ms", flags->header_timeout_ms,
+                       "Close client connections whose request header takes longer than this")
           ->check(CLI::Range(10, 3'600'000))
           ->capture_default_str();
       sidecar

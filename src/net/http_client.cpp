@@ -1,6 +1,7 @@
 #include "net/http_client.hpp"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,8 +32,20 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// Where a response body goes, up to its limit.
+struct BodySink {
+  std::string& body;
+  std::size_t limit;
+  bool over_limit = false;
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->body.size() + size * count > sink->limit) {
+    sink->over_limit = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  sink->body.append(data, size * count);
   return size * count;
 }
 
@@ -87,6 +100,20 @@ struct CurlSlist {
   void add(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
 };
 
+// The host of `url` (for log lines), without credentials or path; "?" if curl cannot parse it.
+std::string host_of(const std::string& url) {
+  std::string host = "?";
+  CURLU* parsed = curl_url();
+  char* part = nullptr;
+  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    host = part;
+    curl_free(part);
+  }
+  curl_url_cleanup(parsed);
+  return host;
+}
+
 void set_blob(CURL* curl, CURLoption option, const std::string& pem) {
   curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
   curl_easy_setopt(curl, option, &blob);
@@ -106,6 +133,8 @@ std::string_view http_error_kind_name(HttpErrorKind kind) {
       return "credentials";
     case HttpErrorKind::kInvalid:
       return "invalid";
+    case HttpErrorKind::kTooLarge:
+      return "too_large";
     case HttpErrorKind::kOther:
       return "other";
   }
@@ -178,6 +207,15 @@ struct HttpClient::Pool {
 HttpClient::HttpClient(HttpClientOptions options)
     : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
   init_curl_once();
+  // Both are allowed (a test cluster, a kubeconfig that asks for it), never silently. The URL is not
+  // logged: it may hold credentials.
+  const std::string host = host_of(options_.base_url);
+  if (options_.tls.insecure_skip_verify)
+    spdlog::warn("TLS certificates of {} are not verified (insecure-skip-tls-verify)", host);
+  // Over loopback (kubectl proxy, a local test double) the token never leaves the machine.
+  const bool loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+  if (options_.bearer_token && options_.base_url.starts_with("http://") && !loopback)
+    spdlog::warn("a bearer token is sent to {} over plain http, unencrypted", host);
 }
 
 HttpClient::~HttpClient() = default;
@@ -242,6 +280,7 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   curl_easy_reset(curl);
 
   Response response;
+  BodySink body{response.body, options_.max_response_bytes};
   CurlSlist headers;
   for (const auto& [name, value] : request.headers) headers.add(name + ": " + value);
   if (options_.bearer_token) {
@@ -265,7 +304,7 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -304,9 +343,12 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   if (code != CURLE_OK) {
     // Drop the handle: its connection may be in any state.
     curl_easy_cleanup(curl);
-    const HttpErrorKind kind = kind_of(code);
+    const HttpErrorKind kind = body.over_limit ? HttpErrorKind::kTooLarge : kind_of(code);
     never_sent = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
-    const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    const std::string detail = body.over_limit
+                                   ? fmt::format("response body is over the limit of {} bytes", body.limit)
+                               : error_buffer[0] != '\0' ? error_buffer
+                                                         : curl_easy_strerror(code);
     return std::unexpected(HttpError{{fmt::format("{} {}: {}", request.method, url, detail)}, kind});
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);

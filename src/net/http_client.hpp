@@ -26,6 +26,7 @@ enum class HttpErrorKind {
   kTls,          // handshake or certificate verification failed
   kCredentials,  // the bearer token provider failed
   kInvalid,      // the request itself is malformed (bad URL, bad option)
+  kTooLarge,     // the response body is over HttpClientOptions::max_response_bytes
   kOther,
 };
 
@@ -76,6 +77,8 @@ struct HttpClientOptions {
   TlsOptions tls;
   TokenProvider bearer_token;  // none: no Authorization header
   std::string user_agent = "maestro";
+  // A longer response body is an HttpError (kTooLarge), read no further: no server can make us hold more.
+  std::size_t max_response_bytes = 64 << 20;
 };
 
 struct Request {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <rapidcheck/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -232,6 +234,58 @@ TEST(HttpClient, RetriesEvenAPostWhenTheConnectionIsRefused) {
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, HttpErrorKind::kConnect);
   EXPECT_EQ(client.attempts(), 3u);
+}
+
+// A client read whatever a server sent: a hostile or broken one could make it hold any amount.
+TEST(HttpClient, AResponseOverTheLimitIsAnErrorThatSaysSo) {
+  LoopbackServer server;
+  server.routes().Get("/big", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(5000, 'b'), "text/plain");
+  });
+  server.start();
+  auto options = fast_options(server.url());
+  options.max_response_bytes = 4999;
+  auto over = HttpClient(options).get("/big");
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().kind, HttpErrorKind::kTooLarge);
+  EXPECT_NE(over.error().message.find("over the limit of 4999 bytes"), std::string::npos)
+      << over.error().message;
+  options.max_response_bytes = 5000;
+  auto at_limit = HttpClient(options).get("/big");
+  ASSERT_TRUE(at_limit.has_value());
+  EXPECT_EQ(at_limit->body.size(), 5000u);
+}
+
+// Skipping TLS verification and sending a token in clear text off the machine are allowed, never
+// silently; the warning names the host only (a URL may hold credentials).
+TEST(HttpClient, WarnsWhenTlsIsNotVerifiedOrATokenGoesOverPlainHttp) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
+  HttpClientOptions insecure;
+  insecure.base_url = "https://user:secret@kube.example:6443";
+  insecure.tls.insecure_skip_verify = true;
+  HttpClient{insecure};
+  HttpClientOptions clear_token;
+  clear_token.base_url = "http://kube.example:8080";
+  clear_token.bearer_token = [] { return Result<std::string>("token"); };
+  HttpClient{clear_token};
+  HttpClientOptions fine;
+  fine.base_url = "https://kube.example";
+  fine.bearer_token = [] { return Result<std::string>("token"); };
+  HttpClient{fine};
+  for (const char* loopback : {"http://127.0.0.1:8001", "http://localhost:8001", "http://[::1]:8001"}) {
+    fine.base_url = loopback;
+    HttpClient{fine};
+  }
+  spdlog::set_default_logger(previous);
+  const auto lines = sink->last_formatted();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("TLS certificates of kube.example are not verified"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("bearer token is sent to kube.example over plain http"), std::string::npos)
+      << lines[1];
+  for (const auto& line : lines) EXPECT_EQ(line.find("secret"), std::string::npos) << line;
 }
 
 TEST(HttpClient, RejectsAMalformedUrl) {

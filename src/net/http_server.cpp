@@ -1,13 +1,15 @@
 #include "net/http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <iterator>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -21,6 +23,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+
+#include "net/request_limits.hpp"
+#include "net/url.hpp"
 
 namespace maestro::net {
 
@@ -41,48 +46,15 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
   return std::string_view(found->value().data(), found->value().size());
 }
 
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: %XX and '+' for space; a malformed escape is kept as is.
-std::string percent_decode(std::string_view encoded) {
-  std::string decoded;
-  decoded.reserve(encoded.size());
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      decoded += ' ';
-    } else if (c == '%' && i + 2 < encoded.size() && hex_digit(encoded[i + 1]) >= 0 &&
-               hex_digit(encoded[i + 2]) >= 0) {
-      decoded += static_cast<char>(hex_digit(encoded[i + 1]) * 16 + hex_digit(encoded[i + 2]));
-      i += 2;
-    } else {
-      decoded += c;
-    }
-  }
-  return decoded;
-}
-
-}  // namespace
-
 std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    if (percent_decode(key) != name) continue;
-    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
-  }
-  return std::nullopt;
+  return query_parameter(query, name);
+}
+
+std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_connection) {
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+    wanted = std::min<std::size_t>(
+        wanted, files.rlim_cur * 3 / 4 / std::max<std::size_t>(1, descriptors_per_connection));
+  return std::max<std::size_t>(1, wanted);
 }
 
 std::string json_text(const nlohmann::json& value) {
@@ -103,34 +75,14 @@ HttpResponse json_response(int status, std::string body) {
   return response;
 }
 
-Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view address) {
-  std::string host = "0.0.0.0";
-  std::string_view port_text = address;
-  if (const auto colon = address.rfind(':'); colon != std::string_view::npos) {
-    std::string_view host_text = address.substr(0, colon);
-    port_text = address.substr(colon + 1);
-    if (host_text.size() >= 2 && host_text.front() == '[' && host_text.back() == ']')
-      host_text = host_text.substr(1, host_text.size() - 2);
-    if (!host_text.empty()) host = std::string(host_text);
-  }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 || port_text.empty())
-    return fail("listen address '{}' has no valid port (expected HOST:PORT, :PORT or PORT)", address);
-  boost::system::error_code bad;
-  asio::ip::make_address(host, bad);
-  if (bad) return fail("listen address '{}': '{}' is not an IP address", address, host);
-  return std::pair{host, static_cast<std::uint16_t>(port)};
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Metrics: http_requests_total{handler,method,code} and http_request_duration_seconds{handler,method}.
 // Counters are created on first use and cached in lock-free tables, so recording costs no map lookup.
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kMethods = {"GET",    "HEAD",  "POST",    "PUT",
-                                                      "DELETE", "PATCH", "OPTIONS", "other"};
+constexpr std::array<std::string_view, 10> kMethods = {"GET",   "HEAD",    "POST",    "PUT",   "DELETE",
+                                                       "PATCH", "OPTIONS", "CONNECT", "TRACE", "other"};
 constexpr int kMinStatus = 100;
 constexpr int kMaxStatus = 599;
 
@@ -139,6 +91,14 @@ std::size_t method_index(std::string_view method) {
     if (kMethods[i] == method) return i;
   return kMethods.size() - 1;
 }
+
+}  // namespace
+
+std::string_view method_label(std::string_view method) {
+  return kMethods[method_index(method)];
+}
+
+namespace {
 
 class RouteMetrics {
  public:
@@ -235,6 +195,7 @@ struct HttpServer::Impl {
   std::unordered_map<int, std::function<void(int)>> signal_handlers;
   std::optional<asio::thread_pool> handler_pool;
   std::size_t next_loop = 0;
+  std::size_t connections_per_loop = 1;  // the connection cap, shared out between the loops
   std::uint16_t bound_port = 0;
 
   std::atomic<bool> stopping{false};
@@ -252,6 +213,7 @@ struct HttpServer::Impl {
   }
 
   void accept();
+  void admit(Loop& loop, tcp::socket socket);
   void watch_signals();
   void begin_stop();
   void serve_loops(bool on_calling_thread);
@@ -281,13 +243,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kIdle, kReading, kHandling, kWriting };
 
   Connection(tcp::socket socket, Loop& loop, HttpServer::Impl& server)
-      : socket_(std::move(socket)), loop_(loop), server_(server) {}
+      : socket_(std::move(socket)),
+        loop_(loop),
+        server_(server),
+        buffer_(read_buffer_limit(server.options.max_header_bytes)) {}
 
   void start() { read_next(); }
+  // Answers 503 and closes: the server is at its connection cap and every connection is busy.
+  void refuse_busy() {
+    parser_.emplace();
+    reject(503, "the server is at its connection limit");
+  }
 
   State state() const { return state_; }
   SteadyClock::time_point since() const { return since_; }
   bool has_buffered_input() const { return buffer_.size() > 0; }
+  // Still sending its request's header: the connection a slow client holds.
+  bool reading_header() const { return state_ == State::kReading && !parser_->is_header_done(); }
 
   void close() {
     if (closed_) return;
@@ -304,9 +276,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     since_ = SteadyClock::now();
     sent_continue_ = false;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(server_.options.max_body_bytes);
-    if (loop_.stopping && buffer_.size() == 0) return close();
+    limit_request(*parser_, server_.options.max_header_bytes, server_.options.max_body_bytes,
+                  chunk_extensions_);
+    if (buffer_.size() > 0) return begin_request();
+    if (loop_.stopping) return close();
+    // Idle until the first byte: from then on the read timeout applies, not the idle timeout.
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->begin_request();
+    });
+  }
+
+  void begin_request() {
+    state_ = State::kReading;
+    since_ = SteadyClock::now();
     read_some();
   }
 
@@ -318,18 +302,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_read(beast::error_code ec) {
     if (closed_) return;
-    if (ec == http::error::body_limit) return reject(413, "request body is over the limit");
-    if (ec == http::error::header_limit) return reject(431, "request header is over the limit");
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::eof ||
-        ec == asio::error::connection_reset)
-      return close();
-    if (ec && ec.category() == http::make_error_code(http::error::end_of_stream).category())
-      return reject(400, fmt::format("malformed HTTP request: {}", ec.message()));
-    if (ec) return close();
-
-    if (state_ == State::kIdle) {
-      state_ = State::kReading;
-      since_ = SteadyClock::now();
+    if (ec) {
+      const auto refusal = refusal_for(ec, parser_->is_header_done(), chunk_extensions_);
+      if (!refusal) return close();
+      return reject(refusal->status, refusal->message);
     }
     if (parser_->is_done()) return handle();
     if (parser_->is_header_done() && !sent_continue_ && expects_continue()) return send_continue();
@@ -358,10 +334,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     HttpRequest request;
     request.method = std::string_view(message.method_string().data(), message.method_string().size());
     request.target = std::string_view(message.target().data(), message.target().size());
-    const auto question = request.target.find('?');
-    request.path = request.target.substr(0, question);
-    request.query =
-        question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+    std::tie(request.path, request.query) = split_target(request.target);
     request.body = message.body();
     request.fields = static_cast<const http::fields*>(&message);
     return request;
@@ -498,7 +471,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   Loop& loop_;
   HttpServer::Impl& server_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;  // capped: see net/request_limits.hpp
+  ChunkExtensionLimit chunk_extensions_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpResponse response_;
   std::string out_;
@@ -552,6 +526,7 @@ HttpServer::Impl::Impl(HttpServerOptions opts)
                            .Register(*registry)) {
   options.io_threads = std::max(options.io_threads, 1);
   for (int i = 0; i < options.io_threads; ++i) loops.push_back(std::make_unique<Loop>());
+  connections_per_loop = std::max<std::size_t>(1, connection_cap(options.max_connections, 1) / loops.size());
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
   unmatched_metrics = metrics_for("unmatched");
 }
@@ -573,13 +548,36 @@ void HttpServer::Impl::accept() {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     asio::post(target.context, [this, &target, socket = std::move(socket)]() mutable {
-      if (target.stopping) return;
-      auto connection = std::make_shared<Connection>(std::move(socket), target, *this);
-      target.connections.insert(connection);
-      connection->start();
+      if (!target.stopping) admit(target, std::move(socket));
     });
     accept();
   });
+}
+
+void HttpServer::Impl::admit(Loop& loop, tcp::socket socket) {
+  auto connection = std::make_shared<Connection>(std::move(socket), loop, *this);
+  if (loop.connections.size() >= connections_per_loop) {
+    // Make room by closing the connection that costs its client least: an idle keep-alive one (clients
+    // reconnect), else the one that has been sending its header longest (a slow client's).
+    std::shared_ptr<Connection> idle, slow;
+    const auto keep_oldest = [](std::shared_ptr<Connection>& oldest, const std::shared_ptr<Connection>& c) {
+      if (!oldest || c->since() < oldest->since()) oldest = c;
+    };
+    for (const auto& candidate : loop.connections) {
+      if (candidate->state() == Connection::State::kIdle)
+        keep_oldest(idle, candidate);
+      else if (candidate->reading_header())
+        keep_oldest(slow, candidate);
+    }
+    if (auto evicted = idle ? idle : slow) {
+      evicted->close();
+    } else {
+      loop.connections.insert(connection);
+      return connection->refuse_busy();
+    }
+  }
+  loop.connections.insert(connection);
+  connection->start();
 }
 
 void HttpServer::Impl::begin_stop() {

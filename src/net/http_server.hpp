@@ -1,7 +1,8 @@
-// The HTTP/1.1 server every MAESTRO service runs on (Boost.Beast on Asio): keep-alive, TCP_NODELAY, a
-// request size limit (413), read and idle timeouts, graceful stop that finishes requests in flight, and the
-// endpoints every service has: /healthz, /readyz and /metrics (Prometheus text format, with request counts
-// and latencies recorded for every route).
+// The HTTP/1.1 server every MAESTRO service runs on (Boost.Beast on Asio): keep-alive, TCP_NODELAY, request
+// size limits (413, 431; chunk extensions included, net/request_limits.hpp), read and idle timeouts, a
+// connection cap, graceful stop that finishes requests in flight, and the endpoints every service has:
+// /healthz, /readyz and /metrics (Prometheus text format, with request counts and latencies recorded for
+// every route).
 //
 // Threading: each I/O thread runs its own event loop and owns the connections it accepted, so a connection
 // is never touched by two threads. Handlers run on the I/O thread (they must not block: the model server's
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "net/url.hpp"  // parse_listen_address, for the services that listen
 
 namespace prometheus {
 class Registry;
@@ -63,24 +65,33 @@ HttpResponse error_response(int status, std::string_view message);
 // A JSON body (already serialised) with `status`.
 HttpResponse json_response(int status, std::string body);
 
+// `method` as a metric label: one of the standard methods (GET HEAD POST PUT PATCH DELETE OPTIONS CONNECT
+// TRACE) or "other", so that no client can create series at will.
+std::string_view method_label(std::string_view method);
+
+// `wanted` connections, held to what 3/4 of the process's file-descriptor limit (RLIMIT_NOFILE) allows at
+// `descriptors_per_connection` each, and at least 1: the rest is left for files, clients and the listener.
+std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_connection);
+
 using Handler = std::function<void(const HttpRequest& request, HttpResponse& response)>;
 
 struct HttpServerOptions {
   int io_threads = 1;
-  int handler_threads = 0;                          // 0: handlers run on the I/O threads and must not block
-  std::size_t max_body_bytes = 1 << 20;             // larger bodies are answered 413
-  std::size_t max_header_bytes = 16 << 10;          // larger headers are answered 431
-  std::chrono::milliseconds read_timeout{10'000};   // from a request's first byte to its last
-  std::chrono::milliseconds idle_timeout{60'000};   // a keep-alive connection waiting for its next request
+  int handler_threads = 0;                         // 0: handlers run on the I/O threads and must not block
+  std::size_t max_body_bytes = 1 << 20;            // larger bodies are answered 413
+  std::size_t max_header_bytes = 16 << 10;         // larger headers are answered 431
+  std::chrono::milliseconds read_timeout{10'000};  // from a request's first byte to its last
+  std::chrono::milliseconds idle_timeout{60'000};  // a connection waiting for its next request's first byte
+  // Open connections at most; the cap is further held to 3/4 of the process's file-descriptor limit. A
+  // connection arriving at the cap closes the longest-idle connection (or, failing one, the longest one
+  // still sending its header); when every connection is busy it is answered 503 and closed.
+  std::size_t max_connections = 1024;
   std::chrono::milliseconds drain_timeout{10'000};  // how long stop() lets requests in flight finish
   // Upper bounds of the request-duration histogram, in seconds.
   std::vector<double> latency_buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01,
                                          0.015,  0.02,    0.03,   0.04,  0.05,   0.075, 0.1,    0.15,
                                          0.2,    0.3,     0.5,    0.75,  1,      2.5,   5,      10};
 };
-
-// Parses "HOST:PORT", ":PORT" or "PORT" (host 0.0.0.0); the host may be an IPv4 or bracketed IPv6 address.
-Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view address);
 
 class HttpServer {
  public:

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,59 +17,14 @@
 #include <gtest/gtest.h>
 
 #include "net/http_client.hpp"
+#include "support/raw_socket.hpp"
 
 namespace maestro::net {
 namespace {
 
+using testing::RawSocket;
+
 using namespace std::chrono_literals;
-
-// A blocking loopback socket for what an HTTP client library will not do: half requests, idling, pipelining.
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawSocket() { ::close(fd_); }
-  bool connected() const { return connected_; }
-
-  void send(std::string_view data) {
-    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), (ssize_t)data.size());
-  }
-
-  // Reads until `text` has arrived, the peer closes, or the deadline passes; returns what arrived.
-  std::string read_until(std::string_view text, std::chrono::milliseconds deadline = 5s) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (received_.find(text) == std::string::npos && !closed_) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (left <= 0ms) break;
-      pollfd waiting{fd_, POLLIN, 0};
-      if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[4096];
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0)
-        closed_ = true;
-      else
-        received_.append(chunk, static_cast<std::size_t>(n));
-    }
-    return received_;
-  }
-  // True once the server has closed the connection (polls until the deadline).
-  bool closed_by_peer(std::chrono::milliseconds deadline = 5s) {
-    read_until("\x01never\x01", deadline);
-    return closed_;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string received_;
-};
 
 HttpClientOptions client_options(std::uint16_t port) {
   HttpClientOptions options;
@@ -223,6 +179,42 @@ TEST(HttpServer, HeaderOverTheLimitIs431) {
   EXPECT_TRUE(socket.closed_by_peer());
 }
 
+// A chunk-size line is parsed only once complete, and Beast counts its extensions against neither limit:
+// "5;x=" and then hundreds of MB grew the read buffer by as much (25 -> 538 MB in the audit).
+TEST(HttpServer, AChunkExtensionCannotGrowTheReadBuffer) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=");
+  const std::string piece(64 << 10, 'a');
+  for (int i = 0; i < 64 && socket.try_send(piece); ++i) {
+  }
+  const std::string answer = socket.read_until("\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 100);
+  EXPECT_TRUE(socket.closed_by_peer());
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+}
+
+// Small extensions on many small chunks add up: each request's together are capped.
+TEST(HttpServer, ChunkExtensionsOfOneRequestAreCappedTogether) {
+  Served s;
+  add_echo(s.server);
+  s.start();
+  RawSocket socket(s.server.port());
+  std::string request = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 10; ++i) request += "1;x=" + std::string(1000, 'e') + "\r\nz\r\n";
+  socket.send(request + "0\r\n\r\n");
+  const std::string answer = socket.read_until("}");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 100);
+  EXPECT_NE(answer.find("chunk extensions"), std::string::npos);
+
+  RawSocket modest(s.server.port());  // a few short extensions are still fine
+  modest.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b\r\nhi\r\n0;c\r\n\r\n");
+  EXPECT_NE(modest.read_until("hi").find("HTTP/1.1 200"), std::string::npos);
+}
+
 TEST(HttpServer, MalformedRequestIs400) {
   Served s;
   add_echo(s.server);
@@ -300,6 +292,74 @@ TEST(HttpServer, ClosesConnectionsThatSendTooSlowly) {
   socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
   EXPECT_TRUE(socket.closed_by_peer(5s));
   EXPECT_EQ(socket.read_until("HTTP", 0ms).find("HTTP/1.1 200"), std::string::npos);
+}
+
+// A header arriving a byte at a time used to be timed as an idle connection (60 s), not as a request
+// being read (10 s): slow clients could hold connections six times longer.
+TEST(HttpServer, AHeaderArrivingSlowlyHasTheReadTimeoutAndAnIdleConnectionTheIdleTimeout) {
+  Served s(HttpServerOptions{.read_timeout = 300ms, .idle_timeout = 60s});
+  add_echo(s.server);
+  s.start();
+  RawSocket idle(s.server.port());
+  RawSocket slow(s.server.port());
+  slow.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: a");
+  EXPECT_TRUE(slow.closed_by_peer(5s));
+  EXPECT_FALSE(idle.closed_by_peer(0ms));
+  idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(idle.read_until("nobody").find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, AtTheConnectionCapANewClientClosesTheLongestIdleConnection) {
+  Served s(HttpServerOptions{.max_connections = 4});
+  add_echo(s.server);
+  s.start();
+  std::vector<std::unique_ptr<RawSocket>> kept_alive;
+  for (int i = 0; i < 4; ++i) {
+    kept_alive.push_back(std::make_unique<RawSocket>(s.server.port()));
+    kept_alive.back()->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(kept_alive.back()->read_until("nobody").find("HTTP/1.1 200"), std::string::npos);
+  }
+  EXPECT_EQ(s.client->get("/healthz")->status, 200);
+  EXPECT_TRUE(kept_alive.front()->closed_by_peer());
+  for (std::size_t i = 2; i < kept_alive.size(); ++i) EXPECT_FALSE(kept_alive[i]->closed_by_peer(0ms));
+}
+
+// At a 64-file limit, 100 idle connections used every descriptor: accept failed and /healthz waited.
+TEST(HttpServer, TheConnectionCapLeavesAQuarterOfTheFileDescriptors) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const std::size_t one = connection_cap(1024, 1), two = connection_cap(1024, 2), few = connection_cap(10, 1);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(one, 48u);
+  EXPECT_EQ(two, 24u);
+  EXPECT_EQ(few, 10u);
+}
+
+TEST(HttpServer, AtTheConnectionCapWithEveryConnectionBusyANewOneIs503) {
+  Served s(HttpServerOptions{.handler_threads = 2, .max_connections = 2});
+  std::atomic<int> entered{0};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  s.server.route("GET", "/slow", [&](const HttpRequest&, HttpResponse& response) {
+    ++entered;
+    released.wait();
+    response.body = R"({"slow":true})";
+  });
+  s.start();
+  RawSocket first(s.server.port()), second(s.server.port());
+  first.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  second.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (entered < 2 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(entered.load(), 2);
+  RawSocket third(s.server.port());
+  EXPECT_TRUE(third.read_until("}").starts_with("HTTP/1.1 503"));
+  release.set_value();
+  EXPECT_NE(first.read_until("true").find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(second.read_until("true").find("HTTP/1.1 200"), std::string::npos);
 }
 
 TEST(HttpServer, StopFinishesRequestsInFlightAndRefusesNewOnes) {

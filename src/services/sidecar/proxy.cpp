@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -18,6 +19,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "net/request_limits.hpp"
 
 namespace maestro::sidecar {
 
@@ -43,22 +46,32 @@ Result<std::pair<std::string, std::uint16_t>> parse_upstream(std::string_view ad
 namespace {
 
 constexpr std::size_t kRelayChunk = 64 * 1024;
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
-// One client connection and its connection to the application. The watchdog shuts both sockets down when
-// the deadline passes (blocking reads have no timeout of their own), or at once when an idle connection
-// must go because the proxy stops.
+// Where a client connection is: waiting for a request's first byte, receiving its header, or forwarding.
+enum class Phase { kIdle, kHeader, kForwarding };
+
+// One client connection, its connection to the application and the thread that serves both. The watchdog
+// shuts both sockets down when the deadline passes (blocking reads have no timeout of their own), or at once
+// when an idle connection must go because the proxy stops or its slot is needed; it joins the thread once
+// the connection is done, so that no thread outlives the proxy's io_context.
 struct Connection {
   tcp::socket client;
   tcp::socket upstream;
+  std::thread worker;
   std::atomic<std::int64_t> deadline_ns{0};
-  std::atomic<bool> idle{true};
+  std::atomic<Phase> phase{Phase::kIdle};
+  std::atomic<std::int64_t> phase_since_ns{0};
   std::atomic<bool> timed_out{false};
 
   explicit Connection(tcp::socket socket) : client(std::move(socket)), upstream(client.get_executor()) {}
 
   void expire_in(std::chrono::milliseconds timeout) {
     deadline_ns = (SteadyClock::now() + timeout).time_since_epoch().count();
+  }
+  void enter(Phase next, std::chrono::milliseconds timeout) {
+    phase = next;
+    phase_since_ns = SteadyClock::now().time_since_epoch().count();
+    expire_in(timeout);
   }
   // From the watchdog: unblocks the owner's blocking reads and writes, which then fail.
   void cut_upstream() {
@@ -71,11 +84,13 @@ struct Connection {
 };
 
 // Streams one message (header, then body piece by piece) from `input` to `output`, as Beast's relay
-// example does; `progress` runs after each piece (to move the deadline).
+// example does; `progress` runs after each piece (to move the deadline). Sets `ec` and `reading` (whether
+// reading `input` failed, rather than writing `output`) on failure.
 template <bool isRequest, class Progress>
 void relay_body(tcp::socket& output, tcp::socket& input, beast::flat_buffer& buffer,
                 http::parser<isRequest, http::buffer_body>& parser, bool header_only, Progress progress,
-                beast::error_code& ec) {
+                beast::error_code& ec, bool& reading) {
+  reading = false;
   http::serializer<isRequest, http::buffer_body, http::fields> serializer{parser.get()};
   http::write_header(output, serializer, ec);
   if (ec || header_only) return;
@@ -86,6 +101,7 @@ void relay_body(tcp::socket& output, tcp::socket& input, beast::flat_buffer& buf
       parser.get().body().size = chunk.size();
       http::read(input, buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
+      reading = static_cast<bool>(ec);
       if (ec) return;
       parser.get().body().size = chunk.size() - parser.get().body().size;
       parser.get().body().data = chunk.data();
@@ -133,17 +149,24 @@ struct Proxy::Impl {
         upstream_errors(prometheus::BuildCounter()
                             .Name("maestro_sidecar_upstream_errors_total")
                             .Help("Requests the application did not answer, by what happened")
-                            .Register(registry)) {}
+                            .Register(registry)) {
+    // A client and an application socket per connection.
+    options.max_connections = static_cast<int>(
+        net::connection_cap(static_cast<std::size_t>(std::max(options.max_connections, 1)), 2));
+  }
 
   void record(std::string_view method, int status, SteadyClock::time_point started) {
     const std::chrono::duration<double> took = SteadyClock::now() - started;
-    const std::string method_label = method.empty() ? "other" : std::string(method);
+    const std::string method_label(net::method_label(method));
     requests.Add({{"code", std::to_string(status)}, {"method", method_label}}).Increment();
     durations.Add({{"method", method_label}}, buckets).Observe(took.count());
   }
 
   void accept_loop();
-  void serve(std::shared_ptr<Connection> connection);
+  // At the connection cap: cuts the longest-idle connection, else the one longest on its header; false if
+  // every connection is forwarding. Called with `mutex` held.
+  bool make_room();
+  void serve(Connection& connection);
   // One request: false once the connection must close.
   bool forward(Connection& connection, beast::flat_buffer& client_buffer,
                beast::flat_buffer& upstream_buffer);
@@ -166,6 +189,7 @@ struct Proxy::Impl {
   std::mutex mutex;  // guards connections, and closing sockets against the watchdog's cut()
   std::condition_variable changed;
   std::unordered_set<std::shared_ptr<Connection>> connections;
+  std::vector<std::shared_ptr<Connection>> finished;  // served; their threads are for the watchdog to join
   SteadyClock::time_point drain_deadline;
 };
 
@@ -183,59 +207,79 @@ void Proxy::Impl::accept_loop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     auto connection = std::make_shared<Connection>(std::move(socket));
-    connection->expire_in(options.idle_timeout);  // before the watchdog can see it
-    {
-      std::lock_guard lock(mutex);
-      if (static_cast<int>(connections.size()) >= options.max_connections) {
-        write_error(connection->client, 503, "sidecar connection limit reached");
-        continue;
-      }
-      connections.insert(connection);
+    connection->enter(Phase::kIdle, options.idle_timeout);  // before the watchdog can see it
+    std::lock_guard lock(mutex);
+    if (static_cast<int>(connections.size()) >= options.max_connections && !make_room()) {
+      write_error(connection->client, 503, "sidecar connection limit reached");
+      continue;
     }
-    std::thread([this, connection] { serve(connection); }).detach();
+    connections.insert(connection);
+    // Under the lock, so that the thread is stored before it can finish.
+    connection->worker = std::thread([this, &served = *connection] { serve(served); });
   }
 }
 
-void Proxy::Impl::serve(std::shared_ptr<Connection> connection) {
-  beast::flat_buffer client_buffer, upstream_buffer;
+bool Proxy::Impl::make_room() {
+  Connection* oldest[2] = {nullptr, nullptr};  // idle, receiving a header
+  for (const auto& connection : connections) {
+    const Phase phase = connection->phase;
+    if (phase == Phase::kForwarding) continue;
+    auto& slot = oldest[phase == Phase::kIdle ? 0 : 1];
+    if (slot == nullptr || connection->phase_since_ns < slot->phase_since_ns) slot = connection.get();
+  }
+  Connection* evicted = oldest[0] != nullptr ? oldest[0] : oldest[1];
+  if (evicted == nullptr) return false;
+  // Its thread sees the cut, closes and leaves; the newcomer need not wait for that.
+  evicted->cut();
+  evicted->phase = Phase::kForwarding;  // not to be picked again meanwhile
+  return true;
+}
+
+void Proxy::Impl::serve(Connection& connection) {
+  beast::flat_buffer client_buffer(net::read_buffer_limit(kMaxHeaderBytes));
+  beast::flat_buffer upstream_buffer(net::read_buffer_limit(kMaxHeaderBytes));
   while (!stopping || client_buffer.size() > 0) {
-    if (!forward(*connection, client_buffer, upstream_buffer)) break;
+    if (!forward(connection, client_buffer, upstream_buffer)) break;
   }
   std::lock_guard lock(mutex);
   beast::error_code ignored;
-  connection->client.close(ignored);
-  connection->upstream.close(ignored);
-  connections.erase(connection);
+  connection.client.close(ignored);
+  connection.upstream.close(ignored);
+  const auto found = std::find_if(connections.begin(), connections.end(),
+                                  [&](const auto& candidate) { return candidate.get() == &connection; });
+  finished.push_back(*found);
+  connections.erase(found);
   changed.notify_all();
 }
 
 bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buffer,
                           beast::flat_buffer& upstream_buffer) {
   beast::error_code ec;
-  connection.idle = true;
-  connection.expire_in(options.idle_timeout);
+  connection.enter(Phase::kIdle, options.idle_timeout);
+  connection.timed_out = false;
+  // Idle until the request's first byte; from then on its header has the header timeout.
+  if (client_buffer.size() == 0) {
+    connection.client.wait(tcp::socket::wait_read, ec);
+    if (ec) return false;
+  }
+  connection.enter(Phase::kHeader, options.header_timeout);
+  net::ChunkExtensionLimit extensions;
   http::request_parser<http::buffer_body> request;
-  request.header_limit(kHeaderLimit);
-  request.body_limit(boost::none);  // streamed, never held: no limit
+  net::limit_request(request, kMaxHeaderBytes, std::nullopt, extensions);  // bodies are streamed, never held
   http::read_header(connection.client, client_buffer, request, ec);
-  connection.idle = false;
-  if (ec == http::error::header_limit) {
-    write_error(connection.client, 431, "request header is over the limit");
+  if (ec) {
+    // Else the client closed, was too slow, or the proxy stops: there is nobody to answer.
+    if (const auto refusal = net::refusal_for(ec, false, extensions))
+      write_error(connection.client, refusal->status, refusal->message);
     return false;
   }
-  if (ec && ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-      ec != http::error::end_of_stream) {
-    write_error(connection.client, 400, "malformed HTTP request");
-    return false;
-  }
-  if (ec) return false;  // the client closed, went idle too long, or the proxy stops
+  connection.enter(Phase::kForwarding, options.upstream_timeout);
 
   const auto started = SteadyClock::now();
   const std::string method(request.get().method_string());
   const bool head = request.get().method() == http::verb::head;
   const bool client_keeps_alive = request.get().keep_alive();
   const auto progress = [&] { connection.expire_in(options.upstream_timeout); };
-  progress();
 
   // Answer "Expect: 100-continue" here, so that the body flows to the application without a round trip.
   if (const auto expect = request.get().find(http::field::expect);
@@ -253,30 +297,40 @@ bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buf
     upstream_buffer.clear();
   }
   if (!connection.upstream.is_open()) {
-    asio::connect(connection.upstream, upstream_endpoints, ec);
+    // Connected apart and then handed over under the lock: the watchdog may cut the upstream meanwhile.
+    tcp::socket fresh(context);
+    asio::connect(fresh, upstream_endpoints, ec);
     if (ec) {
       upstream_errors.Add({{"kind", "connect"}}).Increment();
       record(method, 502, started);
       write_error(connection.client, 502, "the application is unreachable");
       return false;
     }
-    connection.upstream.set_option(tcp::no_delay(true), ec);
+    fresh.set_option(tcp::no_delay(true), ec);
+    std::lock_guard lock(mutex);
+    connection.upstream = std::move(fresh);
   }
 
-  relay_body(connection.upstream, connection.client, client_buffer, request, false, progress, ec);
+  bool reading = false;
+  relay_body(connection.upstream, connection.client, client_buffer, request, false, progress, ec, reading);
   if (ec) {
-    // Either side broke off mid-request: the streams can no longer be trusted.
-    upstream_errors.Add({{"kind", "request"}}).Increment();
-    record(method, 502, started);
-    write_error(connection.client, 502, "the request could not be forwarded");
+    // Either side broke off mid-request: the streams can no longer be trusted. A request the client sent
+    // wrong (a chunk line over the limit, say) is the client's 4xx, not the application's fault.
+    const auto refusal = reading ? net::refusal_for(ec, true, extensions) : std::nullopt;
+    if (!refusal) upstream_errors.Add({{"kind", "request"}}).Increment();
+    const int status = refusal ? refusal->status : 502;
+    record(method, status, started);
+    write_error(connection.client, status, refusal ? refusal->message : "the request could not be forwarded");
     return false;
   }
 
+  net::ChunkExtensionLimit response_extensions;
   std::optional<http::response_parser<http::buffer_body>> response;
   do {  // interim 1xx answers are the application's business with us, not the client's
     response.emplace();
-    response->header_limit(kHeaderLimit);
+    response->header_limit(kMaxHeaderBytes);
     response->body_limit(boost::none);
+    response->on_chunk_header(response_extensions);
     response->skip(head);
     http::read_header(connection.upstream, upstream_buffer, *response, ec);
   } while (!ec && response->get().result_int() >= 100 && response->get().result_int() < 200 &&
@@ -293,7 +347,7 @@ bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buf
   }
   const int status = static_cast<int>(response->get().result_int());
   const bool application_keeps_alive = response->get().keep_alive();
-  relay_body(connection.client, connection.upstream, upstream_buffer, *response, head, progress, ec);
+  relay_body(connection.client, connection.upstream, upstream_buffer, *response, head, progress, ec, reading);
   record(method, status, started);
   if (ec) {
     upstream_errors.Add({{"kind", "response"}}).Increment();
@@ -310,13 +364,24 @@ bool Proxy::Impl::forward(Connection& connection, beast::flat_buffer& client_buf
 
 void Proxy::Impl::watch() {
   std::unique_lock lock(mutex);
+  const auto join_finished = [&] {
+    auto done = std::move(finished);
+    finished.clear();
+    lock.unlock();
+    for (auto& connection : done) connection->worker.join();
+    done.clear();  // the sockets go while the io_context is still there
+    lock.lock();
+  };
   while (!(stopping && connections.empty())) {
     changed.wait_for(lock, std::chrono::milliseconds(100));
+    join_finished();
     const auto now = SteadyClock::now().time_since_epoch().count();
     const bool drained = stopping && SteadyClock::now() >= drain_deadline;
     for (const auto& connection : connections) {
       const bool expired = now > connection->deadline_ns.load();
-      if (drained || (stopping && connection->idle) || (expired && connection->idle)) {
+      const Phase phase = connection->phase;
+      if (drained || (phase == Phase::kIdle && (stopping || expired)) ||
+          (phase == Phase::kHeader && expired)) {
         connection->cut();
       } else if (expired && !connection->timed_out.exchange(true)) {
         // The application went silent: cut only its side, so that the client still gets a 504; if the
@@ -328,6 +393,7 @@ void Proxy::Impl::watch() {
       }
     }
   }
+  join_finished();
 }
 
 Proxy::Proxy(ProxyOptions options, prometheus::Registry& registry)
