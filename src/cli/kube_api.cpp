@@ -82,7 +82,8 @@ const Registration kRegistration{
       auto options = std::make_shared<Options>();
       auto* command = local->add_subcommand("kube-api", "Serve the Kubernetes API test double");
       command->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)");
-      command->add_option("--token", options->token, "Bearer token clients must send");
+      command->add_option("--token", options->token,
+                          "Bearer token clients must send (\"\": none; kubectl sends none over plain HTTP)");
       command->add_option("--deployment", options->deployments,
                           "NAMESPACE/NAME[=REPLICAS] to create (repeatable)");
       command->add_flag("--autoscale", options->autoscale,
