@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,12 +28,20 @@ std::filesystem::path pid_file(const std::filesystem::path& state_dir) {
   return state_dir / "maestro-local.pid";
 }
 
+// Whether `pid` runs: not gone and not a zombie its parent has yet to reap.
+bool running(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
 // The pid of the `local up` recorded in `state_dir`, if that process still runs.
 std::optional<pid_t> running_cluster(const std::filesystem::path& state_dir) {
   std::ifstream file(pid_file(state_dir));
   pid_t pid = 0;
   if (!(file >> pid) || pid <= 0) return std::nullopt;
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return std::nullopt;
+  if (!running(pid)) return std::nullopt;
   return pid;
 }
 
@@ -96,9 +103,9 @@ void run_down(const std::string& state_dir) {
   ::kill(*pid, SIGTERM);
   // Pods get their grace period; give them it and some more.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (::kill(*pid, 0) == 0 && std::chrono::steady_clock::now() < until)
+  while (running(*pid) && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // waiting for its exit, with a deadline
-  if (::kill(*pid, 0) == 0)
+  if (running(*pid))
     throw CommandFailed(fmt::format("the local cluster (pid {}) did not stop within 90 s", *pid));
   std::cout << "maestro local: stopped pid " << *pid << std::endl;
 }
