@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "kube/client.hpp"
 #include "local/local_cluster.hpp"
@@ -227,6 +229,49 @@ TEST_F(LocalClusterTest, APodDrivenPastItsCpuLimitIsThrottledAndHeldToIt) {
   std::cout << "pod at a 0.1-core limit used " << cores << " cores under a 2-core demand over " << seconds
             << " s (throttled for " << std::chrono::duration<double>(mid - started).count() << " s before)\n";
   EXPECT_LT(cores, 0.2) << "the CFS quota did not hold the pod to its limit";
+}
+
+// The reasons of the events listed for the deployment, through the API as kubectl reads them.
+std::vector<std::string> event_reasons(const local::LocalCluster& cluster) {
+  net::HttpClientOptions options;
+  options.base_url = cluster.api_url();
+  net::HttpClient client(options);
+  std::vector<std::string> reasons;
+  const auto answer = client.get("/api/v1/namespaces/default/events");
+  if (!answer) return reasons;
+  const auto list = nlohmann::json::parse(answer->body);
+  for (const auto& event : list["items"]) reasons.push_back(event["reason"].get<std::string>());
+  return reasons;
+}
+
+std::size_t count_of(const std::vector<std::string>& reasons, const std::string& reason) {
+  return static_cast<std::size_t>(std::count(reasons.begin(), reasons.end(), reason));
+}
+
+TEST_F(LocalClusterTest, APodThatDiesIsReplaced) {
+  auto& cluster = start(small_config("replace"));
+  ASSERT_TRUE(eventually([&] { return ready_pods(cluster) == 1; }, 20s));
+  const auto victim = cluster.pods().front();
+  ::kill(victim.pid, SIGKILL);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto pods = cluster.pods();
+        return pods.size() == 1 && pods[0].name != victim.name && pods[0].phase == local::PodPhase::kReady;
+      },
+      20s));
+  EXPECT_EQ(count_of(event_reasons(cluster), "PodExited"), 1u);
+}
+
+TEST_F(LocalClusterTest, ACommandThatKeepsCrashingIsRestartedWithABackOff) {
+  auto config = small_config("crashloop");
+  config.deployments[0].command = {"false"};
+  auto& cluster = start(config);
+  // The first start is at once, the next after 1 s, then 2 s: when the second exit is seen, at most one
+  // more can have happened (without a back-off, a start every 50 ms would have made dozens).
+  std::size_t exits = 0;
+  ASSERT_TRUE(
+      eventually([&] { return (exits = count_of(event_reasons(cluster), "PodExited")) >= 2; }, 10s, 50ms));
+  EXPECT_LE(exits, 3u);
 }
 
 // `maestro local up` as its own process: `local down` stops it and its pods gracefully; killed outright,

@@ -89,8 +89,15 @@ struct Pod {
   Clock::time_point started;
   Clock::time_point next_probe;
   Clock::time_point kill_at;
+  bool killed = false;
+  bool was_ready = false;
   int failures = 0;
 };
+
+// A pod that exits before it was ever Ready is replaced after a back-off that doubles up to a cap (the
+// kubelet's CrashLoopBackOff, shortened for one machine); a pod that becomes Ready resets it.
+constexpr std::chrono::milliseconds kFirstCrashBackOff{1000};
+constexpr std::chrono::milliseconds kMaxCrashBackOff{60'000};
 
 struct Deployment {
   LocalDeploymentConfig config;
@@ -98,6 +105,8 @@ struct Deployment {
   std::unique_ptr<LoadBalancer> service;
   std::vector<std::unique_ptr<Pod>> pods;
   int last_desired = -1;
+  std::chrono::milliseconds crash_back_off{0};
+  Clock::time_point no_start_before;
 };
 
 }  // namespace
@@ -302,9 +311,10 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
   for (auto it = deployment.pods.begin(); it != deployment.pods.end();) {
     Pod& pod = **it;
     if (pod.process.running()) {
-      if (pod.phase == PodPhase::kTerminating && now >= pod.kill_at) {
+      if (pod.phase == PodPhase::kTerminating && now >= pod.kill_at && !pod.killed) {
         spdlog::warn("pod kill deployment={} pod={} reason=\"grace period over\"", config.name, pod.name);
         pod.process.signal_group(SIGKILL);
+        pod.killed = true;
       }
       ++it;
       continue;
@@ -312,9 +322,19 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
     const int status = pod.process.exit_status().value_or(0);
     spdlog::info("pod exited deployment={} pod={} status={} expected={}", config.name, pod.name, status,
                  pod.phase == PodPhase::kTerminating);
-    if (pod.phase != PodPhase::kTerminating)
+    if (pod.phase != PodPhase::kTerminating) {
+      std::string back_off;
+      if (!pod.was_ready) {
+        deployment.crash_back_off = deployment.crash_back_off.count() == 0
+                                        ? kFirstCrashBackOff
+                                        : std::min(2 * deployment.crash_back_off, kMaxCrashBackOff);
+        deployment.no_start_before = now + deployment.crash_back_off;
+        back_off = fmt::format("; back-off {} ms before the next start", deployment.crash_back_off.count());
+      }
       api.emit_event(config.namespace_, config.name, "PodExited",
-                     fmt::format("pod {} exited unexpectedly (wait status {})", pod.name, status), "kubelet");
+                     fmt::format("pod {} exited unexpectedly (wait status {}){}", pod.name, status, back_off),
+                     "kubelet");
+    }
     std::lock_guard lock(mutex);
     it = deployment.pods.erase(it);
   }
@@ -330,7 +350,8 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
   std::vector<Pod*> live;
   for (auto& pod : deployment.pods)
     if (pod->phase != PodPhase::kTerminating) live.push_back(pod.get());
-  for (int missing = desired - static_cast<int>(live.size()); missing > 0; --missing) start_pod(deployment);
+  if (now >= deployment.no_start_before)
+    for (int missing = desired - static_cast<int>(live.size()); missing > 0; --missing) start_pod(deployment);
   if (static_cast<int>(live.size()) > desired) {
     // As a ReplicaSet picks pods to delete: not ready before ready, then the youngest first.
     std::stable_sort(live.begin(), live.end(), [](const Pod* a, const Pod* b) {
@@ -411,6 +432,8 @@ void LocalCluster::Impl::probe(Deployment& deployment, Pod& pod, Clock::time_poi
   PodPhase phase = pod.phase;
   if (passed) {
     pod.failures = 0;
+    pod.was_ready = true;
+    deployment.crash_back_off = std::chrono::milliseconds(0);
     phase = PodPhase::kReady;
   } else if (pod.phase == PodPhase::kReady && ++pod.failures >= config.readiness_failures) {
     phase = PodPhase::kUnready;
