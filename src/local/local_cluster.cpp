@@ -127,11 +127,17 @@ std::string_view pod_phase_name(PodPhase phase) {
 
 struct LocalCluster::Impl {
   explicit Impl(LocalConfig c)
-      : config(std::move(c)), random(config.seed), exporter(net::HttpServerOptions{.io_threads = 1}) {}
+      : config(std::move(c)),
+        random(config.seed),
+        pod_names(std::random_device{}()),
+        exporter(net::HttpServerOptions{.io_threads = 1}) {}
 
   LocalConfig config;
   FakeKubeApi api{""};  // kubectl sends no bearer token over plain HTTP: the API is loopback-only instead
   std::mt19937_64 random;
+  // Pod names are random, as the API server makes them: two clusters on one machine (tests in parallel)
+  // must not share a pod's cgroup.
+  std::mt19937_64 pod_names;
   std::vector<Deployment> deployments;
   net::HttpServer exporter;
   std::uint16_t exporter_port = 0;
@@ -372,7 +378,7 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
 void LocalCluster::Impl::start_pod(Deployment& deployment) {
   const auto& config = deployment.config;
   auto pod = std::make_unique<Pod>();
-  pod->name = fmt::format("{}-{}-{}", config.name, deployment.template_hash, safe_encoded(random(), 5));
+  pod->name = fmt::format("{}-{}-{}", config.name, deployment.template_hash, safe_encoded(pod_names(), 5));
   pod->port = free_loopback_port();
   PodLaunch launch;
   for (auto argument : config.command) {

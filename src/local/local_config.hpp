@@ -41,7 +41,7 @@ struct LocalConfig {
   std::string prometheus_listen = "127.0.0.1:9090";
   std::chrono::seconds scrape_interval{5};
   bool use_cgroups = true;  // false: never try cgroups (measure from /proc, no limits)
-  std::uint64_t seed = 1;   // the load balancer's choices and pod names
+  std::uint64_t seed = 1;   // the load balancer's choices
   std::vector<LocalDeploymentConfig> deployments{LocalDeploymentConfig{}};
 };
 
