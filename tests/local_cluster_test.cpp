@@ -17,7 +17,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.hpp"
 #include "kube/client.hpp"
+#include "kube/config.hpp"
 #include "local/local_cluster.hpp"
 #include "net/http_client.hpp"
 #include "support/eventually.hpp"
@@ -229,6 +231,44 @@ TEST_F(LocalClusterTest, APodDrivenPastItsCpuLimitIsThrottledAndHeldToIt) {
   std::cout << "pod at a 0.1-core limit used " << cores << " cores under a 2-core demand over " << seconds
             << " s (throttled for " << std::chrono::duration<double>(mid - started).count() << " s before)\n";
   EXPECT_LT(cores, 0.2) << "the CFS quota did not hold the pod to its limit";
+}
+
+TEST_F(LocalClusterTest, WritesAKubeconfigMaestroCommandsRead) {
+  auto& cluster = start(small_config("kubeconfig"));
+  auto config = kube::load_kubeconfig(cluster.kubeconfig());
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->server, cluster.api_url());
+  core::RealClock clock;
+  auto options = kube::http_options(*config, clock);
+  ASSERT_TRUE(options.has_value()) << options.error().message;
+  kube::KubeClient kube(*options);
+  const auto web = kube.get_deployment("default", "web");
+  ASSERT_TRUE(web.has_value()) << web.error().message;
+  EXPECT_EQ(web->labels.at("app"), "web");
+}
+
+TEST_F(LocalClusterTest, WithoutCgroupsPodsRunUnlimitedAndAreMeasuredFromProc) {
+  auto config = small_config("proc");
+  config.use_cgroups = false;
+  auto& cluster = start(config);
+  EXPECT_FALSE(cluster.cgroups());
+  ASSERT_TRUE(eventually([&] { return ready_pods(cluster) == 1; }, 20s));
+  const auto pod = cluster.pods().front();
+  net::HttpClientOptions options;
+  options.base_url = cluster.metrics_url().substr(0, cluster.metrics_url().find("/metrics"));
+  net::HttpClient metrics(options);
+  const auto text = metrics.get("/metrics/cadvisor");
+  ASSERT_TRUE(text.has_value());
+  const std::regex memory(R"(container_memory_working_set_bytes\{[^}]*pod=")" + pod.name +
+                          R"("[^}]*\} ([0-9]+))");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(text->body, match, memory)) << text->body;
+  EXPECT_GT(std::stod(match[1]), 1 << 20) << "a running target app holds more than 1 MiB resident";
+  EXPECT_NE(
+      text->body.find(fmt::format(
+          R"(container_cpu_cfs_throttled_periods_total{{namespace="default",pod="{}",container="web"}} 0)",
+          pod.name)),
+      std::string::npos);
 }
 
 // The reasons of the events listed for the deployment, through the API as kubectl reads them.
