@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -22,7 +23,6 @@
 #include "eval/scenario.hpp"
 #include "eval/training.hpp"
 #include "nn/policy_file.hpp"
-#include "rl/callbacks.hpp"
 #include "rl/ppo.hpp"
 #include "rl/vec_env.hpp"
 #include "sim/env.hpp"
@@ -107,19 +107,19 @@ void run_demo(const DemoOptions& options) {
     if (!made) throw CommandFailed(made.error().message);
     return std::move(made->env);
   };
-  std::vector<std::unique_ptr<rl::ProgressBar>> bars;
-  const auto progress = [&](std::uint64_t) {
-    bars.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
-    return std::vector<rl::Callback*>{bars.back().get()};
-  };
+  // The seeds train side by side, one per core: progress bars would draw over each other.
+  const int parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::cerr << fmt::format("training {} seeds, {} at a time\n", options.training_seeds,
+                           std::min(parallel, options.training_seeds));
   std::vector<std::uint64_t> training_seeds;
   for (int i = 0; i < options.training_seeds; ++i)
     training_seeds.push_back(options.seed + static_cast<std::uint64_t>(i));
   const auto reward = core::reward_from_record(first->description.reward, first->description.reward_weights);
   const core::RealClock clock;
   const auto start = clock.now();
-  auto candidates = eval::train_seeds(config, first->description, make, options.steps, training_seeds,
-                                      validation, recipe.validation_seeds, reward->weights, progress, clock);
+  auto candidates =
+      eval::train_seeds(config, first->description, make, options.steps, training_seeds, validation,
+                        recipe.validation_seeds, reward->weights, {}, clock, parallel);
   if (!candidates) throw CommandFailed(candidates.error().message);
   const auto& best = (*candidates)[eval::best_on_validation(*candidates)];
   const auto policy_path = fs::path(options.out) / "policy.maestro";

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/chrono.h>
@@ -62,6 +63,7 @@ struct Options {
   std::string best_out, log_csv, pods_csv;
   bool record_time = false;
   bool quiet = false;
+  unsigned parallel_seeds = 0;  // 0: one per core
 };
 
 std::string flag_name(const std::string& key) {
@@ -156,11 +158,18 @@ void run(const Options& o) {
   }
   std::vector<std::uint64_t> seeds;
   for (int i = 0; i < seed_count; ++i) seeds.push_back(o.seed + static_cast<std::uint64_t>(i));
+  // Seeds train side by side, one per core, unless a log shared between them must stay in order.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int parallel = o.log_csv.empty() ? static_cast<int>(o.parallel_seeds ? o.parallel_seeds : cores) : 1;
+  const bool side_by_side = parallel > 1 && seed_count > 1;
+  if (side_by_side && !o.quiet)
+    std::cerr << fmt::format("training {} seeds, {} at a time (no progress bars)\n", seed_count,
+                             std::min(parallel, seed_count));
   std::vector<std::unique_ptr<rl::Callback>> per_seed;
   const auto callbacks = [&](std::uint64_t seed) {
     std::vector<rl::Callback*> list;
     for (const auto& callback : owned) list.push_back(callback.get());
-    if (!o.quiet) {
+    if (!o.quiet && !side_by_side) {
       std::cerr << fmt::format("seed {} ({} of {})\n", seed, seed - o.seed + 1, seeds.size());
       per_seed.push_back(std::make_unique<rl::ProgressBar>(std::cerr));
       list.push_back(per_seed.back().get());
@@ -190,7 +199,7 @@ void run(const Options& o) {
   } else {
     auto result =
         eval::train_seeds(config, description, make, steps, seeds, validation, recipe.validation_seeds,
-                          reward ? reward->weights : core::CostWeights{}, callbacks, clock);
+                          reward ? reward->weights : core::CostWeights{}, callbacks, clock, parallel);
     if (!result) throw CommandFailed(result.error().message);
     trained = std::move(*result);
   }
@@ -268,8 +277,9 @@ const Registration kRegistration{
           "simulator");
       train
           ->add_option("--features", o->env.features,
-                       "Simulator: feature set, original or extended (sim: extended; sim-extended: extended)")
-          ->check(CLI::IsMember({"original", "extended"}));
+                       "Simulator: feature set, original, extended or long (sim: extended; sim-extended: "
+                       "extended)")
+          ->check(CLI::IsMember({"original", "extended", "long"}));
       train->add_option("--actions", o->env.actions, "Simulator: action set, original or multi")
           ->capture_default_str()
           ->check(CLI::IsMember(core::action_set_names()));
@@ -312,6 +322,9 @@ const Registration kRegistration{
       train->add_option("--pods-csv", o->pods_csv, "Write each step's action and replicas here");
       train->add_flag("--record-time", o->record_time, "Record the training time in the policy file");
       train->add_flag("--quiet", o->quiet, "No progress bar");
+      train->add_option("--parallel-seeds", o->parallel_seeds,
+                        "Seeds trained at once, each on a thread (0: one per core; 1 with --log-csv); the "
+                        "result is the same");
       train->callback([o] { run(*o); });
     }};
 

@@ -11,6 +11,8 @@ std::string_view feature_set_name(FeatureSet set) {
       return "original";
     case FeatureSet::kExtended:
       return "extended";
+    case FeatureSet::kLong:
+      return "long";
   }
   return "unknown";
 }
@@ -18,6 +20,7 @@ std::string_view feature_set_name(FeatureSet set) {
 std::optional<FeatureSet> feature_set_from_name(std::string_view name) {
   if (name == "original") return FeatureSet::kOriginal;
   if (name == "extended") return FeatureSet::kExtended;
+  if (name == "long") return FeatureSet::kLong;
   return std::nullopt;
 }
 
@@ -27,8 +30,27 @@ std::size_t feature_count(FeatureSet set) {
       return Observation::kSize;
     case FeatureSet::kExtended:
       return Observation::kSize + 8;
+    case FeatureSet::kLong:
+      return Observation::kSize + 8 + 4;
   }
   return 0;
+}
+
+namespace {
+// The long set's windows, in control steps of 15 s: 5, 15 and 60 minutes.
+constexpr std::array<std::size_t, 3> kPeakWindows = {20, 60, 240};
+}  // namespace
+
+std::size_t history_steps(FeatureSet set) {
+  switch (set) {
+    case FeatureSet::kOriginal:
+      return 1;
+    case FeatureSet::kExtended:
+      return 8;
+    case FeatureSet::kLong:
+      return kPeakWindows.back();
+  }
+  return 1;
 }
 
 Result<FeatureSpec> validate(const FeatureSpec& spec) {
@@ -38,7 +60,9 @@ Result<FeatureSpec> validate(const FeatureSpec& spec) {
   return spec;
 }
 
-FeatureBuilder::FeatureBuilder(const FeatureSpec& spec) : spec_(spec) {}
+FeatureBuilder::FeatureBuilder(const FeatureSpec& spec) : spec_(spec) {
+  if (spec_.set == FeatureSet::kLong) cpu_history_.resize(history_steps(spec_.set));
+}
 
 void FeatureBuilder::build(const Observation& observation, const DeploymentStatus& status,
                            std::vector<double>& out) {
@@ -73,6 +97,23 @@ void FeatureBuilder::build(const Observation& observation, const DeploymentStatu
   out[10] = observation.latency - ago(1).latency;
   out[11] = rps_sum / kHistory;
   out[12] = latency_max;
+  if (spec_.set == FeatureSet::kLong) build_long(observation, replicas, out);
+}
+
+void FeatureBuilder::build_long(const Observation& observation, double replicas, std::vector<double>& out) {
+  const std::size_t size = cpu_history_.size();
+  if (seen_ == 1) std::fill(cpu_history_.begin(), cpu_history_.end(), observation.cpu_usage);
+  cpu_history_[(seen_ - 1) % size] = observation.cpu_usage;
+  // One pass from now backwards: the peaks of the nested windows, then the hour's mean.
+  double peak = 0, sum = 0;
+  std::size_t window = 0;
+  for (std::size_t k = 0; k < size; ++k) {
+    const double cpu = cpu_history_[(seen_ - 1 - k + size) % size];
+    peak = std::max(peak, cpu);
+    sum += cpu;
+    if (k + 1 == kPeakWindows[window]) out[13 + window++] = peak / replicas;
+  }
+  out[16] = sum / double(size) / replicas;
 }
 
 }  // namespace maestro::core

@@ -21,6 +21,11 @@ enum class FeatureSet {
   // steps (relative), the latency change over one step, mean rps over eight steps, the highest latency of
   // the last four steps. History is kept per builder; the first observation fills it (trends start at 0).
   kExtended,
+  // The extended set, then the CPU per replica that the busiest step of the last 5, 15 and 60 minutes
+  // would put on today's replicas, and the mean over the last hour likewise (control steps of 15 s):
+  // what an HPA's scale-down stabilisation window remembers, so a policy can hold a recent burst's pods
+  // instead of giving them back between bursts.
+  kLong,
 };
 
 // What a deployment's status says beyond the five metrics; extended feature sets use it. Live, it is
@@ -32,6 +37,8 @@ struct DeploymentStatus {
 std::string_view feature_set_name(FeatureSet set);
 std::optional<FeatureSet> feature_set_from_name(std::string_view name);
 std::size_t feature_count(FeatureSet set);
+// The control steps of history the set looks back over (1 for sets without history).
+std::size_t history_steps(FeatureSet set);
 
 struct FeatureSpec {
   FeatureSet set = FeatureSet::kOriginal;
@@ -60,8 +67,11 @@ class FeatureBuilder {
  private:
   static constexpr std::size_t kHistory = 8;
 
+  void build_long(const Observation& observation, double replicas, std::vector<double>& out);
+
   FeatureSpec spec_;
   std::array<Observation, kHistory> history_{};  // history_[(seen_ - 1 - k) % kHistory] is k steps ago
+  std::vector<double> cpu_history_;  // long set: total CPU, cpu_history_[(seen_ - 1 - k) % size] k steps ago
   std::size_t seen_ = 0;
 };
 

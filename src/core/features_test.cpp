@@ -45,5 +45,29 @@ TEST(Features, ExtendedSetAddsStartingPodsPerReplicaValuesAndTrends) {
   EXPECT_EQ(feature_set_from_name("extended"), FeatureSet::kExtended);
 }
 
+TEST(Features, LongSetRemembersTheBusiestStepOfEachWindowPerTodaysReplicas) {
+  FeatureBuilder builder(FeatureSpec{FeatureSet::kLong, 100.0});
+  ASSERT_EQ(builder.size(), 17u);
+  EXPECT_EQ(history_steps(FeatureSet::kLong), 240u);
+  std::vector<double> f;
+  builder.build(Observation{100, 0, 2, 10, 10}, f);
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.end()), (std::vector<double>{50, 50, 50, 50}));
+  builder.build(Observation{400, 0, 4, 10, 40}, f);  // a burst, on four replicas
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.begin() + 16), (std::vector<double>{100, 100, 100}));
+  EXPECT_DOUBLE_EQ(f[16], (239 * 100 + 400) / 240.0 / 4);
+  // 20 quiet steps push the burst out of the 5-minute window only; 40 more out of the 15-minute one.
+  for (int i = 0; i < 20; ++i) builder.build(Observation{100, 0, 2, 10, 10}, f);
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.begin() + 16), (std::vector<double>{50, 200, 200}));
+  for (int i = 0; i < 40; ++i) builder.build(Observation{100, 0, 2, 10, 10}, f);
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.begin() + 16), (std::vector<double>{50, 50, 200}));
+  for (int i = 0; i < 180; ++i) builder.build(Observation{100, 0, 2, 10, 10}, f);
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.end()), (std::vector<double>{50, 50, 50, 50}));
+  builder.build(Observation{400, 0, 4, 10, 40}, f);
+  builder.reset();  // a new deployment starts from its first observation
+  builder.build(Observation{100, 0, 2, 10, 10}, f);
+  EXPECT_EQ(std::vector<double>(f.begin() + 13, f.end()), (std::vector<double>{50, 50, 50, 50}));
+  EXPECT_EQ(feature_set_from_name("long"), FeatureSet::kLong);
+}
+
 }  // namespace
 }  // namespace maestro::core

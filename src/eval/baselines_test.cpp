@@ -105,9 +105,9 @@ TEST(Policies, NamesExpandAndNonsenseIsRefused) {
   Scenario scenario;
   scenario.cluster.bounds = {2, 12};
   const auto hpa_sweep = policy_entries("hpa-sweep", scenario);
-  ASSERT_EQ(hpa_sweep->size(), 14u * 3);  // 30..95 % step 5 × windows 0, 60, 300 s
+  ASSERT_EQ(hpa_sweep->size(), 14u * 6);  // 30..95 % step 5 × windows 0, 60, 300, 900, 1800, 3600 s
   EXPECT_EQ(hpa_sweep->front().name, "hpa-t30-w0");
-  EXPECT_EQ(hpa_sweep->back().name, "hpa-t95-w300");
+  EXPECT_EQ(hpa_sweep->back().name, "hpa-t95-w3600");
   EXPECT_TRUE(hpa_sweep->front().sweep_point);  // scored, but no time series kept
   EXPECT_FALSE(policy_entries("hpa:50", scenario)->front().sweep_point);
   EXPECT_EQ(policy_entries("hpa:55:120", scenario)->front().name, "hpa-t55-w120");

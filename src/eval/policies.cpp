@@ -116,7 +116,9 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   }
   if (spec == "hpa-sweep") {
     std::vector<PolicyEntry> entries;
-    for (const int window : {0, 60, 300})
+    // Windows beyond the default 300 s are part of tuning an HPA: on bursty traffic a long scale-down
+    // window holds the recent peak's pods, which a 300 s window gives back between bursts.
+    for (const int window : {0, 60, 300, 900, 1800, 3600})
       for (const int target : sweep_targets()) entries.push_back(sweep_point(hpa_entry(target, window)));
     return entries;
   }

@@ -1,7 +1,7 @@
 // Policies by name, as `maestro eval --policy` takes them:
 //   hpa            the Kubernetes HPA at 70 % CPU, default behavior, 5-minute scale-down stabilisation
 //   hpa:T[:W]      the HPA at T % CPU with a W-second scale-down stabilisation window (named hpa-tT-wW)
-//   hpa-sweep      the HPA at 30..95 % CPU (step 5) × windows 0, 60 and 300 s: one entry per point
+//   hpa-sweep      the HPA at 30..95 % CPU (step 5) × windows 0, 60, 300, 900, 1800, 3600 s: a point each
 //   kpa            Knative's KPA (rps metric, 70 % of a pod's capacity per pod)
 //   kpa:T          the KPA aiming at T % of a pod's capacity in requests/s per pod (named kpa-tT)
 //   kpa-sweep      kpa:30..kpa:95, step 5

@@ -189,6 +189,12 @@ TEST(Training, MixAndSingleScenariosGiveValidRandomisedEnvironments) {
   env.reset(2, b);
   EXPECT_NE(a, b);  // different windows and scales
   EXPECT_FALSE(training_env_config("nope", {}, core::FeatureSet::kOriginal, kShared).has_value());
+  // Episodes outlast the long set's hour of history four times over.
+  EXPECT_EQ(nasa->episode_steps, 200);
+  const auto long_history = training_env_config("nasa", overrides, core::FeatureSet::kLong, kShared);
+  ASSERT_TRUE(long_history.has_value()) << long_history.error().message;
+  EXPECT_EQ(long_history->episode_steps, 960);
+  EXPECT_EQ(sim::Env(*long_history).observation_size(), 17u);
 }
 
 TEST(TrainingData, ResultsOnDataAPolicyWasTrainedOnAreMarked) {

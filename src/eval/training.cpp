@@ -1,6 +1,8 @@
 #include "eval/training.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "eval/policies.hpp"
 #include "rl/vec_env.hpp"
@@ -13,6 +15,7 @@ namespace {
 std::vector<std::string> training_sources(const std::string& scenario) {
   if (scenario.empty() || scenario == "mix")
     return {"nasa", "worldcup", "diurnal", "flash-crowd", "ramp", "noise", "steady"};
+  if (scenario == "traces") return {"nasa", "worldcup"};
   return {scenario};
 }
 
@@ -42,6 +45,8 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
   // scaled to its own busiest second spends its nights far below it, and a policy must have seen those.
   config.traffic.peak_scale_min = 0.1;
   config.features.set = features;
+  // An episode several times as long as the features' history, so most steps see it full.
+  config.episode_steps = std::max(config.episode_steps, 4 * static_cast<int>(core::history_steps(features)));
   config.features.memory_limit_bytes_per_pod = config.cluster.service.memory_limit_bytes;
   return sim::validate(config);
 }
@@ -100,20 +105,28 @@ Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
                                              std::span<const std::uint64_t> seeds,
                                              const std::vector<Scenario>& validation, int validation_seeds,
                                              const core::CostWeights& weights, const SeedCallbacks& callbacks,
-                                             const core::Clock& clock) {
+                                             const core::Clock& clock, int parallel) {
   std::vector<std::uint64_t> evaluation_seeds;
   for (int i = 1; i <= validation_seeds; ++i) evaluation_seeds.push_back(static_cast<std::uint64_t>(i));
-  std::vector<TrainedSeed> trained;
+  struct Job {
+    std::uint64_t seed;
+    std::unique_ptr<rl::VecEnv> env;
+    std::vector<rl::Callback*> callbacks;
+    Result<TrainedSeed> result = fail("not trained");
+  };
+  std::vector<Job> jobs;
   for (const std::uint64_t seed : seeds) {
     std::vector<std::unique_ptr<rl::Env>> envs;
     for (int i = 0; i < ppo.n_envs; ++i) envs.push_back(make_env());
-    rl::VecEnv vec_env(std::move(envs), seed);
-    rl::PpoTrainer trainer(ppo, description, vec_env, seed, clock);
-    const auto seed_callbacks = callbacks ? callbacks(seed) : std::vector<rl::Callback*>{};
-    trainer.learn(steps, seed_callbacks);
-    TrainedSeed result{seed, trainer.policy(), trainer.seconds(), 0};
+    jobs.push_back({seed, std::make_unique<rl::VecEnv>(std::move(envs), seed),
+                    callbacks ? callbacks(seed) : std::vector<rl::Callback*>{}});
+  }
+  const auto train = [&](Job& job) -> Result<TrainedSeed> {
+    rl::PpoTrainer trainer(ppo, description, *job.env, job.seed, clock);
+    trainer.learn(steps, job.callbacks);
+    TrainedSeed result{job.seed, trainer.policy(), trainer.seconds(), 0};
     if (auto valid = nn::validate(result.policy); !valid)
-      return fail("training seed {} produced an invalid policy: {}", seed, valid.error().message);
+      return fail("training seed {} produced an invalid policy: {}", job.seed, valid.error().message);
     if (!validation.empty()) {
       auto entry = trained_policy_entry(result.policy, "ppo");
       if (!entry) return std::unexpected(entry.error());
@@ -124,7 +137,22 @@ Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
       }
       result.validation_cost = cost / double(validation.size() * evaluation_seeds.size());
     }
-    trained.push_back(std::move(result));
+    return result;
+  };
+  std::atomic<std::size_t> next = 0;
+  const auto work = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) jobs[i].result = train(jobs[i]);
+  };
+  {
+    std::vector<std::jthread> helpers;
+    const auto threads = std::min<std::size_t>(std::max(parallel, 1), jobs.size());
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    work();
+  }
+  std::vector<TrainedSeed> trained;
+  for (auto& job : jobs) {
+    if (!job.result) return std::unexpected(job.result.error());
+    trained.push_back(std::move(*job.result));
   }
   return trained;
 }

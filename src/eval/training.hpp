@@ -2,7 +2,7 @@
 // SLO and the base traffic; every episode then draws its own window (trace scenarios: only inside the
 // trace's training window, traffic/splits.hpp, at real time) and peak (×0.5–1.5), or for synthetic shapes
 // its timing, base level and noise. The scenario "mix" (the default) trains on the NASA and World Cup
-// traces and every synthetic shape together.
+// traces and every synthetic shape together; "traces" on the two traces' training windows alone.
 //
 // And the recommended recipe (`maestro train --env sim` without other flags, `maestro demo`): PPO on
 // that environment with several seeds, the policy of each scored on validation scenarios at what the cost
@@ -69,14 +69,17 @@ using EnvFactory = std::function<std::unique_ptr<rl::Env>()>;
 using SeedCallbacks = std::function<std::vector<rl::Callback*>(std::uint64_t seed)>;
 
 // Trains one policy per seed (each with `ppo.n_envs` environments from `make_env`) for `steps`, and
-// scores each on `validation` (validation_seeds seeds each) with `weights`. Deterministic per seed.
+// scores each on `validation` (validation_seeds seeds each) with `weights`; up to `parallel` seeds at
+// once, each on a thread of its own. Environments and callbacks are made on the calling thread (their
+// factories need not be thread-safe), but callbacks shared between seeds must be when parallel > 1.
+// Deterministic per seed, whatever `parallel`; the result is in the order of `seeds`.
 Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
                                              const rl::PolicyDescription& description,
                                              const EnvFactory& make_env, std::uint64_t steps,
                                              std::span<const std::uint64_t> seeds,
                                              const std::vector<Scenario>& validation, int validation_seeds,
                                              const core::CostWeights& weights, const SeedCallbacks& callbacks,
-                                             const core::Clock& clock);
+                                             const core::Clock& clock, int parallel = 1);
 
 // The index of the cheapest on validation (the first of equals).
 std::size_t best_on_validation(std::span<const TrainedSeed> trained);
