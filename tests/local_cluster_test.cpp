@@ -20,6 +20,7 @@
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
+#include "local/load_generator.hpp"
 #include "local/local_cluster.hpp"
 #include "net/http_client.hpp"
 #include "support/eventually.hpp"
@@ -155,6 +156,43 @@ TEST_F(LocalClusterTest, TheServiceSpreadsConnectionsOverReadyPodsOnly) {
     pods_served += metrics->body.find(R"(handler="/work")") != std::string::npos;
   }
   EXPECT_EQ(pods_served, 3) << "60 connections at random left a pod without any";
+}
+
+TEST_F(LocalClusterTest, ScaleDownDrainsPodsWithoutFailingARequest) {
+  auto config = small_config("drain");
+  config.deployments[0].replicas = 3;
+  config.deployments[0].command = {std::string(MAESTRO_BINARY_DIR) + "/maestro-target-app",
+                                   "--listen",
+                                   "127.0.0.1:{port}",
+                                   "--cpu-ms",
+                                   "1",
+                                   "--wait-ms",
+                                   "50",
+                                   "--workers",
+                                   "8"};
+  auto& cluster = start(config);
+  ASSERT_TRUE(eventually([&] { return ready_pods(cluster) == 3; }, 20s));
+
+  // 100 requests/s of 50 ms each (about five in flight at any time), a new connection each, for 3 s.
+  const std::vector<local::LoadStage> hold = {{3s, 100}};
+  local::LoadOptions options;
+  options.target = fmt::format("http://127.0.0.1:{}", *cluster.service_port("default", "web"));
+  options.progress_every = 300ms;
+  std::atomic<bool> running{false};
+  options.on_progress = [&](const local::LoadProgress&) { running = true; };
+  const std::atomic<bool> stop{false};
+  local::LoadReport report;
+  std::thread load([&] { report = local::run_load(local::plan_from_stages(hold, 100), options, 3, stop); });
+  ASSERT_TRUE(eventually([&] { return running.load(); }, 10s));
+  auto kube = client_of(cluster);
+  const auto scale = kube.get_scale("default", "web");
+  ASSERT_TRUE(scale.has_value());
+  ASSERT_TRUE(kube.patch_scale("default", "web", 1, scale->resource_version).has_value());
+  load.join();
+
+  EXPECT_TRUE(eventually([&] { return cluster.pods().size() == 1; }, 10s));
+  EXPECT_GT(report.sent, 200u);
+  EXPECT_EQ(report.ok, report.sent) << report.summary();
 }
 
 TEST_F(LocalClusterTest, APodIsNotReadyUntilItsProbePasses) {

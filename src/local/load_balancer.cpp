@@ -2,6 +2,8 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -20,7 +22,12 @@ namespace {
 // a half-close, and the session ends when both directions have ended or either fails.
 class Splice : public std::enable_shared_from_this<Splice> {
  public:
-  Splice(tcp::socket client, asio::io_context& io) : client_(std::move(client)), pod_(io) {}
+  // `on_end` runs once the session is over (both sockets closed, no handler pending).
+  Splice(tcp::socket client, asio::io_context& io, std::function<void()> on_end)
+      : client_(std::move(client)), pod_(io), on_end_(std::move(on_end)) {}
+  ~Splice() { on_end_(); }
+  Splice(const Splice&) = delete;
+  Splice& operator=(const Splice&) = delete;
 
   void start(std::uint16_t pod_port) {
     auto self = shared_from_this();
@@ -63,6 +70,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
 
   tcp::socket client_;
   tcp::socket pod_;
+  std::function<void()> on_end_;
   Buffer upstream_{};
   Buffer downstream_{};
   int ended_ = 0;
@@ -79,7 +87,10 @@ struct LoadBalancer::Impl {
       if (!error) {
         connections.fetch_add(1);
         if (const auto port = pick()) {
-          std::make_shared<Splice>(std::move(client), io)->start(*port);
+          std::make_shared<Splice>(std::move(client), io, [this, port = *port] {
+            std::lock_guard lock(mutex);
+            if (--open[port] == 0) open.erase(port);
+          })->start(*port);
         } else {
           rejected.fetch_add(1);
           boost::system::error_code ignored;
@@ -90,14 +101,19 @@ struct LoadBalancer::Impl {
     });
   }
 
+  // A ready endpoint at random, counted as open from here: once set_endpoints() has dropped a pod, its count
+  // can only fall.
   std::optional<std::uint16_t> pick() {
     std::lock_guard lock(mutex);
     if (ports.empty()) return std::nullopt;
-    return ports[std::uniform_int_distribution<std::size_t>(0, ports.size() - 1)(random)];
+    const auto port = ports[std::uniform_int_distribution<std::size_t>(0, ports.size() - 1)(random)];
+    ++open[port];
+    return port;
   }
 
   mutable std::mutex mutex;
   std::vector<std::uint16_t> ports;
+  std::map<std::uint16_t, int> open;  // sessions per pod port; declared before io, whose end may close some
   std::mt19937_64 random;
   asio::io_context io;
   tcp::acceptor acceptor;
@@ -149,6 +165,12 @@ void LoadBalancer::set_endpoints(std::vector<std::uint16_t> ports) {
 std::vector<std::uint16_t> LoadBalancer::endpoints() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->ports;
+}
+
+int LoadBalancer::open_connections(std::uint16_t port) const {
+  std::lock_guard lock(impl_->mutex);
+  const auto found = impl_->open.find(port);
+  return found == impl_->open.end() ? 0 : found->second;
 }
 
 std::uint64_t LoadBalancer::connections() const {

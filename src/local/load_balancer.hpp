@@ -1,8 +1,8 @@
 // The Service in front of a deployment's pods: one loopback port whose connections are spread at random
 // over the ready endpoints, as kube-proxy does (per connection, at layer 4: a keep-alive client stays with
 // the pod it got). A connection that arrives while no endpoint is ready is closed at once, as a Service
-// without endpoints rejects it. Endpoints leave the set before their pod is stopped (drain); connections
-// already open stay until either side closes them.
+// without endpoints rejects it. Endpoints leave the set before their pod is stopped; connections already
+// open stay until either side closes them, and are counted so that the pod is stopped once they are done.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,8 @@ class LoadBalancer {
   // The loopback ports of the ready pods, replacing the previous set.
   void set_endpoints(std::vector<std::uint16_t> ports);
   std::vector<std::uint16_t> endpoints() const;
+  // Connections to the pod on `port` still open through the balancer (in flight, or kept alive).
+  int open_connections(std::uint16_t port) const;
   // Connections accepted so far, and those closed at once for want of an endpoint.
   std::uint64_t connections() const;
   std::uint64_t rejected() const;

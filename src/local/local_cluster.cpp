@@ -89,7 +89,9 @@ struct Pod {
   Clock::time_point started;
   Clock::time_point next_probe;
   Clock::time_point kill_at;
-  bool killed = false;
+  Clock::time_point drain_until;
+  bool signalled = false;  // SIGTERM sent
+  bool killed = false;     // SIGKILL sent
   bool was_ready = false;
   int failures = 0;
 };
@@ -98,6 +100,7 @@ struct Pod {
 // kubelet's CrashLoopBackOff, shortened for one machine); a pod that becomes Ready resets it.
 constexpr std::chrono::milliseconds kFirstCrashBackOff{1000};
 constexpr std::chrono::milliseconds kMaxCrashBackOff{60'000};
+constexpr std::chrono::milliseconds kMaxDrain{5'000};
 
 struct Deployment {
   LocalDeploymentConfig config;
@@ -156,7 +159,8 @@ struct LocalCluster::Impl {
   void run_controller();
   void reconcile(Deployment& deployment);
   void start_pod(Deployment& deployment);
-  void terminate(Deployment& deployment, Pod& pod, const char* why);
+  void terminate(Deployment& deployment, Pod& pod, const char* why, bool drain);
+  void signal_when_drained(Deployment& deployment, Pod& pod, Clock::time_point now);
   void probe(Deployment& deployment, Pod& pod, Clock::time_point now);
   void publish(Deployment& deployment);
   void write_discovery();
@@ -317,6 +321,7 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
   for (auto it = deployment.pods.begin(); it != deployment.pods.end();) {
     Pod& pod = **it;
     if (pod.process.running()) {
+      if (pod.phase == PodPhase::kTerminating) signal_when_drained(deployment, pod, now);
       if (pod.phase == PodPhase::kTerminating && now >= pod.kill_at && !pod.killed) {
         spdlog::warn("pod kill deployment={} pod={} reason=\"grace period over\"", config.name, pod.name);
         pod.process.signal_group(SIGKILL);
@@ -367,7 +372,7 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
       return a->started > b->started;
     });
     for (std::size_t i = 0; i < live.size() - static_cast<std::size_t>(desired); ++i)
-      terminate(deployment, *live[i], "scaled down");
+      terminate(deployment, *live[i], "scaled down", true);
   }
 
   for (auto& pod : deployment.pods)
@@ -419,15 +424,30 @@ void LocalCluster::Impl::start_pod(Deployment& deployment) {
   deployment.pods.push_back(std::move(pod));
 }
 
-void LocalCluster::Impl::terminate(Deployment& deployment, Pod& pod, const char* why) {
+// Scale-down drains a pod as an endpoint leaves a Service: out of the endpoints first (no new connection
+// reaches it), SIGTERM once the connections the Service had opened to it are done (in flight, or kept
+// alive: the drain ends at half the grace period, at most kMaxDrain), SIGKILL when the grace period is over.
+void LocalCluster::Impl::terminate(Deployment& deployment, Pod& pod, const char* why, bool drain) {
   {
     std::lock_guard lock(mutex);
     pod.phase = PodPhase::kTerminating;
   }
-  publish(deployment);  // out of the Service before the signal: no new connection reaches it
+  publish(deployment);
+  const auto now = Clock::now();
+  const auto grace = deployment.config.termination_grace;
+  pod.kill_at = now + grace;
+  pod.drain_until = drain ? now + std::min<Clock::duration>(grace / 2, kMaxDrain) : now;
+  spdlog::info("pod terminate deployment={} pod={} reason=\"{}\" open_connections={}", deployment.config.name,
+               pod.name, why, deployment.service->open_connections(pod.port));
+  signal_when_drained(deployment, pod, now);
+}
+
+void LocalCluster::Impl::signal_when_drained(Deployment& deployment, Pod& pod, Clock::time_point now) {
+  if (pod.signalled || (now < pod.drain_until && deployment.service->open_connections(pod.port) > 0)) return;
   pod.process.signal_group(SIGTERM);
-  pod.kill_at = Clock::now() + deployment.config.termination_grace;
-  spdlog::info("pod terminate deployment={} pod={} reason=\"{}\"", deployment.config.name, pod.name, why);
+  pod.signalled = true;
+  spdlog::info("pod sigterm deployment={} pod={} open_connections={}", deployment.config.name, pod.name,
+               deployment.service->open_connections(pod.port));
 }
 
 void LocalCluster::Impl::probe(Deployment& deployment, Pod& pod, Clock::time_point now) {
@@ -490,7 +510,7 @@ void LocalCluster::Impl::write_discovery() {
 void LocalCluster::Impl::shut_down_pods() {
   for (auto& deployment : deployments)
     for (auto& pod : deployment.pods)
-      if (pod->phase != PodPhase::kTerminating) terminate(deployment, *pod, "cluster stopping");
+      if (pod->phase != PodPhase::kTerminating) terminate(deployment, *pod, "cluster stopping", false);
   bool left = true;
   while (left) {
     left = false;
