@@ -71,6 +71,18 @@ local::LocalConfig small_config(const std::string& name) {
   return config;
 }
 
+// Ready pods as the API lists them (kubectl get pods).
+int listed_ready_pods(const local::LocalCluster& cluster) {
+  net::HttpClientOptions options;
+  options.base_url = cluster.api_url();
+  const auto answer = net::HttpClient(options).get("/api/v1/namespaces/default/pods");
+  if (!answer) return -1;
+  const auto list = nlohmann::json::parse(answer->body);
+  int ready = 0;
+  for (const auto& pod : list["items"]) ready += pod["status"]["containerStatuses"][0]["ready"].get<bool>();
+  return ready;
+}
+
 int ready_pods(const local::LocalCluster& cluster) {
   int ready = 0;
   for (const auto& pod : cluster.pods()) ready += pod.phase == local::PodPhase::kReady;
@@ -121,6 +133,8 @@ TEST_F(LocalClusterTest, ScalingStartsAndStopsRealProcesses) {
     pids.insert(pod.pid);
   }
   EXPECT_EQ(pids.size(), 3u);
+  EXPECT_TRUE(eventually([&] { return listed_ready_pods(cluster) == 3; }, 5s))
+      << "the API lists the pods it runs";
 
   scale = kube.get_scale("default", "web");
   ASSERT_TRUE(kube.patch_scale("default", "web", 1, scale->resource_version).has_value());

@@ -1,6 +1,6 @@
 // The real kubectl (Debian's kubernetes-client) against the local Kubernetes API over loopback, with a
 // written kubeconfig: discovery, `get deploy` (server-side Table), `scale` (patch and, with
-// --resource-version, put of the scale subresource), `annotate` (merge patch), `get events`.
+// --resource-version, put of the scale subresource), `annotate` (merge patch), `get events`, `get pods`.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -127,6 +127,35 @@ TEST_F(LocalKubectlTest, ListsTheEventsTheControllerPosts) {
   EXPECT_NE(result.output.find("SuccessfulRescale"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("deployment/web"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("New size: 3"), std::string::npos) << result.output;
+}
+
+TEST_F(LocalKubectlTest, GetsThePodsTheClusterRuns) {
+  const auto now = std::chrono::system_clock::now();
+  api_.set_pods("default", "web",
+                {{.namespace_ = "default",
+                  .name = "web-6d4cf56db6-x2vzq",
+                  .deployment = "web",
+                  .phase = "Running",
+                  .ready = true,
+                  .port = 40001,
+                  .created = now},
+                 {.namespace_ = "default",
+                  .name = "web-6d4cf56db6-k8p4t",
+                  .deployment = "web",
+                  .phase = "Running",
+                  .ready = false,
+                  .port = 40002,
+                  .created = now}});
+  const auto result = kubectl("get pods");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("web-6d4cf56db6-x2vzq   1/1     Running"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("web-6d4cf56db6-k8p4t   0/1     Running"), std::string::npos) << result.output;
+  const auto selected = kubectl("get po -l app=db -o name");
+  ASSERT_EQ(selected.exit_code, 0) << selected.output;
+  EXPECT_EQ(selected.output.find("web-"), std::string::npos) << selected.output;
+
+  api_.set_pods("default", "web", {});
+  EXPECT_NE(kubectl("get pods").output.find("No resources found"), std::string::npos);
 }
 
 TEST_F(LocalKubectlTest, ReportsTheServerVersion) {

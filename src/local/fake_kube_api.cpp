@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "local/kube_handlers.hpp"
 #include "local/kube_path.hpp"
 #include "net/http_server.hpp"
@@ -173,6 +175,34 @@ void FakeKubeApi::emit_event(const std::string& ns, const std::string& deploymen
   store_->written.notify_all();
 }
 
+void FakeKubeApi::set_pods(const std::string& ns, const std::string& deployment,
+                           const std::vector<PodObject>& pods) {
+  {
+    std::lock_guard lock(store_->mutex);
+    bool changed = false;
+    for (auto it = store_->pods.begin(); it != store_->pods.end();) {
+      const bool listed =
+          std::ranges::any_of(pods, [&](const PodObject& pod) { return pod.name == it->first.second; });
+      if (it->first.first == ns && it->second.deployment == deployment && !listed) {
+        store_->pod_versions.erase(it->first);
+        it = store_->pods.erase(it);
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& pod : pods) {
+      auto& stored = store_->pods[{ns, pod.name}];
+      if (stored == pod) continue;
+      stored = pod;
+      store_->pod_versions[{ns, pod.name}] = store_->next_revision();
+      changed = true;
+    }
+    if (!changed) return;
+  }
+  store_->written.notify_all();
+}
+
 std::uint64_t FakeKubeApi::revision() const {
   std::lock_guard lock(store_->mutex);
   return store_->revision;
@@ -222,6 +252,7 @@ KubeResponse FakeKubeApi::handle(const KubeRequest& request) {
   if (!serves_resource(path)) return resource_not_found();
   if (auto injected = faults_.apply(request, path)) return *injected;
   if (path.resource == "events") return handle_events(*store_, request, path);
+  if (path.resource == "pods") return handle_pods(*store_, request, path);
   return handle_deployments(*store_, request, path);
 }
 

@@ -1,10 +1,11 @@
 // The Kubernetes API subset MAESTRO and kubectl use, served over HTTP on loopback: the local cluster's API
 // server and the tests' faithful double. apps/v1 Deployments (get, list with labelSelector and
 // limit/continue, patch), their autoscaling/v1 `scale` subresource (get, patch, put), core/v1 Events (create,
-// list), /version and discovery, on the real paths with the real JSON shapes, Tables for kubectl and v1
-// Status errors. It keeps a resourceVersion that grows on every write (a write carrying a stale one is
-// refused 409 Conflict), checks the bearer token (401 without a valid one; an empty token disables the
-// check), and can be told to fail (kube_faults.hpp). Every scale write and posted event is recorded.
+// list) and Pods (get, list: the local cluster's processes), /version and discovery, on the real paths with
+// the real JSON shapes, Tables for kubectl and v1 Status errors. It keeps a resourceVersion that grows on
+// every write (a write carrying a stale one is refused 409 Conflict), checks the bearer token (401 without a
+// valid one; an empty token disables the check), and can be told to fail (kube_faults.hpp). Every scale write
+// and posted event is recorded.
 //
 // Paths are parsed in kube_path, faults injected by kube_faults, each resource served by its handler
 // (kube_handlers.hpp); this class owns the store and the HTTP front end.
@@ -53,6 +54,8 @@ class FakeKubeApi {
   // What the deployment's pods are doing (the local cluster's kubelet reports it); a write only when it
   // changes. Until it is first set, every replica counts as ready.
   void set_status(const std::string& ns, const std::string& name, const DeploymentStatus& status);
+  // The pods of a deployment as the cluster runs them (read-only to clients); replaces the previous set.
+  void set_pods(const std::string& ns, const std::string& deployment, const std::vector<PodObject>& pods);
   // Records an event as a component of the cluster (not a client) does; it is listed, not in events().
   void emit_event(const std::string& ns, const std::string& deployment, const std::string& reason,
                   const std::string& message, const std::string& component);

@@ -192,6 +192,31 @@ TEST_F(KubeApiTest, ListsCreatedAndEmittedEvents) {
   EXPECT_EQ(all["items"][1]["reason"], "ScalingReplicaSet");
 }
 
+TEST_F(KubeApiTest, ListsThePodsTheClusterReportsAndOnlyThose) {
+  const PodObject pod{.namespace_ = "shop",
+                      .name = "web-abc-xyz",
+                      .deployment = "web",
+                      .phase = "Running",
+                      .ready = true,
+                      .created = {}};
+  const auto before = api_.revision();
+  api_.set_pods("shop", "web", {pod});
+  EXPECT_GT(api_.revision(), before);
+  const auto unchanged = api_.revision();
+  api_.set_pods("shop", "web", {pod});
+  EXPECT_EQ(api_.revision(), unchanged) << "reporting the same pods again is not a write";
+  const auto listed =
+      json::parse(request("GET", "/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb").body);
+  ASSERT_EQ(listed["items"].size(), 1u);
+  EXPECT_EQ(listed["items"][0]["status"]["containerStatuses"][0]["ready"], true);
+  EXPECT_EQ(json::parse(request("GET", "/api/v1/namespaces/shop/pods/web-abc-xyz").body)["metadata"]["name"],
+            "web-abc-xyz");
+  EXPECT_EQ(request("GET", "/api/v1/namespaces/shop/pods/other").status, 404);
+  EXPECT_EQ(request("DELETE", "/api/v1/namespaces/shop/pods/web-abc-xyz").status, 405);
+  api_.set_pods("shop", "web", {});
+  EXPECT_TRUE(json::parse(request("GET", "/api/v1/pods").body)["items"].empty());
+}
+
 TEST_F(KubeApiTest, WakesAWaiterOnEveryWrite) {
   const auto before = api_.revision();
   std::thread writer([&] { api_.set_replicas("shop", "web", 3); });

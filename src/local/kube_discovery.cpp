@@ -28,6 +28,7 @@ bool serves_resource(const KubePath& path) {
     return path.subresource.empty() || (path.subresource == "scale" && !path.name.empty());
   if (path.group.empty() && path.version == "v1" && path.resource == "events")
     return path.subresource.empty() && path.name.empty();
+  if (path.group.empty() && path.version == "v1" && path.resource == "pods") return path.subresource.empty();
   return false;
 }
 
@@ -56,7 +57,9 @@ KubeResponse handle_discovery(const KubePath& path) {
     case KubePathKind::kResourceList: {
       json resources;
       if (path.group.empty() && path.version == "v1") {
-        resources = json::array({resource("events", "event", "Event", {"create", "list"}, {"ev"})});
+        json pods = resource("pods", "pod", "Pod", {"get", "list"}, {"po"});
+        pods["categories"] = {"all"};
+        resources = json::array({resource("events", "event", "Event", {"create", "list"}, {"ev"}), pods});
       } else if (path.group == "apps" && path.version == "v1") {
         json deployments =
             resource("deployments", "deployment", "Deployment", {"get", "list", "patch"}, {"deploy"});

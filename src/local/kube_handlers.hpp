@@ -1,5 +1,6 @@
 // One handler per part of the local Kubernetes API, each a function of the store and one request:
-// discovery (/version, /api, /apis, resource lists), deployments with their scale subresource, and events.
+// discovery (/version, /api, /apis, resource lists), deployments with their scale subresource, pods
+// (read-only) and events.
 // Lists and gets answer as a meta.k8s.io/v1 Table when the client asks for one (kubectl get does).
 #pragma once
 
@@ -22,6 +23,8 @@ KubeResponse handle_discovery(const KubePath& path);
 // Deployments: get, list (labelSelector, limit/continue), patch; their scale: get, patch, put.
 // Takes the store's lock itself.
 KubeResponse handle_deployments(KubeStore& store, const KubeRequest& request, const KubePath& path);
+// Pods, read-only: get, list (labelSelector).
+KubeResponse handle_pods(KubeStore& store, const KubeRequest& request, const KubePath& path);
 // Events: create, list (in a namespace or across all).
 KubeResponse handle_events(KubeStore& store, const KubeRequest& request, const KubePath& path);
 

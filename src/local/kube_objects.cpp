@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "kube/client.hpp"
 
 namespace maestro::local {
@@ -72,6 +74,47 @@ json StoredDeployment::scale_json() const {
             {"creationTimestamp", kube_time(created)}}},
           {"spec", {{"replicas", spec.replicas}}},
           {"status", {{"replicas", current_status().replicas}, {"selector", "app=" + spec.name}}}};
+}
+
+json PodObject::to_json() const {
+  json limits = json::object();
+  if (cpu_limit_cores > 0) limits["cpu"] = fmt::format("{}m", static_cast<long long>(cpu_limit_cores * 1000));
+  if (memory_limit_bytes > 0) limits["memory"] = std::to_string(memory_limit_bytes);
+  const std::string started = kube_time(created);
+  json metadata = {{"name", name},
+                   {"namespace", namespace_},
+                   {"uid", fmt::format("00000000-0000-4000-a000-{:012x}",
+                                       std::hash<std::string>{}(name)&0xffffffffffffULL)},
+                   {"labels", {{"app", deployment}}},
+                   {"creationTimestamp", started},
+                   {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                                     {"kind", "ReplicaSet"},
+                                                     {"name", deployment},
+                                                     {"controller", true}}})}};
+  if (terminating) metadata["deletionTimestamp"] = kube_time(std::chrono::system_clock::now());
+  json container_state = phase == "Running" ? json{{"running", {{"startedAt", started}}}}
+                                            : json{{"waiting", {{"reason", "ContainerCreating"}}}};
+  return {
+      {"kind", "Pod"},
+      {"apiVersion", "v1"},
+      {"metadata", metadata},
+      {"spec",
+       {{"nodeName", "localhost"},
+        {"containers", json::array({{{"name", deployment},
+                                     {"image", "example/" + deployment},
+                                     {"ports", json::array({{{"containerPort", port}, {"protocol", "TCP"}}})},
+                                     {"resources", {{"limits", limits}}}}})}}},
+      {"status",
+       {{"phase", phase},
+        {"podIP", "127.0.0.1"},
+        {"hostIP", "127.0.0.1"},
+        {"startTime", started},
+        {"conditions", json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})},
+        {"containerStatuses", json::array({{{"name", deployment},
+                                            {"ready", ready},
+                                            {"restartCount", 0},
+                                            {"image", "example/" + deployment},
+                                            {"state", container_state}}})}}}};
 }
 
 }  // namespace maestro::local

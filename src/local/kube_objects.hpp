@@ -46,6 +46,23 @@ struct ScaleWrite {
   std::string resource_version;  // after the write
 };
 
+// A pod as the local cluster runs it (a process), reported read-only through core/v1 pods.
+struct PodObject {
+  std::string namespace_;
+  std::string name;
+  std::string deployment;
+  std::string phase = "Pending";  // "Pending" until its process runs, then "Running"
+  bool ready = false;
+  bool terminating = false;
+  std::uint16_t port = 0;
+  double cpu_limit_cores = 0;  // 0: none
+  std::uint64_t memory_limit_bytes = 0;
+  std::chrono::system_clock::time_point created;
+  bool operator==(const PodObject&) const = default;
+
+  nlohmann::json to_json() const;
+};
+
 struct RecordedEvent {
   std::string namespace_;
   std::string involved_name;
@@ -82,6 +99,8 @@ struct KubeStore {
   std::vector<RecordedEvent> events;          // as posted, in order
   std::vector<nlohmann::json> event_objects;  // as stored (what a list returns)
   std::set<ObjectKey> event_names;
+  std::map<ObjectKey, PodObject> pods;
+  std::map<ObjectKey, std::uint64_t> pod_versions;  // each pod's resourceVersion
 
   // The next resourceVersion; call with the lock held, then notify `written` once it is released.
   std::uint64_t next_revision() { return ++revision; }

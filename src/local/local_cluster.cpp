@@ -87,6 +87,7 @@ struct Pod {
   std::unique_ptr<net::HttpClient> probe;
   PodPhase phase = PodPhase::kStarting;
   Clock::time_point started;
+  std::chrono::system_clock::time_point created;
   Clock::time_point next_probe;
   Clock::time_point kill_at;
   Clock::time_point drain_until;
@@ -410,6 +411,7 @@ void LocalCluster::Impl::start_pod(Deployment& deployment) {
   }
   pod->process = std::move(*process);
   pod->started = Clock::now();
+  pod->created = std::chrono::system_clock::now();
   pod->next_probe = pod->started + config.startup_delay;
   net::HttpClientOptions options;
   options.base_url = fmt::format("http://127.0.0.1:{}", pod->port);
@@ -472,7 +474,7 @@ void LocalCluster::Impl::probe(Deployment& deployment, Pod& pod, Clock::time_poi
   pod.phase = phase;
 }
 
-// The Service's endpoints and the Deployment's status, from the pods' phases.
+// The Service's endpoints, the Deployment's status and the pods the API lists, from the pods' phases.
 void LocalCluster::Impl::publish(Deployment& deployment) {
   std::vector<std::uint16_t> endpoints;
   DeploymentStatus status;
@@ -486,6 +488,19 @@ void LocalCluster::Impl::publish(Deployment& deployment) {
   }
   if (endpoints != deployment.service->endpoints()) deployment.service->set_endpoints(std::move(endpoints));
   api.set_status(deployment.config.namespace_, deployment.config.name, status);
+  std::vector<PodObject> objects;
+  for (const auto& pod : deployment.pods)
+    objects.push_back({.namespace_ = deployment.config.namespace_,
+                       .name = pod->name,
+                       .deployment = deployment.config.name,
+                       .phase = "Running",
+                       .ready = pod->phase == PodPhase::kReady,
+                       .terminating = pod->phase == PodPhase::kTerminating,
+                       .port = pod->port,
+                       .cpu_limit_cores = cgroups ? deployment.config.limits.cpu_cores : 0,
+                       .memory_limit_bytes = cgroups ? deployment.config.limits.memory_bytes : 0,
+                       .created = pod->created});
+  api.set_pods(deployment.config.namespace_, deployment.config.name, objects);
 }
 
 // Prometheus scrapes a pod from its first Ready until its process is gone (a draining pod's last requests
