@@ -147,7 +147,7 @@ struct LocalCluster::Impl {
   std::uint16_t exporter_port = 0;
   std::optional<PodProcess> prometheus;
   std::uint16_t prometheus_port = 0;
-  bool cgroups = false;
+  std::atomic<bool> cgroups{false};  // false once they turn out unusable (read by cgroups())
   std::string discovery_text;
   std::thread controller;
   std::atomic<bool> stopping{false};
@@ -240,7 +240,7 @@ Result<void> LocalCluster::start() {
   s.started = true;
   s.controller = std::thread([&s] { s.run_controller(); });
   spdlog::info("local cluster up api={} prometheus={} kubeconfig={} cgroups={}", api_url(), prometheus_url(),
-               kubeconfig().string(), s.cgroups);
+               kubeconfig().string(), s.cgroups.load());
   return {};
 }
 
@@ -394,14 +394,15 @@ void LocalCluster::Impl::start_pod(Deployment& deployment) {
   }
   launch.log = this->config.state_dir / "logs" / (pod->name + ".log");
   if (cgroups) {
-    auto cgroup = PodCgroup::create(pod->name, config.limits);
-    if (!cgroup) {
-      spdlog::error("pod cgroup deployment={} pod={} error=\"{}\"", config.name, pod->name,
-                    cgroup.error().message);
-      return;
+    if (auto cgroup = PodCgroup::create(pod->name, config.limits); cgroup) {
+      pod->cgroup = std::move(*cgroup);
+      launch.cgroup_procs = pod->cgroup->procs_files();
+    } else {
+      // Rather than no pod at all: this one and those after it run without limits.
+      spdlog::warn("cgroups unusable, pods from now on run without limits, measured from /proc: {}",
+                   cgroup.error().message);
+      cgroups = false;
     }
-    pod->cgroup = std::move(*cgroup);
-    launch.cgroup_procs = pod->cgroup->procs_files();
   }
   auto process = PodProcess::start(launch);
   if (!process) {
@@ -420,8 +421,8 @@ void LocalCluster::Impl::start_pod(Deployment& deployment) {
   options.retry.max_attempts = 1;
   pod->probe = std::make_unique<net::HttpClient>(options);
   spdlog::info("pod start deployment={} pod={} port={} pid={} cpu={} memory_bytes={}", config.name, pod->name,
-               pod->port, pod->process.pid(), cgroups ? config.limits.cpu_cores : 0.0,
-               cgroups ? config.limits.memory_bytes : 0);
+               pod->port, pod->process.pid(), pod->cgroup ? config.limits.cpu_cores : 0.0,
+               pod->cgroup ? config.limits.memory_bytes : 0);
   std::lock_guard lock(mutex);
   deployment.pods.push_back(std::move(pod));
 }
@@ -497,8 +498,8 @@ void LocalCluster::Impl::publish(Deployment& deployment) {
                        .ready = pod->phase == PodPhase::kReady,
                        .terminating = pod->phase == PodPhase::kTerminating,
                        .port = pod->port,
-                       .cpu_limit_cores = cgroups ? deployment.config.limits.cpu_cores : 0,
-                       .memory_limit_bytes = cgroups ? deployment.config.limits.memory_bytes : 0,
+                       .cpu_limit_cores = pod->cgroup ? deployment.config.limits.cpu_cores : 0,
+                       .memory_limit_bytes = pod->cgroup ? deployment.config.limits.memory_bytes : 0,
                        .created = pod->created});
   api.set_pods(deployment.config.namespace_, deployment.config.name, objects);
 }

@@ -68,6 +68,12 @@ std::uint64_t stat_value(const std::string& text, const std::string& key) {
 }  // namespace
 
 Result<void> PodCgroup::check_writable() {
+  // cgroup v1 only: where /sys/fs/cgroup is a v2 hierarchy, creating folders would make v2 cgroups.
+  const std::pair<const char*, const char*> controllers[] = {
+      {"cpu", "cpu.cfs_quota_us"}, {"cpuacct", "cpuacct.usage"}, {"memory", "memory.limit_in_bytes"}};
+  for (const auto& [controller, file] : controllers)
+    if (!std::filesystem::exists(std::filesystem::path(kCgroupMount) / controller / file))
+      return fail("no cgroup v1 {} controller at {}/{}", controller, kCgroupMount, controller);
   for (const char* controller : {"cpu", "cpuacct", "memory"}) {
     const auto root = controller_root(controller);
     std::error_code error;
