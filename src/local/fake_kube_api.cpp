@@ -127,13 +127,6 @@ std::optional<FakeDeployment> FakeKubeApi::deployment(const std::string& ns, con
   return it->second.spec;
 }
 
-std::vector<FakeDeployment> FakeKubeApi::deployments() const {
-  std::lock_guard lock(store_->mutex);
-  std::vector<FakeDeployment> all;
-  for (const auto& [key, stored] : store_->deployments) all.push_back(stored.spec);
-  return all;
-}
-
 void FakeKubeApi::set_status(const std::string& ns, const std::string& name, const DeploymentStatus& status) {
   {
     std::lock_guard lock(store_->mutex);

@@ -50,7 +50,6 @@ class FakeKubeApi {
   std::optional<int> replicas(const std::string& ns, const std::string& name) const;
   std::optional<std::string> resource_version(const std::string& ns, const std::string& name) const;
   std::optional<FakeDeployment> deployment(const std::string& ns, const std::string& name) const;
-  std::vector<FakeDeployment> deployments() const;
   // What the deployment's pods are doing (the local cluster's kubelet reports it); a write only when it
   // changes. Until it is first set, every replica counts as ready.
   void set_status(const std::string& ns, const std::string& name, const DeploymentStatus& status);

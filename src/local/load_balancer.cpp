@@ -1,7 +1,6 @@
 #include "local/load_balancer.hpp"
 
 #include <array>
-#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -85,14 +84,12 @@ struct LoadBalancer::Impl {
     acceptor.async_accept([this](boost::system::error_code error, tcp::socket client) {
       if (error == asio::error::operation_aborted) return;
       if (!error) {
-        connections.fetch_add(1);
         if (const auto port = pick()) {
           std::make_shared<Splice>(std::move(client), io, [this, port = *port] {
             std::lock_guard lock(mutex);
             if (--open[port] == 0) open.erase(port);
           })->start(*port);
         } else {
-          rejected.fetch_add(1);
           boost::system::error_code ignored;
           client.close(ignored);
         }
@@ -118,8 +115,6 @@ struct LoadBalancer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor;
   std::thread thread;
-  std::atomic<std::uint64_t> connections{0};
-  std::atomic<std::uint64_t> rejected{0};
   std::uint16_t port = 0;
 };
 
@@ -171,14 +166,6 @@ int LoadBalancer::open_connections(std::uint16_t port) const {
   std::lock_guard lock(impl_->mutex);
   const auto found = impl_->open.find(port);
   return found == impl_->open.end() ? 0 : found->second;
-}
-
-std::uint64_t LoadBalancer::connections() const {
-  return impl_->connections.load();
-}
-
-std::uint64_t LoadBalancer::rejected() const {
-  return impl_->rejected.load();
 }
 
 }  // namespace maestro::local

@@ -31,9 +31,6 @@ class LoadBalancer {
   std::vector<std::uint16_t> endpoints() const;
   // Connections to the pod on `port` still open through the balancer (in flight, or kept alive).
   int open_connections(std::uint16_t port) const;
-  // Connections accepted so far, and those closed at once for want of an endpoint.
-  std::uint64_t connections() const;
-  std::uint64_t rejected() const;
 
  private:
   struct Impl;

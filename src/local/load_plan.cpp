@@ -62,12 +62,6 @@ double RatePlan::expected_requests() const {
   return total * std::chrono::duration<double>(slice).count();
 }
 
-double RatePlan::rate_at(double seconds) const {
-  if (seconds < 0) return 0;
-  const auto index = static_cast<std::size_t>(seconds / std::chrono::duration<double>(slice).count());
-  return index < rps.size() ? rps[index] : 0;
-}
-
 RatePlan plan_from_stages(std::span<const LoadStage> stages, double start_rps,
                           std::chrono::milliseconds slice) {
   RatePlan plan;

@@ -30,7 +30,6 @@ struct RatePlan {
 
   double duration_seconds() const;
   double expected_requests() const;
-  double rate_at(double seconds) const;  // 0 outside the run
 };
 
 // Stages ramped from `start_rps`, sampled at the middle of each slice.

@@ -38,8 +38,6 @@ TEST(LoadStages, RampLinearlyThenHold) {
   EXPECT_DOUBLE_EQ(plan.rps[20], 90);
   EXPECT_DOUBLE_EQ(plan.rps[24], 10);
   EXPECT_DOUBLE_EQ(plan.expected_requests(), 500 + 1000 + 250);
-  EXPECT_DOUBLE_EQ(plan.rate_at(15.5), 100);
-  EXPECT_DOUBLE_EQ(plan.rate_at(25), 0);
 }
 
 TEST(LoadStages, RatesFromTheTrafficLibraryAreOneSliceASecond) {
