@@ -504,13 +504,13 @@ void LocalCluster::Impl::publish(Deployment& deployment) {
   api.set_pods(deployment.config.namespace_, deployment.config.name, objects);
 }
 
-// Prometheus scrapes a pod from its first Ready until its process is gone (a draining pod's last requests
-// still count), with the labels Kubernetes service discovery gives it.
+// Prometheus scrapes a pod from its start until its process is gone (a draining pod's last requests still
+// count), as Kubernetes discovery's pod role lists pods whether ready or not, with the labels it gives them.
+// Listing pods from their start matters: Prometheus applies discovered targets only every 5 s.
 void LocalCluster::Impl::write_discovery() {
   json groups = json::array();
   for (const auto& deployment : deployments)
     for (const auto& pod : deployment.pods) {
-      if (pod->phase == PodPhase::kStarting) continue;
       groups.push_back({{"targets", {fmt::format("127.0.0.1:{}", pod->port)}},
                         {"labels",
                          {{"namespace", deployment.config.namespace_},
