@@ -265,7 +265,9 @@ Result<void> LocalCluster::Impl::start_prometheus() {
         fmt::format("--web.listen-address={}:{}", address->first, prometheus_port), "--log.level=warn"},
        {},
        config.state_dir / "logs" / "prometheus.log"});
-  if (!process) return fail("prometheus: {}", process.error().message);
+  if (!process)
+    return fail("prometheus: {} (install Debian's prometheus, or set prometheus_binary: '' to run without)",
+                process.error().message);
   prometheus = std::move(*process);
   net::HttpClientOptions options;
   options.base_url = fmt::format("http://127.0.0.1:{}", prometheus_port);
