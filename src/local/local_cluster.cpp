@@ -184,6 +184,8 @@ Result<void> LocalCluster::start() {
   if (s.config.use_cgroups) {
     if (auto writable = PodCgroup::check_writable(); writable) {
       s.cgroups = true;
+      if (const int removed = PodCgroup::remove_orphans(); removed > 0)
+        spdlog::info("removed {} empty pod cgroups left by a cluster that did not stop", removed);
     } else {
       spdlog::warn(
           "cgroups unavailable, pods run without CPU or memory limits and are measured from /proc: {}",

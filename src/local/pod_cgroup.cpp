@@ -84,6 +84,23 @@ Result<void> PodCgroup::check_writable() {
   return {};
 }
 
+int PodCgroup::remove_orphans() {
+  int removed = 0;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const char* controller : {"cpu", "cpuacct", "memory"}) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(controller_root(controller), error)) {
+      std::error_code stat_error;
+      if (!entry.is_directory(stat_error) ||
+          now - entry.last_write_time(stat_error) < std::chrono::minutes(1) || stat_error ||
+          !read_text(entry.path() / "cgroup.procs").empty())
+        continue;
+      removed += ::rmdir(entry.path().c_str()) == 0;
+    }
+  }
+  return removed;
+}
+
 Result<PodCgroup> PodCgroup::create(const std::string& pod, const PodLimits& limits) {
   PodCgroup cgroup;
   cgroup.cpu_ = controller_root("cpu") / pod;

@@ -38,6 +38,9 @@ class PodCgroup {
   // The root folder (`<mount>/<own cgroup>/maestro-local`) of each controller, or an error saying why
   // cgroups cannot be used here.
   static Result<void> check_writable();
+  // Removes the pod cgroups a cluster that was killed left behind: empty ones, untouched for a minute (so
+  // that another cluster's pod, created but not joined yet, is never one). Returns how many.
+  static int remove_orphans();
   // Creates the pod's cgroups with `limits`.
   static Result<PodCgroup> create(const std::string& pod, const PodLimits& limits);
   PodCgroup() = default;
