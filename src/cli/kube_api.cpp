@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/local_command.hpp"
 #include "local/fake_kube_api.hpp"
 #include "net/http_server.hpp"
 
@@ -70,19 +71,12 @@ void run_kube_api(const Options& options) {
 
 const Registration kRegistration{
     "local kube-api", [](CLI::App& maestro) {
-      // `local` may be shared with other local-runtime subcommands.
-      CLI::App* local = nullptr;
-      for (CLI::App* existing : maestro.get_subcommands({}))
-        if (existing->get_name() == "local") local = existing;
-      if (local == nullptr) {
-        local =
-            maestro.add_subcommand("local", "The local runtime: run MAESTRO's surroundings on one machine");
-        local->require_subcommand(1);
-      }
+      CLI::App* local = &local_command(maestro);
       auto options = std::make_shared<Options>();
       auto* command = local->add_subcommand("kube-api", "Serve the Kubernetes API test double");
       command->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)");
-      command->add_option("--token", options->token, "Bearer token clients must send");
+      command->add_option("--token", options->token,
+                          "Bearer token clients must send (\"\": none; kubectl sends none over plain HTTP)");
       command->add_option("--deployment", options->deployments,
                           "NAMESPACE/NAME[=REPLICAS] to create (repeatable)");
       command->add_flag("--autoscale", options->autoscale,

@@ -1,77 +1,30 @@
-// A faithful test double of the Kubernetes API subset MAESTRO uses, served over HTTP on loopback: apps/v1
-// Deployments (get, list with limit/continue), their autoscaling/v1 `scale` subresource (get, merge-patch)
-// and core/v1 Events (create), on the real paths, with the real JSON shapes and v1 Status errors. It keeps a
-// resourceVersion that grows on every write (a patch carrying a stale one is refused 409 Conflict), checks
-// the bearer token (401 Unauthorized without a valid one), and can be told to fail: 409, 404, 403, 410, 500
-// or hang, for the next N matching requests or until cleared. Every scale write and event is recorded.
+// The Kubernetes API subset MAESTRO and kubectl use, served over HTTP on loopback: the local cluster's API
+// server and the tests' faithful double. apps/v1 Deployments (get, list with labelSelector and
+// limit/continue, patch), their autoscaling/v1 `scale` subresource (get, patch, put), core/v1 Events (create,
+// list) and Pods (get, list: the local cluster's processes), /version and discovery, on the real paths with
+// the real JSON shapes, Tables for kubectl and v1 Status errors. It keeps a resourceVersion that grows on
+// every write (a write carrying a stale one is refused 409 Conflict), checks the bearer token (401 without a
+// valid one; an empty token disables the check), and can be told to fail (kube_faults.hpp). Every scale write
+// and posted event is recorded.
+//
+// Paths are parsed in kube_path, faults injected by kube_faults, each resource served by its handler
+// (kube_handlers.hpp); this class owns the store and the HTTP front end.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
+#include "local/kube_faults.hpp"
+#include "local/kube_objects.hpp"
+#include "local/kube_status.hpp"
 
 namespace maestro::local {
-
-struct FakeDeployment {
-  std::string namespace_ = "default";
-  std::string name;
-  int replicas = 1;
-  std::map<std::string, std::string> labels;
-  std::map<std::string, std::string> annotations;
-};
-
-enum class KubeFault { kConflict, kNotFound, kForbidden, kGone, kServerError, kHang };
-
-struct FaultRule {
-  KubeFault fault = KubeFault::kServerError;
-  std::optional<int> count;   // the next N matching requests; none: until cleared
-  std::string method;         // "" any, else "GET", "PATCH", "POST"
-  std::string path_contains;  // "" any, e.g. "/scale" or "/events"
-
-  // The next `count` requests matching `method` and `path_contains`.
-  static FaultRule next(int count, KubeFault fault, std::string method = "", std::string path_contains = "");
-  // Every matching request until clear_faults().
-  static FaultRule until_cleared(KubeFault fault, std::string method = "", std::string path_contains = "");
-};
-
-// A deployment in `ns` with `replicas` and no labels or annotations.
-FakeDeployment fake_deployment(std::string ns, std::string name, int replicas = 1);
-
-// A write through the scale subresource that the API accepted.
-struct ScaleWrite {
-  std::string namespace_;
-  std::string name;
-  int from = 0;
-  int to = 0;
-  std::string resource_version;  // after the write
-};
-
-struct RecordedEvent {
-  std::string namespace_;
-  std::string involved_name;
-  std::string involved_kind;
-  std::string reason;
-  std::string message;
-  std::string type;
-  std::string component;
-  std::string body;  // the JSON as posted
-};
-
-// The answer to one request (exposed so that the HTTP front end stays a thin adapter).
-struct FakeResponse {
-  int status = 200;
-  std::string body;
-};
 
 class FakeKubeApi {
  public:
@@ -96,6 +49,20 @@ class FakeKubeApi {
   void set_replicas(const std::string& ns, const std::string& name, int replicas);
   std::optional<int> replicas(const std::string& ns, const std::string& name) const;
   std::optional<std::string> resource_version(const std::string& ns, const std::string& name) const;
+  std::optional<FakeDeployment> deployment(const std::string& ns, const std::string& name) const;
+  // What the deployment's pods are doing (the local cluster's kubelet reports it); a write only when it
+  // changes. Until it is first set, every replica counts as ready.
+  void set_status(const std::string& ns, const std::string& name, const DeploymentStatus& status);
+  // The pods of a deployment as the cluster runs them (read-only to clients); replaces the previous set.
+  void set_pods(const std::string& ns, const std::string& deployment, const std::vector<PodObject>& pods);
+  // Records an event as a component of the cluster (not a client) does; it is listed, not in events().
+  void emit_event(const std::string& ns, const std::string& deployment, const std::string& reason,
+                  const std::string& message, const std::string& component);
+
+  // The store's revision: it grows with every write.
+  std::uint64_t revision() const;
+  // Waits until the revision passes `after` or `timeout` passes; returns the revision.
+  std::uint64_t wait_for_write(std::uint64_t after, std::chrono::milliseconds timeout) const;
 
   void inject(FaultRule rule);
   void clear_faults();  // also releases hanging requests
@@ -105,14 +72,14 @@ class FakeKubeApi {
   std::uint64_t requests() const;
 
   // The whole API as a function of one request.
-  FakeResponse handle(const std::string& method, const std::string& path, const std::string& query,
-                      const std::string& authorization, const std::string& content_type,
-                      const std::string& body);
+  KubeResponse handle(const KubeRequest& request);
 
  private:
-  struct State;
   struct Server;
-  std::unique_ptr<State> state_;
+  std::unique_ptr<KubeStore> store_;
+  FaultInjector faults_;
+  std::string token_;  // guarded by store_->mutex
+  std::atomic<std::uint64_t> requests_{0};
   std::unique_ptr<Server> server_;
 };
 
