@@ -1,12 +1,15 @@
 // The monitoring kit (deploy/monitoring/) against the real tools. promtool checks the PrometheusRules' rules
 // and runs their unit tests (deploy/monitoring/tests/); then a real Prometheus evaluates the rules while
-// scraping a model server serving a policy, the latency sidecar in front of the target app (as pod
-// shop/web-…) and a cAdvisor stand-in for that pod, and every recording rule, alert and dashboard query
-// (panels and template variables) must come back with status success. Which ones return series is printed
-// and pinned: the controller's and the suggestion server's are empty because neither runs here.
+// scraping the whole loop on loopback — the latency sidecar in front of the target app (as pod shop/web-…),
+// a cAdvisor stand-in for that pod, the model server serving a policy, `maestro serve suggest` and
+// `maestro controller` managing shop/web through the Kubernetes API test double — and every recording rule,
+// alert and dashboard query (panels and template variables) must come back with status success. Which ones
+// return series is printed and pinned.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +25,7 @@
 #include "../support/prometheus_container_exporter.hpp"
 #include "../support/prometheus_server.hpp"
 #include "../support/target_app_process.hpp"
+#include "local/fake_kube_api.hpp"
 #include "net/http_client.hpp"
 
 namespace maestro {
@@ -214,10 +218,31 @@ TEST(MonitoringKit, EveryRuleAndDashboardQueryRunsOnPrometheusScrapingTheService
   testing::ContainerMetricsExporter cadvisor(app->process.pid(), kNamespace, kPod, "app");
   ASSERT_TRUE(cadvisor.start().has_value());
 
+  // The Kubernetes API test double with shop/web, for the suggestion server and the controller.
+  local::FakeKubeApi kube("kit-token");
+  auto web = local::fake_deployment(kNamespace, kDeployment, 1);
+  web.annotations = {{"latencySoftConstraint", "200"}, {"latencyHardConstraint", "1000"}};
+  kube.put_deployment(web);
+  ASSERT_TRUE(kube.start().has_value());
+  std::ofstream(scratch.path() / "token") << "kit-token\n";
+
+  // Prometheus starts before the suggestion server (which is given its URL): their ports are chosen here.
+  const auto suggest_port = testing::free_loopback_port();
+  const auto controller_port = testing::free_loopback_port();
+
   // Jobs and target labels as the kit's ServiceMonitors and PodMonitor give them under the Prometheus
   // Operator.
   auto prometheus = testing::PrometheusServer::start(
       {
+          testing::ScrapeTarget{
+              .job = "maestro-suggestion-server",
+              .address = fmt::format("127.0.0.1:{}", suggest_port),
+              .labels = {{"namespace", "maestro"}, {"pod", "maestro-suggestion-server-5d8f7c9b4-k2x7p"}},
+              .honor_labels = false},
+          testing::ScrapeTarget{.job = "maestro-controller-metrics",
+                                .address = fmt::format("127.0.0.1:{}", controller_port),
+                                .labels = {{"pod", "maestro-controller-6b9c8d7f5-z4q8w"}},
+                                .honor_labels = true},
           testing::ScrapeTarget{
               .job = "maestro-model-server",
               .address = fmt::format("127.0.0.1:{}", *model_port),
@@ -236,32 +261,89 @@ TEST(MonitoringKit, EveryRuleAndDashboardQueryRunsOnPrometheusScrapingTheService
       1s, rule_files);
   ASSERT_TRUE(prometheus.has_value()) << prometheus.error().message;
 
-  // Traffic through the sidecar and predictions, until the rules see both (polling, with a deadline).
+  auto suggest = testing::ChildProcess::spawn(
+      {kMaestro, "serve", "suggest", "--listen", fmt::format("127.0.0.1:{}", suggest_port), "--prometheus",
+       (*prometheus)->url(), "--model", fmt::format("http://127.0.0.1:{}", *model_port), "--kubernetes",
+       kube.url(), "--kube-token-file", (scratch.path() / "token").string(), "--window", "10s",
+       "--step-seconds", "1"},
+      (scratch.path() / "suggest.log").string());
+  ASSERT_TRUE(suggest.has_value()) << suggest.error().message;
+  ASSERT_TRUE(testing::read_listening_port(*suggest).has_value()) << "maestro serve suggest did not start";
+  // Traffic through the sidecar and predictions, until `promql` all return series (polling, with a deadline).
   const std::string observation =
       R"({"cpu_usage":150,"memory_usage":300000000,"replicas":3,"latency":12.5,"rps":100})";
-  const auto until = std::chrono::steady_clock::now() + 60s;
   const auto seen = [&](const std::string& promql) {
     const auto answer = instant_query(**prometheus, promql);
     return answer.status == "success" && answer.series > 0;
   };
-  while (!(seen("maestro:http_requests:rate1m > 0") &&
-           seen("sum(rate(maestro_model_actions_total[1m])) > 0") &&
-           seen("maestro:http_request_duration_seconds:p95_1m")) &&
-         std::chrono::steady_clock::now() < until) {
-    for (int i = 0; i < 5; ++i) {
-      EXPECT_EQ(through_sidecar.get("/work")->status, 200);
-      EXPECT_EQ(model.post("/predict", observation)->status, 200);
+  const auto drive_until = [&](const std::vector<std::string>& promql) {
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (!std::ranges::all_of(promql, seen) && std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(through_sidecar.get("/work")->status, 200);
+        EXPECT_EQ(model.post("/predict", observation)->status, 200);
+      }
+      std::this_thread::sleep_for(200ms);
     }
-    std::this_thread::sleep_for(200ms);
-  }
+  };
+  // The controller starts once the suggestion server's queries (10 s window) have data, so that its first
+  // suggestion is not refused for want of it.
+  const std::string pods = fmt::format(R"(namespace="{}",pod="{}")", kNamespace, kPod);
+  drive_until({fmt::format("rate(http_requests_total{{{}}}[10s]) > 0", pods),
+               fmt::format("rate(http_request_duration_seconds_count{{{}}}[10s]) > 0", pods),
+               fmt::format(R"(rate(container_cpu_usage_seconds_total{{{},container="app"}}[10s]))", pods),
+               fmt::format(R"(last_over_time(container_memory_working_set_bytes{{{},container="app"}}[10s]))",
+                           pods)});
 
-  // What returns series with a model server, the sidecar and cAdvisor scraped, and no controller or
-  // suggestion server running: every other query must succeed and be empty.
+  std::ofstream(scratch.path() / "controller.yaml")
+      << fmt::format(R"(
+suggestion_server: http://127.0.0.1:{}
+listen: 127.0.0.1:{}
+kubernetes:
+  server: {}
+  token_file: token
+defaults:
+  interval_seconds: 1
+  min_replicas: 1
+  max_replicas: 4
+deployments:
+  - namespace: {}
+    name: {}
+)",
+                     suggest_port, controller_port, kube.url(), kNamespace, kDeployment);
+  auto controller = testing::ChildProcess::spawn(
+      {kMaestro, "controller", "--config", (scratch.path() / "controller.yaml").string()},
+      (scratch.path() / "controller.log").string());
+  ASSERT_TRUE(controller.has_value()) << controller.error().message;
+  // Both log a line per decision to stdout: drained, so that neither blocks on a full pipe.
+  std::atomic<bool> draining{true};
+  std::thread drain([&] {
+    while (draining) {
+      controller->read_line(100ms);
+      suggest->read_line(100ms);
+    }
+  });
+
+  drive_until({"maestro:http_requests:rate1m > 0", "maestro:http_request_duration_seconds:p95_1m",
+               "sum(rate(maestro_model_actions_total[1m])) > 0",
+               "sum(rate(maestro_suggestions_total[1m])) > 0",
+               "sum(rate(maestro_controller_decisions_total[1m])) > 0",
+               R"(up{job="maestro-controller-metrics"} == 1)"});
+
+  // What returns series with the loop running and healthy: every other query must succeed and be empty (no
+  // alert fires; nothing failed, so there is no failure by cause).
   const std::set<std::string> with_series = {
       "record maestro:http_requests:rate1m",
       "record maestro:http_request_duration_seconds:p95_1m",
       "record maestro:latency_soft_slo_seconds",
-      "alert MaestroControllerDown",  // absent(): no controller target answers here
+      "variable $namespace",
+      "variable $deployment",
+      "panel \"Replicas and ready pods\" desired (MAESTRO)",
+      "panel \"Decisions by action and result\" {{action}} → {{result}}",
+      "panel \"Suggestions by action\" {{action}}",
+      "panel \"Time to decide (p95)\" suggestion",
+      "panel \"Time to decide (p95)\" reconcile",
+      "panel \"Managed deployments\" managed",
       "panel \"Requests per second\" all",
       "panel \"Requests per second\" {{code}}",
       "panel \"p95 latency against the soft SLO\" p95",
@@ -288,6 +370,8 @@ TEST(MonitoringKit, EveryRuleAndDashboardQueryRunsOnPrometheusScrapingTheService
         << query.name << (answer.series > 0 ? " returned series" : " returned none") << ": " << query.promql;
   }
   for (const auto& name : with_series) EXPECT_TRUE(names.contains(name)) << "no query named " << name;
+  draining = false;
+  drain.join();
 }
 
 }  // namespace
