@@ -2,15 +2,19 @@
 //   - each kustomization (deploy/ and its monitoring/, load/, chaos/) renders with `kubectl kustomize`, and
 //     every YAML file beside them parses on its own;
 //   - Kubernetes kinds with the npm package kubernetes-models, the Prometheus Operator's with
-//     @kubernetes-models/prometheus-operator, Chaos Mesh's PodChaos and StressChaos against their CRDs'
+//     @kubernetes-models/prometheus-operator: their validate() (types, required fields, enums), and their
+//     TypeScript interfaces for fields they do not have (the models' schemas allow unknown fields; kubectl's
+//     strict validation does not: each object is type-checked as a literal of its interface); Chaos Mesh's PodChaos and StressChaos against their CRDs'
 //     openAPIV3Schema in shared/schemas/ (ajv; unknown fields refused, as kubectl's strict validation does);
 //     a Chaos Mesh Schedule's own fields against the schema below (its CRD is not in shared/schemas/), the
 //     experiment it schedules against that experiment's CRD;
 //   - the Grafana dashboard's shape (its queries run against a real Prometheus in monitoring_kit_test);
-//   - the k6 scripts type-checked against @types/k6 (tsc --noEmit --allowJs --checkJs --strict).
+//   - the k6 scripts type-checked against @types/k6 (tsc --noEmit --allowJs --checkJs --strict), in the same
+//     tsc run as the objects.
 //   node tests/manifests/validate.mjs [DEPLOY_DIR]      exit 0 if everything is valid, 1 with the problems
 import { execFile as execFileCallback, spawnSync } from "node:child_process";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -108,13 +112,15 @@ const kubernetesName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 // --- Kubernetes' and the Prometheus Operator's kinds: their npm models ----------------------------------
 
+function modelModule(apiVersion) {
+  return apiVersion.startsWith("monitoring.coreos.com/")
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}`
+    : `kubernetes-models/${apiVersion}`;
+}
+
 async function modelClass(apiVersion, kind) {
-  const module =
-    apiVersion.startsWith("monitoring.coreos.com/")
-      ? `@kubernetes-models/prometheus-operator/${apiVersion}`
-      : `kubernetes-models/${apiVersion}`;
   try {
-    return (await import(module))[kind];
+    return (await import(modelModule(apiVersion)))[kind];
   } catch {
     return undefined;
   }
@@ -169,20 +175,43 @@ function dashboardProblems(path) {
   return problems;
 }
 
-// k6 scripts are the .js files of deploy/load/, and `extra`.
-function k6Problems(deployDir, extra) {
+// One tsc run: the k6 scripts (the .js files of deploy/load/, and `scripts`) against @types/k6, and each
+// object with a model as a literal of the model's interface, one a line of a generated objects.ts, so that an
+// error's line names the object.
+async function typeProblems(deployDir, objects, scripts) {
   const loadDir = join(deployDir, "load");
-  const scripts = readdirSync(loadDir).filter((name) => name.endsWith(".js")).map((name) => join(loadDir, name));
+  scripts = [...readdirSync(loadDir).filter((name) => name.endsWith(".js")).map((name) => join(loadDir, name)), ...scripts];
+  const scratch = mkdtempSync(join(tmpdir(), "maestro-validate-"));
+  const typed = [];
+  const lines = [];
+  for (const entry of objects) {
+    const { apiVersion, kind } = entry.object;
+    if (apiVersion.startsWith("chaos-mesh.org/") || !(await modelClass(apiVersion, kind))) continue;
+    const declaration = join(here, "node_modules", modelModule(apiVersion), kind);
+    lines.push(
+      `import type { I${kind} as T${typed.length} } from ${JSON.stringify(declaration)};`,
+      `export const object${typed.length}: T${typed.length} = ${JSON.stringify(entry.object)};`,
+    );
+    typed.push({ entry, line: lines.length });
+  }
+  const generated = join(scratch, "objects.ts");
+  writeFileSync(generated, lines.join("\n") + "\n");
   const tsc = join(here, "node_modules/typescript/bin/tsc");
   const result = spawnSync(
     process.execPath,
     [tsc, "--noEmit", "--allowJs", "--checkJs", "--strict", "--target", "es2020", "--module", "esnext",
      "--moduleResolution", "bundler", "--types", "k6", "--typeRoots", join(here, "node_modules/@types"),
-     ...scripts, ...extra],
+     ...scripts, generated],
     { encoding: "utf8" },
   );
+  rmSync(scratch, { recursive: true, force: true });
   if (result.status === 0) return [];
-  return (result.stdout + result.stderr).trim().split("\n").map((line) => `k6 type check: ${line}`);
+  return (result.stdout + result.stderr).trim().split("\n").map((line) => {
+    const at = line.match(/objects\.ts\((\d+),\d+\): error TS\d+: (.*)/);
+    if (!at) return `k6 type check: ${line}`;
+    const { entry } = typed.find((candidate) => candidate.line === Number(at[1])) ?? { entry: { object: {}, origin: "?" } };
+    return `${entry.origin}: ${entry.object.kind} ${entry.object.metadata?.name}: ${at[2]}`;
+  });
 }
 
 let compiled;  // the Chaos Mesh validators, compiled once
@@ -196,9 +225,9 @@ function chaosValidators() {
   return compiled;
 }
 
-// `k6: false` leaves the k6 type check out (the slow part, about 7 s); `k6Extra` are more scripts to check in
-// the same run.
-export async function validateDeploy(deployDir, { k6 = true, k6Extra = [] } = {}) {
+// `typeCheck: false` leaves the tsc run (k6 scripts, unknown fields) out: the slow part, about 7 s.
+// `extraScripts` and `extraObjects` ({object, origin}) are checked along with deploy/'s.
+export async function validateDeploy(deployDir, { typeCheck = true, extraScripts = [], extraObjects = [] } = {}) {
   const { crds, validateSchedule } = chaosValidators();
   const problems = [];
   const objects = [];
@@ -224,12 +253,14 @@ export async function validateDeploy(deployDir, { k6 = true, k6Extra = [] } = {}
       problems.push(error.message);
     }
   }
+  const ofDeploy = objects.length;
+  objects.push(...extraObjects);
   for (const object of objects) problems.push(...(await validateObject(object, crds, validateSchedule)));
 
   const dashboards = readdirSync(join(deployDir, "monitoring")).filter((name) => name.endsWith(".json") && name.includes("dashboard"));
   for (const name of dashboards) problems.push(...dashboardProblems(join(deployDir, "monitoring", name)));
-  if (k6) problems.push(...k6Problems(deployDir, k6Extra));
-  return { problems, objects: objects.length };
+  if (typeCheck) problems.push(...(await typeProblems(deployDir, objects, extraScripts)));
+  return { problems, objects: ofDeploy };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -20,20 +20,42 @@ const expect = (ok, message) => {
   if (!ok) failed += 1;
 };
 
-// A k6 script with an option k6 does not have, type-checked in the same (slow) tsc run as deploy/'s scripts.
+// What the (slow) tsc run refuses is checked in the same run as deploy/: a k6 script with an option k6 does
+// not have, and objects with a field their kind does not have, at any depth.
 const scratch = mkdtempSync(join(tmpdir(), "maestro-k6-"));
 const brokenScript = join(scratch, "broken-ramp-hold.js");
 writeFileSync(
   brokenScript,
   readFileSync(join(deployDir, "load/ramp-hold.js"), "utf8").replace("discardResponseBodies: true", "discardResponseBody: true"),
 );
-const good = await validateDeploy(deployDir, { k6Extra: [brokenScript] });
+const broken = "broken copy";
+const deployment = {
+  apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "misspelt-spec" },
+  spec: { replica: 2, selector: { matchLabels: { app: "x" } }, template: { spec: { containers: [{ name: "x", image: "x" }] } } },
+};
+const container = structuredClone(deployment);
+container.metadata.name = "misspelt-container";
+container.spec.replicas = container.spec.replica;
+delete container.spec.replica;
+container.spec.template.spec.containers[0].imagePullPolice = "Always";
+const monitor = {
+  apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "misspelt-endpoint" },
+  spec: { selector: {}, endpoints: [{ port: "http", intervall: "15s" }] },
+};
+const good = await validateDeploy(deployDir, {
+  extraScripts: [brokenScript],
+  extraObjects: [deployment, container, monitor].map((object) => ({ object, origin: broken })),
+});
 rmSync(scratch, { recursive: true, force: true });
-const ofBroken = good.problems.filter((problem) => problem.includes("broken-ramp-hold.js"));
-const problems = good.problems.filter((problem) => !problem.includes("broken-ramp-hold.js"));
+const isBroken = (problem) => problem.includes("broken-ramp-hold.js") || problem.startsWith(broken);
+const problems = good.problems.filter((problem) => !isBroken(problem));
 for (const problem of problems) console.error(problem);
 expect(problems.length === 0 && good.objects > 0, `deploy/ validates: ${good.objects} objects, ${problems.length} problems`);
-expect(ofBroken.some((problem) => /discardResponseBody\b/.test(problem)), "refused: a k6 option k6 does not have");
+const refused = (what, pattern) => expect(good.problems.some((problem) => pattern.test(problem)), `refused: ${what}`);
+refused("a k6 option k6 does not have", /broken-ramp-hold\.js.*discardResponseBody\b/);
+refused("a Deployment's misspelt spec field", /Deployment misspelt-spec: .*'"replica"' does not exist/);
+refused("a container's misspelt field", /Deployment misspelt-container: .*'"imagePullPolice"' does not exist/);
+refused("a ServiceMonitor endpoint's misspelt field", /ServiceMonitor misspelt-endpoint: .*'"intervall"' does not exist/);
 
 // Each case breaks one file of a copy of deploy/ (`replace` must change it) and names what must be refused.
 const cases = [
@@ -69,7 +91,7 @@ for (const broken of cases) {
       continue;
     }
     writeFileSync(path, text.replace(broken.from, broken.to));
-    const { problems } = await validateDeploy(copy, { k6: false });
+    const { problems } = await validateDeploy(copy, { typeCheck: false });
     const named = problems.some((problem) => broken.refused.test(problem));
     expect(named, `refused: ${broken.what}${named ? "" : ` (problems: ${problems.join(" | ") || "none"})`}`);
   } finally {
