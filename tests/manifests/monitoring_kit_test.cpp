@@ -269,6 +269,7 @@ TEST(MonitoringKit, EveryRuleAndDashboardQueryRunsOnPrometheusScrapingTheService
       (scratch.path() / "suggest.log").string());
   ASSERT_TRUE(suggest.has_value()) << suggest.error().message;
   ASSERT_TRUE(testing::read_listening_port(*suggest).has_value()) << "maestro serve suggest did not start";
+
   // Traffic through the sidecar and predictions, until `promql` all return series (polling, with a deadline).
   const std::string observation =
       R"({"cpu_usage":150,"memory_usage":300000000,"replicas":3,"latency":12.5,"rps":100})";
