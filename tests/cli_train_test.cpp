@@ -154,7 +154,7 @@ TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
   ASSERT_EQ(summary.at("candidates").size(), 2u);
   auto policy = maestro::nn::read_policy_file(path("sim-a.bin"));
   ASSERT_TRUE(policy.has_value()) << policy.error().message;
-  EXPECT_EQ(policy->feature_set, "extended");
+  EXPECT_EQ(policy->feature_set, "long");
   EXPECT_EQ(policy->action_set, "multi");
   EXPECT_EQ(policy->metadata.reward, "cost");
   EXPECT_EQ(policy->metadata.seed, summary.at("seed").get<std::uint64_t>());

@@ -260,7 +260,8 @@ INSTANTIATE_TEST_SUITE_P(EveryFeatureSetAndActionSet, ServeParity,
                          ::testing::Values(ParityCase{core::FeatureSet::kOriginal, "original"},
                                            ParityCase{core::FeatureSet::kExtended, "original"},
                                            ParityCase{core::FeatureSet::kOriginal, "multi"},
-                                           ParityCase{core::FeatureSet::kExtended, "multi"}),
+                                           ParityCase{core::FeatureSet::kExtended, "multi"},
+                                           ParityCase{core::FeatureSet::kLong, "multi"}),
                          [](const ::testing::TestParamInfo<ParityCase>& info) {
                            return fmt::format("{}_{}", core::feature_set_name(info.param.features),
                                               info.param.actions);

@@ -42,7 +42,7 @@ struct DemoOptions {
   int training_seeds = eval::recommended_recipe().seeds;
   int seeds = 3;
   double startup_seconds = 30;
-  std::string features = "extended";
+  std::string features{core::feature_set_name(eval::recommended_recipe().features)};
   std::string out = "demo-out";
   std::uint64_t seed = 1;
   std::string shared_dir;
@@ -54,7 +54,7 @@ void run_demo(const DemoOptions& options) {
                                               fs::read_symlink("/proc/self/exe"));
   if (!shared) throw CLI::ValidationError("--shared-dir", shared.error().message);
   if (!core::feature_set_from_name(options.features))
-    throw CLI::ValidationError("--features", "expected original or extended");
+    throw CLI::ValidationError("--features", "expected original, extended or long");
   const eval::Recipe recipe = eval::recommended_recipe();
   EnvOptions env_options;
   env_options.name = "sim";
@@ -181,7 +181,7 @@ const Registration kRegistration{
                        "median pod start-up delay of the evaluation (training draws its own per episode)")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
-      command->add_option("--features", options->features, "feature set: original or extended")
+      command->add_option("--features", options->features, "feature set: original, extended or long")
           ->capture_default_str();
       command->add_option("--seed", options->seed, "training seed")->capture_default_str();
       command->add_option("--out", options->out, "output directory")->capture_default_str();

@@ -55,7 +55,8 @@ const std::vector<std::pair<std::string, Factory>>& table() {
       {"cartpole", cartpole},
       {"sim",
        [](const EnvOptions& o) {
-         const auto features = core::feature_set_from_name(o.features.empty() ? "extended" : o.features);
+         const auto features = o.features.empty() ? std::optional(eval::recommended_recipe().features)
+                                                  : core::feature_set_from_name(o.features);
          if (!features) return Result<MadeEnv>(fail("unknown feature set '{}'", o.features));
          return simulator(o, *features);
        }},

@@ -277,8 +277,8 @@ const Registration kRegistration{
           "simulator");
       train
           ->add_option("--features", o->env.features,
-                       "Simulator: feature set, original, extended or long (sim: extended; sim-extended: "
-                       "extended)")
+                       "Simulator: feature set, original, extended or long (sim: the recipe's, long; "
+                       "sim-extended: extended)")
           ->check(CLI::IsMember({"original", "extended", "long"}));
       train->add_option("--actions", o->env.actions, "Simulator: action set, original or multi")
           ->capture_default_str()

@@ -41,7 +41,7 @@ std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim
 
 struct Recipe {
   rl::PpoConfig ppo;
-  core::FeatureSet features = core::FeatureSet::kExtended;
+  core::FeatureSet features = core::FeatureSet::kLong;
   std::uint64_t steps = 0;                        // per training seed
   int seeds = 0;                                  // training seeds: seed, seed + 1, …
   std::vector<std::string> validation_scenarios;  // never trained or tested on
