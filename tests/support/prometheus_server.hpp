@@ -50,13 +50,15 @@ class PrometheusServer {
  public:
   static constexpr const char* kBinary = "/usr/bin/prometheus";
 
+  // `rule_files`: Prometheus rule files (recording and alerting rules), evaluated every scrape interval.
   static Result<std::unique_ptr<PrometheusServer>> start(
       const std::vector<ScrapeTarget>& targets,
-      std::chrono::seconds scrape_interval = std::chrono::seconds(1)) {
+      std::chrono::seconds scrape_interval = std::chrono::seconds(1),
+      const std::vector<std::filesystem::path>& rule_files = {}) {
     std::string last_error;
     for (int attempt = 0; attempt < 3; ++attempt) {
       auto server = std::unique_ptr<PrometheusServer>(new PrometheusServer());
-      auto started = server->launch(targets, scrape_interval);
+      auto started = server->launch(targets, scrape_interval, rule_files);
       if (started) return server;
       last_error = started.error().message;
     }
@@ -91,7 +93,8 @@ class PrometheusServer {
  private:
   PrometheusServer() = default;
 
-  Result<void> launch(const std::vector<ScrapeTarget>& targets, std::chrono::seconds interval) {
+  Result<void> launch(const std::vector<ScrapeTarget>& targets, std::chrono::seconds interval,
+                      const std::vector<std::filesystem::path>& rule_files) {
     char pattern[] = "/tmp/maestro-prometheus-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) return fail("mkdtemp failed");
     directory_ = pattern;
@@ -100,8 +103,11 @@ class PrometheusServer {
 
     std::string config = fmt::format(
         "global:\n  scrape_interval: {0}s\n  scrape_timeout: {0}s\n  evaluation_interval: "
-        "{0}s\nscrape_configs:\n",
+        "{0}s\n",
         interval.count());
+    if (!rule_files.empty()) config += "rule_files:\n";
+    for (const auto& rule_file : rule_files) config += fmt::format("  - '{}'\n", rule_file.string());
+    config += "scrape_configs:\n";
     for (const auto& target : targets) {
       config += fmt::format("  - job_name: '{}'\n    metrics_path: '{}'\n    honor_labels: {}\n", target.job,
                             target.metrics_path, target.honor_labels ? "true" : "false");
