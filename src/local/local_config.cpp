@@ -6,30 +6,14 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml_fields.hpp"
+
 namespace maestro::local {
 
 namespace {
 
-Result<void> only_keys(const YAML::Node& node, const std::string& where, const std::set<std::string>& keys) {
-  if (!node.IsMap()) return fail("{}: expected a mapping", where);
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    if (!keys.contains(key)) return fail("{}: unknown key \"{}\"", where, key);
-  }
-  return {};
-}
-
-template <typename T>
-Result<void> read(const YAML::Node& node, const char* key, const std::string& where, T& out) {
-  const YAML::Node value = node[key];
-  if (!value) return {};
-  try {
-    out = value.as<T>();
-  } catch (const YAML::Exception&) {
-    return fail("{}.{}: bad value", where, key);
-  }
-  return {};
-}
+using core::only_keys;
+using core::read;
 
 Result<void> read_ms(const YAML::Node& node, const char* key, const std::string& where,
                      std::chrono::milliseconds& out) {

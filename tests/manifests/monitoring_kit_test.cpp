@@ -27,6 +27,7 @@
 #include "../support/target_app_process.hpp"
 #include "local/fake_kube_api.hpp"
 #include "net/http_client.hpp"
+#include "prom/state_builder.hpp"
 
 namespace maestro {
 namespace {
@@ -221,7 +222,11 @@ TEST(MonitoringKit, EveryRuleAndDashboardQueryRunsOnPrometheusScrapingTheService
   // The Kubernetes API test double with shop/web, for the suggestion server and the controller.
   local::FakeKubeApi kube("kit-token");
   auto web = local::fake_deployment(kNamespace, kDeployment, 1);
-  web.annotations = {{"latencySoftConstraint", "200"}, {"latencyHardConstraint", "1000"}};
+  // One process stands for every pod here, so the per-pod freshness check is switched off, as in the
+  // other loopback tests.
+  web.annotations = {{"latencySoftConstraint", "200"},
+                     {"latencyHardConstraint", "1000"},
+                     {"maestro.io/query-pods-reporting", prom::kNoPodsCheck}};
   kube.put_deployment(web);
   ASSERT_TRUE(kube.start().has_value());
   std::ofstream(scratch.path() / "token") << "kit-token\n";

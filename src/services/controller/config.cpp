@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml_fields.hpp"
+
 #include "kube/config.hpp"
 
 #include <charconv>
@@ -16,29 +18,8 @@ namespace maestro::controller {
 
 namespace {
 
-Result<void> only_keys(const YAML::Node& node, const std::string& where,
-                       std::initializer_list<const char*> keys) {
-  if (!node.IsMap()) return fail("{}: must be a mapping", where);
-  const std::set<std::string> allowed(keys.begin(), keys.end());
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    if (!allowed.contains(key)) return fail("{}: unknown key \"{}\"", where, key);
-  }
-  return {};
-}
-
-template <typename T>
-Result<void> read(const YAML::Node& node, const char* key, const std::string& where, T& out) {
-  const YAML::Node value = node[key];
-  if (!value) return {};
-  try {
-    out = value.as<T>();
-  } catch (const YAML::Exception&) {
-    return fail("{}.{}: \"{}\" is not a valid value", where, key,
-                value.IsScalar() ? value.Scalar() : "(not a scalar)");
-  }
-  return {};
-}
+using core::only_keys;
+using core::read;
 
 Result<void> read_seconds(const YAML::Node& node, const char* key, const std::string& where,
                           std::chrono::seconds& out, bool allow_zero) {
@@ -121,7 +102,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     if (k.conflict_retries < 0 || k.conflict_retries > 10)
       return fail("config.kubernetes.conflict_retries: must be between 0 and 10");
 
-    static constexpr std::initializer_list<const char*> kSettingKeys = {
+    static const std::initializer_list<std::string_view> kSettingKeys = {
         "min_replicas", "max_replicas", "step", "interval_seconds", "cooldown_seconds", "dry_run"};
     if (const YAML::Node defaults = root["defaults"]) {
       MAESTRO_TRY(only_keys(defaults, "config.defaults", kSettingKeys));
