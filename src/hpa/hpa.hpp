@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "core/scaling.hpp"
 
-namespace maestro::eval::hpa {
+namespace maestro::hpa {
 
 using TimePoint = core::Clock::TimePoint;
 using std::chrono::seconds;
@@ -148,4 +148,4 @@ class Controller {
   bool history_seen_ = false;
 };
 
-}  // namespace maestro::eval::hpa
+}  // namespace maestro::hpa

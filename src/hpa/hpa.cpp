@@ -1,9 +1,9 @@
-#include "eval/hpa.hpp"
+#include "hpa/hpa.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace maestro::eval::hpa {
+namespace maestro::hpa {
 
 PodGroup classify_pod(const PodSample& pod, TimePoint now, const CalculatorConfig& config) {
   if (pod.deleting || pod.phase == PodPhase::kFailed) return PodGroup::kIgnored;
@@ -242,4 +242,4 @@ ReconcileResult Controller::reconcile(int current_replicas, std::span<const PodS
   return result;
 }
 
-}  // namespace maestro::eval::hpa
+}  // namespace maestro::hpa
