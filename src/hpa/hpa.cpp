@@ -181,6 +181,12 @@ void store_scale_event(const Behavior* behavior, std::vector<core::ScaleEvent>& 
     events.push_back(event);
 }
 
+HpaSpec default_spec(int min_replicas, int max_replicas, int target_utilization_percent,
+                     seconds down_window) {
+  return HpaSpec{std::max(1, min_replicas), max_replicas, target_utilization_percent,
+                 default_behavior(down_window)};
+}
+
 Result<HpaSpec> validate(const HpaSpec& spec) {
   if (spec.min_replicas < 1) return fail("hpa: min replicas ({}) must be at least 1", spec.min_replicas);
   if (spec.max_replicas < spec.min_replicas)
