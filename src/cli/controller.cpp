@@ -69,7 +69,9 @@ void run_controller(const Options& options) {
   controller::KubeScaleClient scale_client(kube);
   controller::KubePodLister pods(kube);
   std::optional<controller::HpaSource> hpa;
-  if (!config->prometheus.url.empty()) hpa.emplace(scale_client, pods, prometheus, clock);
+  controller::HpaSourceOptions hpa_options;
+  hpa_options.rate_window = config->prometheus.rate_window;
+  if (!config->prometheus.url.empty()) hpa.emplace(scale_client, pods, prometheus, clock, hpa_options);
 
   // Signals go to the thread that waits for them, not to whichever thread happens to run.
   sigset_t signals;

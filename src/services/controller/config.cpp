@@ -117,7 +117,9 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     if (config.workers < 1 || config.workers > 256) return fail("config.workers: must be between 1 and 256");
 
     if (const YAML::Node prometheus = root["prometheus"]) {
-      MAESTRO_TRY(only_keys(prometheus, "config.prometheus", {"url", "timeout_ms"}));
+      MAESTRO_TRY(only_keys(prometheus, "config.prometheus", {"url", "timeout_ms", "rate_window_seconds"}));
+      MAESTRO_TRY(read_seconds(prometheus, "rate_window_seconds", "config.prometheus",
+                               config.prometheus.rate_window, false));
       MAESTRO_TRY(read(prometheus, "url", "config.prometheus", config.prometheus.url));
       MAESTRO_TRY(prom::refuse_credentials_in_url(config.prometheus.url, "config.prometheus.url"));
       long long prometheus_ms = config.prometheus.timeout.count();

@@ -54,6 +54,7 @@ struct DiscoveryConfig {
 struct PrometheusSettings {
   std::string url;  // base URL, e.g. http://127.0.0.1:9090; "" none
   std::chrono::milliseconds timeout{5000};
+  std::chrono::seconds rate_window{60};  // of the per-pod CPU rate (the metrics API's sample window)
 };
 
 struct ControllerConfig {

@@ -307,13 +307,14 @@ TEST(HpaPolicy, ChosenByConfigurationAndAnnotation) {
   const auto config = parse_controller_config(R"(
 suggestion_server: http://127.0.0.1:8081
 kubernetes: {server: http://127.0.0.1:1}
-prometheus: {url: http://127.0.0.1:9090}
+prometheus: {url: http://127.0.0.1:9090, rate_window_seconds: 20}
 deployments:
   - {name: web, policy: hpa, hpa_target_utilization_percent: 60, hpa_downscale_stabilization_seconds: 30}
   - {name: api}
 )");
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->prometheus.url, "http://127.0.0.1:9090");
+  EXPECT_EQ(config->prometheus.rate_window, 20s);
   EXPECT_EQ(config->deployments[0].settings.source, DecisionSource::kHpa);
   EXPECT_EQ(config->deployments[0].settings.hpa.target_utilization_percent, 60);
   EXPECT_EQ(config->deployments[0].settings.hpa.downscale_stabilization, 30s);
