@@ -264,7 +264,7 @@ Result<Measurements> measure(local::LocalCluster& cluster, const MeasureOptions&
     auto seconds = session.startup_trial(smallest);
     if (!seconds) return std::unexpected(seconds.error());
     session.progress(fmt::format("start-up trial {}: {:.2f} s to Ready", trial + 1, *seconds));
-    m.startup_trials.push_back(*seconds);
+    m.startup_trials.push_back(std::round(*seconds * 100) / 100);
   }
   m.startup_seconds = median(m.startup_trials);
 
