@@ -66,6 +66,7 @@ TEST(Calibrate, TheCalibratedSimulatorAgreesWithTheLocalClusterAtThreeLoads) {
   options.repeats = 2;  // each followed by a held-out run, so that both see the shared machine alike
   options.level_duration = 3s;
   options.capacity_step = 3s;
+  options.capacity_searches = 1;
   options.idle_duration = 1s;
   options.startup_trials = 1;
   const std::atomic<bool> stop{false};

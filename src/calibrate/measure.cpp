@@ -282,7 +282,7 @@ Result<Measurements> measure(local::LocalCluster& cluster, const MeasureOptions&
   if (!(first_cost > 0)) return fail("the pods used no CPU under load: are the cgroup counters read?");
   session.progress(fmt::format("CPU per request ≈ {:.2f} ms", 1000 * first_cost));
 
-  for (int trial = 0; trial < options.repeats; ++trial) {
+  for (int trial = 0; trial < options.capacity_searches; ++trial) {
     auto capacity = capacity_trial(session, options, m.cpu_limit_cores / first_cost);
     if (!capacity) return std::unexpected(capacity.error());
     session.progress(fmt::format("capacity trial {}: {:.1f} requests/s a pod", trial + 1, *capacity));

@@ -26,7 +26,8 @@ struct MeasureOptions {
   double slo_hard_ms = 500;
   std::vector<double> fractions{0.2, 0.4, 0.6, 0.8};  // of the measured capacity
   std::vector<int> pod_counts{1, 2};
-  int repeats = 3;      // per level and capacity search; medians reported
+  int repeats = 3;            // runs per level; medians reported
+  int capacity_searches = 3;  // medians reported
   bool holdout = true;  // after each run of a level, one more that the fit never sees (Measurements::holdout)
   std::chrono::milliseconds level_duration{10'000};  // one run of one level
   std::chrono::milliseconds capacity_step{6'000};    // one step of the capacity search

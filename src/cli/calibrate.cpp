@@ -161,8 +161,11 @@ const Registration kRegistration{
           ->check(CLI::Range(1, 8))
           ->capture_default_str();
       command
-          ->add_option("--repeats", options->measure.repeats,
-                       "Runs per level and capacity searches (medians)")
+          ->add_option("--capacity-searches", options->measure.capacity_searches,
+                       "Capacity searches (median)")
+          ->check(CLI::Range(1, 20))
+          ->capture_default_str();
+      command->add_option("--repeats", options->measure.repeats, "Runs per level (medians)")
           ->check(CLI::Range(1, 20))
           ->capture_default_str();
       command->add_option("--level-seconds", options->level_seconds, "Length of one run of one level")
