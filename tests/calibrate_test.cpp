@@ -1,7 +1,7 @@
 // maestro calibrate against real pods (ctest label "live"): calibrate the simulator on a local cluster of the
 // sample target app at three load levels, each run followed by a held-out run the fit never sees, and check
 // that the calibrated simulator's p95 and CPU are within 25 % of the held-out runs'. The machine is shared:
-// held-out runs are interleaved with the fitted ones so that both see it alike, figures are medians of two
+// held-out runs are interleaved with the fitted ones so that both see it alike, figures are medians of three
 // short runs, and the test prints every figure it compared.
 #include <gtest/gtest.h>
 
@@ -63,7 +63,7 @@ TEST(Calibrate, TheCalibratedSimulatorAgreesWithTheLocalClusterAtThreeLoads) {
   options.cpu_limit_cores = 0.5;
   options.fractions = {0.2, 0.5, 0.8};
   options.pod_counts = {1};
-  options.repeats = 2;  // each followed by a held-out run, so that both see the shared machine alike
+  options.repeats = 3;  // each followed by a held-out run, so that both see the shared machine alike
   options.level_duration = 3s;
   options.capacity_step = 3s;
   options.capacity_searches = 1;

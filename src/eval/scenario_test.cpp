@@ -54,6 +54,13 @@ TEST(Scenarios, TheExampleFilesAreValid) {
   ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
   EXPECT_EQ(scenario->name, "flash-crowd-chaos");
   EXPECT_GT(scenario->cluster.chaos.pod_kills_per_hour, 0);
+  // maestro calibrate's output, as it wrote it.
+  const auto calibrated =
+      resolve_scenario(std::string(MAESTRO_SOURCE_DIR) + "/scenarios/calibrated-half-core.yaml", {}, kShared);
+  ASSERT_TRUE(calibrated.has_value()) << calibrated.error().message;
+  EXPECT_EQ(calibrated->cluster.service.cpu_limit_cores, 0.5);
+  EXPECT_EQ(calibrated->cluster.service.service_time, sim::ServiceTimeDistribution::kLogNormal);
+  EXPECT_GT(calibrated->cluster.service.service_cores, 0);
 }
 
 TEST(Scenarios, OverridesApply) {
