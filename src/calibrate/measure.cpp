@@ -210,7 +210,7 @@ Result<void> level(Session& session, const MeasureOptions& options, double fract
                       holdout ? " (held out)" : "", pods, 100 * fraction, run->rps, run->p50_ms, run->p95_ms,
                       run->cpu_cores, 100 * run->throttled_share));
       (holdout ? held_out : fitted).add(*run);
-      cpu_costs.push_back(cpu_per_request(*run, m.idle_cpu_cores * pods));
+      if (!holdout) cpu_costs.push_back(cpu_per_request(*run, m.idle_cpu_cores * pods));
     }
   m.levels.push_back(fitted.medians(fraction, pods));
   if (options.holdout) m.holdout.push_back(held_out.medians(fraction, pods));
