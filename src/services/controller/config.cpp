@@ -63,7 +63,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
   try {
     MAESTRO_TRY(only_keys(root, "config",
                           {"suggestion_server", "suggestion_timeout_ms", "listen", "workers", "kubernetes",
-                           "defaults", "deployments", "discovery"}));
+                           "defaults", "deployments", "discovery", "autoscalers"}));
     MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
     if (config.suggestion_server.empty())
       return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
@@ -139,8 +139,16 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
       MAESTRO_TRY(
           read_seconds(discovery, "refresh_seconds", "config.discovery", config.discovery.refresh, false));
     }
-    if (config.deployments.empty() && !config.discovery.enabled)
-      return fail("config: nothing to manage: list deployments or enable discovery");
+    if (const YAML::Node autoscalers = root["autoscalers"]) {
+      MAESTRO_TRY(only_keys(autoscalers, "config.autoscalers", {"enabled", "namespace", "refresh_seconds"}));
+      config.autoscalers.enabled = true;
+      MAESTRO_TRY(read(autoscalers, "enabled", "config.autoscalers", config.autoscalers.enabled));
+      MAESTRO_TRY(read(autoscalers, "namespace", "config.autoscalers", config.autoscalers.namespace_));
+      MAESTRO_TRY(read_seconds(autoscalers, "refresh_seconds", "config.autoscalers",
+                               config.autoscalers.refresh, false));
+    }
+    if (config.deployments.empty() && !config.discovery.enabled && !config.autoscalers.enabled)
+      return fail("config: nothing to manage: list deployments, or enable discovery or autoscalers");
   } catch (const YAML::Exception& error) {
     return fail("controller configuration: {}", error.what());
   }

@@ -1,5 +1,6 @@
 // The controller's configuration file (YAML): where the suggestion server and the Kubernetes API are, which
-// deployments to manage — listed, and/or found by the annotation maestro.io/autoscale: "true" — and each
+// deployments to manage — listed, found by the annotation maestro.io/autoscale: "true", and/or named by
+// MaestroAutoscaler resources — and each
 // one's interval, bounds, step, cooldown and dry-run. Unknown keys and bad values are refused with a message
 // naming them, so that a typo never silently runs with defaults.
 #pragma once
@@ -46,6 +47,13 @@ struct DiscoveryConfig {
   std::chrono::seconds refresh{60};
 };
 
+// MaestroAutoscaler resources (autoscaler.hpp): listed every `refresh`, each acting on its target.
+struct AutoscalersConfig {
+  bool enabled = false;
+  std::string namespace_;  // "" all namespaces
+  std::chrono::seconds refresh{10};
+};
+
 struct ControllerConfig {
   std::string suggestion_server;  // base URL, e.g. http://127.0.0.1:8081
   std::chrono::milliseconds suggestion_timeout{2000};
@@ -55,6 +63,7 @@ struct ControllerConfig {
   DeploymentSettings defaults;
   std::vector<TargetConfig> deployments;
   DiscoveryConfig discovery;
+  AutoscalersConfig autoscalers;
 };
 
 Result<ControllerConfig> parse_controller_config(const std::string& yaml);
