@@ -42,8 +42,11 @@ json autoscaler(const std::string& name, const std::string& target, int min, int
 
 class AutoscalerHarness {
  public:
-  AutoscalerHarness() {
-    api.put_deployment(local::fake_deployment("shop", "web", 3));
+  // `extra`: more of the controller's configuration (e.g. discovery).
+  explicit AutoscalerHarness(const std::string& extra = "") {
+    auto web = local::fake_deployment("shop", "web", 3);
+    if (!extra.empty()) web.annotations = {{"maestro.io/autoscale", "true"}};
+    api.put_deployment(web);
     if (!api.start()) throw std::runtime_error("fake kube api did not start");
     if (!suggestions.start()) throw std::runtime_error("fake suggestion server did not start");
     const std::string yaml = fmt::format(R"(
@@ -56,8 +59,9 @@ kubernetes:
   token: test-token
   timeout_ms: 300
 autoscalers: {{namespace: shop, refresh_seconds: 15}}
+{}
 )",
-                                         suggestions.url(), api.url());
+                                         suggestions.url(), api.url(), extra);
     auto parsed = controller::parse_controller_config(yaml);
     if (!parsed) throw std::runtime_error(parsed.error().message);
     config = *parsed;
@@ -176,6 +180,29 @@ TEST(ControllerAutoscaler, CreateEditPauseDeleteDoWhatAnHpaUserExpects) {
   h.interval();
   EXPECT_TRUE(h.controller->managed().empty());
   EXPECT_EQ(h.replicas(), 6);
+}
+
+TEST(ControllerAutoscaler, AResourceWinsOverAnnotationsAndGivesTheTargetBackWhenDeleted) {
+  AutoscalerHarness h("defaults: {min_replicas: 1, max_replicas: 8}\ndiscovery: {refresh_seconds: 15}");
+  h.suggestions.answer_action(kScaleUp);
+  h.controller->run_due();
+  h.interval();
+  EXPECT_EQ(h.controller->managed(), std::vector<std::string>{"shop/web"}) << "the annotation manages it";
+  const int by_annotation = h.replicas();
+  EXPECT_GT(by_annotation, 3);
+
+  ASSERT_EQ(h.create(autoscaler("web", "web", 1, by_annotation)), 201);
+  for (int i = 0; i < 3; ++i) h.interval();
+  EXPECT_EQ(h.replicas(), by_annotation)
+      << "the resource's maxReplicas must win over the annotation's defaults";
+  EXPECT_EQ(h.condition("web", "ScalingLimited")["reason"], "TooManyReplicas");
+
+  ASSERT_EQ(
+      h.send("DELETE", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/web", {}),
+      200);
+  for (int i = 0; i < 3; ++i) h.interval();
+  EXPECT_EQ(h.controller->managed(), std::vector<std::string>{"shop/web"}) << "the annotation takes it back";
+  EXPECT_GT(h.replicas(), by_annotation);
 }
 
 TEST(ControllerAutoscaler, RefusesATargetAnHpaOrScaledObjectAlsoScalesWithAConditionAndAnEvent) {

@@ -42,7 +42,8 @@ void Controller::sync_autoscalers() {
     spdlog::warn("autoscalers list failed namespace={} error=\"{}\"", ns, error.message);
     return;
   }
-  std::map<std::string, Autoscaler> wanted;  // target key → the resource naming it
+  std::map<std::string, Autoscaler> wanted;        // target key → the resource naming it
+  std::map<std::string, nlohmann::json> statuses;  // target key → that resource's status as listed
   for (const auto& object : *listed) {
     const auto metadata = object.value("metadata", nlohmann::json::object());
     const std::string object_ns = metadata.value("namespace", ""), name = metadata.value("name", "");
@@ -78,6 +79,7 @@ void Controller::sync_autoscalers() {
       continue;
     }
     parsed->target.api_version = "apps/v1";
+    statuses[target_key(*parsed)] = object.value("status", nlohmann::json::object());
     wanted[target_key(*parsed)] = std::move(*parsed);
   }
 
@@ -117,27 +119,22 @@ void Controller::sync_autoscalers() {
         target.other_autoscaler = other_autoscaler;
         continue;
       }
-      if (existing != targets_.end())
+      Target* target = nullptr;
+      if (existing != targets_.end()) {
         spdlog::info("autoscaler takes over deployment={} autoscaler={}: a resource wins over annotations",
                      key, autoscaler.name);
-      const auto* listed_object = [&]() -> const nlohmann::json* {
-        for (const auto& object : *listed)
-          if (object["metadata"].value("namespace", "") == autoscaler.namespace_ &&
-              object["metadata"].value("name", "") == autoscaler.name)
-            return &object;
-        return nullptr;
-      }();
-      add_target(autoscaler.namespace_, autoscaler.target.name, settings_for(config_.defaults, autoscaler),
-                 false, now);
-      auto& target = *targets_[key];
-      if (existing != targets_.end()) target.history = existing->second->history;
-      target.status =
-          AutoscalerStatus::from_json(listed_object ? listed_object->value("status", nlohmann::json::object())
-                                                    : nlohmann::json::object());
-      target.other_autoscaler = other_autoscaler;
-      spdlog::info("autoscaler manage deployment={} autoscaler={} min={} max={}", key, autoscaler.name,
-                   autoscaler.bounds.min, autoscaler.bounds.max);
-      target.autoscaler = std::move(autoscaler);
+        target = existing->second.get();
+        target->settings = settings_for(config_.defaults, autoscaler);
+      } else {
+        add_target(autoscaler.namespace_, autoscaler.target.name, settings_for(config_.defaults, autoscaler),
+                   false, now);
+        target = targets_[key].get();
+        spdlog::info("autoscaler manage deployment={} autoscaler={} min={} max={}", key, autoscaler.name,
+                     autoscaler.bounds.min, autoscaler.bounds.max);
+      }
+      target->status = AutoscalerStatus::from_json(statuses[key]);
+      target->other_autoscaler = other_autoscaler;
+      target->autoscaler = std::move(autoscaler);
     }
     autoscalers_listed_once_ = true;
     if (released) next_discovery_ = now;
