@@ -288,6 +288,24 @@ TEST(ControllerAutoscaler, TheHpaPolicyIsRefusedUntilTheControllerHasIt) {
   EXPECT_EQ(h.condition("web", "ScalingActive")["reason"], "PolicyUnavailable");
 }
 
+TEST(ControllerAutoscaler, BehaviorLimitsTheRateAsAnHpasDoes) {
+  AutoscalerHarness h;
+  h.suggestions.answer_action(kScaleUp);
+  json object = autoscaler("web", "web", 1, 10);
+  object["spec"]["behavior"] = {
+      {"scaleUp", {{"policies", {{{"type", "Pods"}, {"value", 1}, {"periodSeconds", 60}}}}}}};
+  ASSERT_EQ(h.create(object), 201);
+  h.interval();
+  EXPECT_EQ(h.replicas(), 4);
+  h.interval();
+  h.interval();
+  EXPECT_EQ(h.replicas(), 4) << "more than 1 pod per 60 s";
+  EXPECT_EQ(h.condition("web", "ScalingLimited")["reason"], "ScaleUpLimit");
+  h.interval();
+  h.interval();
+  EXPECT_EQ(h.replicas(), 5);
+}
+
 TEST(ControllerAutoscaler, DryRunDecidesWithoutWriting) {
   AutoscalerHarness h;
   h.suggestions.answer_action(kScaleUp);

@@ -65,7 +65,9 @@ class Fields {
 
 constexpr long long kInt32Max = std::numeric_limits<std::int32_t>::max();
 
-Result<core::ScalingRules> parse_rules(const Fields& fields) {
+// `direction`'s rules with no policies get the HPA's default ones (as the API server defaults them): scale up
+// by max(4 pods, 100%) per 15 s, down by 100% per 15 s.
+Result<core::ScalingRules> parse_rules(const Fields& fields, bool scale_up) {
   if (auto ok = fields.only({"stabilizationWindowSeconds", "selectPolicy", "policies"}); !ok)
     return std::unexpected(ok.error());
   core::ScalingRules rules;
@@ -106,6 +108,10 @@ Result<core::ScalingRules> parse_rules(const Fields& fields) {
       rules.policies.push_back(parsed);
     }
   }
+  if (rules.policies.empty()) {
+    rules.policies.push_back({core::ScalingPolicyType::kPercent, 100, std::chrono::seconds(15)});
+    if (scale_up) rules.policies.push_back({core::ScalingPolicyType::kPods, 4, std::chrono::seconds(15)});
+  }
   return rules;
 }
 
@@ -140,7 +146,7 @@ Result<void> parse_spec(const Fields& spec, Autoscaler& out) {
     for (auto [key, rules] : {std::pair{"scaleUp", &out.scale_up}, std::pair{"scaleDown", &out.scale_down}}) {
       MAESTRO_ASSIGN(fields, behavior->object(key));
       if (!fields) continue;
-      MAESTRO_ASSIGN(parsed, parse_rules(*fields));
+      MAESTRO_ASSIGN(parsed, parse_rules(*fields, rules == &out.scale_up));
       *rules = std::move(parsed);
     }
   }
@@ -248,6 +254,8 @@ DeploymentSettings settings_for(const DeploymentSettings& defaults, const Autosc
   settings.bounds = autoscaler.bounds;
   settings.interval = autoscaler.interval;
   settings.dry_run = defaults.dry_run || autoscaler.dry_run;  // the operator's dry-run covers every target
+  settings.scale_up = autoscaler.scale_up;
+  settings.scale_down = autoscaler.scale_down;
   return settings;
 }
 

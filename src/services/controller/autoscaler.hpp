@@ -50,7 +50,9 @@ struct Autoscaler {
   int target_cpu_utilization = 0;      // policy.hpa.targetCPUUtilizationPercentage, percent
   std::optional<int> latency_soft_ms;  // slo, milliseconds of p95 latency
   std::optional<int> latency_hard_ms;
-  std::optional<core::ScalingRules> scale_up;  // behavior, as the HPA's
+  // behavior, as the HPA's; a direction given without policies has the HPA's default ones. Its rate limits
+  // apply; its stabilizationWindowSeconds does not (yet).
+  std::optional<core::ScalingRules> scale_up;
   std::optional<core::ScalingRules> scale_down;
   bool dry_run = false;
   bool paused = false;
@@ -66,7 +68,7 @@ Result<Autoscaler> parse_autoscaler(const nlohmann::json& object);
 std::string target_key(const Autoscaler& autoscaler);
 
 // The settings to reconcile the target with: `defaults` (step, cooldown) with the resource's bounds,
-// interval and dry-run.
+// interval, dry-run and behavior rate limits.
 DeploymentSettings settings_for(const DeploymentSettings& defaults, const Autoscaler& autoscaler);
 
 struct AutoscalerCondition {

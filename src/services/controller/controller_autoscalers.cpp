@@ -248,7 +248,16 @@ void Controller::report_autoscaled(Target& target, const Autoscaler& autoscaler,
         outcome.result == "scaled" ? fmt::format("the controller set the replicas to {}", decision.desired)
                                    : "the controller is ready to scale the target",
         now);
-    if (decision.reason == DecisionReason::kAtBound || decision.reason == DecisionReason::kIntoBounds) {
+    if (decision.reason == DecisionReason::kScaleUpLimit ||
+        decision.reason == DecisionReason::kScaleDownLimit) {
+      const bool up = decision.reason == DecisionReason::kScaleUpLimit;
+      status.set_condition(
+          "ScalingLimited", "True", up ? "ScaleUpLimit" : "ScaleDownLimit",
+          fmt::format("the desired replica count is {} than a {} rate limit of spec.behavior",
+                      up ? "increasing faster" : "decreasing faster", up ? "scale-up" : "scale-down"),
+          now);
+    } else if (decision.reason == DecisionReason::kAtBound ||
+               decision.reason == DecisionReason::kIntoBounds) {
       const bool at_max = decision.desired >= autoscaler.bounds.max;
       status.set_condition("ScalingLimited", "True", at_max ? "TooManyReplicas" : "TooFewReplicas",
                            fmt::format("the desired replica count is {} than the {} replica count",
