@@ -277,7 +277,9 @@ TEST(ControllerAutoscaler, ABadResourceIsRefusedInItsStatusAndChangesNothing) {
   EXPECT_EQ(h.api.scale_writes().size(), 0u);
 }
 
-TEST(ControllerAutoscaler, TheHpaPolicyIsRefusedUntilTheControllerHasIt) {
+// The HPA policy runs the controller's HPA source (hpa_source_test tests it); without Prometheus, as here, it
+// holds and says why.
+TEST(ControllerAutoscaler, TheHpaPolicyHoldsAndSaysWhyWithoutPrometheus) {
   AutoscalerHarness h;
   h.suggestions.answer_action(kScaleUp);
   json object = autoscaler("web", "web", 1, 10);
@@ -285,7 +287,10 @@ TEST(ControllerAutoscaler, TheHpaPolicyIsRefusedUntilTheControllerHasIt) {
   ASSERT_EQ(h.create(object), 201);
   h.interval();
   EXPECT_EQ(h.replicas(), 3);
-  EXPECT_EQ(h.condition("web", "ScalingActive")["reason"], "PolicyUnavailable");
+  const json active = h.condition("web", "ScalingActive");
+  EXPECT_EQ(active["reason"], "FailedGetSuggestion");
+  EXPECT_NE(active["message"].get<std::string>().find("no Prometheus"), std::string::npos) << active;
+  EXPECT_EQ(h.get("web")["status"]["lastDecision"]["reason"], "hpa_unavailable");
 }
 
 TEST(ControllerAutoscaler, BehaviorLimitsTheRateAsAnHpasDoes) {

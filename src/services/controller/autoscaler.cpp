@@ -256,6 +256,13 @@ DeploymentSettings settings_for(const DeploymentSettings& defaults, const Autosc
   settings.dry_run = defaults.dry_run || autoscaler.dry_run;  // the operator's dry-run covers every target
   settings.scale_up = autoscaler.scale_up;
   settings.scale_down = autoscaler.scale_down;
+  settings.source =
+      autoscaler.policy == AutoscalerPolicy::kHpa ? DecisionSource::kHpa : DecisionSource::kLearned;
+  if (autoscaler.policy == AutoscalerPolicy::kHpa) {
+    settings.hpa.target_utilization_percent = autoscaler.target_cpu_utilization;
+    if (autoscaler.scale_down)
+      settings.hpa.downscale_stabilization = autoscaler.scale_down->stabilization_window;
+  }
   return settings;
 }
 

@@ -68,7 +68,8 @@ Result<Autoscaler> parse_autoscaler(const nlohmann::json& object);
 std::string target_key(const Autoscaler& autoscaler);
 
 // The settings to reconcile the target with: `defaults` (step, cooldown) with the resource's bounds,
-// interval, dry-run and behavior rate limits.
+// interval, dry-run, behavior rate limits and decision source (policy HPA: the HPA source with the
+// resource's CPU target, and its scale-down stabilisation window if behavior.scaleDown gives one).
 DeploymentSettings settings_for(const DeploymentSettings& defaults, const Autoscaler& autoscaler);
 
 struct AutoscalerCondition {

@@ -4,7 +4,8 @@
 // and apply it through the scale subresource — GET, then merge-patch with the resourceVersion read,
 // re-reading and retrying a bounded number of times on 409. On any failure it holds the current replicas,
 // logs one line and counts the cause; the next interval starts afresh, so it recovers by itself. Every
-// scaling action is recorded as a Kubernetes Event on the deployment.
+// scaling action is recorded as a Kubernetes Event on the deployment. A deployment whose policy is hpa asks
+// the HPA source (hpa_source.hpp) instead of the suggestion server, through the same reconcile.
 //
 // MaestroAutoscaler resources (autoscaler.hpp), when enabled, are listed every autoscalers.refresh: each
 // one's target is reconciled with its settings (a resource wins over the target's annotations), and its
@@ -34,6 +35,7 @@
 #include "services/controller/autoscaler_client.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/decision.hpp"
+#include "services/controller/hpa_source.hpp"
 #include "services/controller/reconcile.hpp"
 #include "services/controller/suggestion_client.hpp"
 
@@ -45,12 +47,13 @@ namespace maestro::controller {
 
 class Controller {
  public:
-  // `kube`, `suggestions`, `clock` and `registry` must outlive the controller; its metric families are added
-  // to `registry`. A real API server's client, or any ScaleClient (fakes in tests).
+  // `kube`, `suggestions`, `clock`, `registry` and `hpa` must outlive the controller; its metric families are
+  // added to `registry`. A real API server's client, or any ScaleClient (fakes in tests). Deployments whose
+  // policy is hpa are decided by `hpa` (without one they hold, cause hpa_unavailable).
   Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry);
+             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry);
+             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -82,8 +85,8 @@ class Controller {
   void discover();
   // Lists the MaestroAutoscalers and the other autoscalers, and updates the targets they name.
   void sync_autoscalers();
-  // A reconcile of an autoscaled target that must not ask for a decision (another autoscaler scales it, it
-  // is paused, its policy is not available): its status written; nothing if it may decide.
+  // A reconcile of an autoscaled target that must not ask for a decision (another autoscaler scales it, or
+  // it is paused): its status written; nothing if it may decide.
   std::optional<bool> refuse_autoscaled(Target& target, const Autoscaler& autoscaler);
   // After a reconcile of an autoscaled target: the fallback if it is due, and its status.
   void report_autoscaled(Target& target, const Autoscaler& autoscaler, const ReconcileOutcome& outcome);
@@ -99,6 +102,7 @@ class Controller {
   ScaleClient& kube_;
   std::unique_ptr<AutoscalerClient> autoscalers_;  // with a kube::KubeClient, when autoscalers are enabled
   SuggestionSource& suggestions_;
+  HpaSource* hpa_;
   const core::Clock& clock_;
   std::unique_ptr<Metrics> metrics_;
 

@@ -159,10 +159,6 @@ std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscal
     reason = "ScalingDisabled";
     message = "spec.paused is true: the replicas are held as they are";
     result = "paused";
-  } else if (autoscaler.policy == AutoscalerPolicy::kHpa) {
-    reason = "PolicyUnavailable";
-    message = "policy type HPA is not available in this controller yet; use type Learned";
-    result = "refused";
   } else {
     if (target.conflict_recorded.size()) target.conflict_recorded.clear();
     return std::nullopt;
@@ -197,7 +193,11 @@ void Controller::report_autoscaled(Target& target, const Autoscaler& autoscaler,
   AutoscalerStatus& status = target.status;
   const std::string now = now_text();
   status.set_condition("ScalingActive", "True", "ValidSuggestion",
-                       fmt::format("the learned policy {} is deciding", autoscaler.learned_policy), now);
+                       autoscaler.policy == AutoscalerPolicy::kHpa
+                           ? fmt::format("the HPA's algorithm is deciding (target CPU utilisation {}%)",
+                                         autoscaler.target_cpu_utilization)
+                           : fmt::format("the learned policy {} is deciding", autoscaler.learned_policy),
+                       now);
   if (outcome.held_by_fault()) {
     ++status.consecutive_failures;
     const bool kube_failed = outcome.fault_cause.starts_with("kube_");
