@@ -31,6 +31,7 @@
 #include "nn/policy_file.hpp"
 #include "prom/query_client.hpp"
 #include "support/eventually.hpp"
+#include "support/local_cluster_fixture.hpp"
 
 namespace maestro {
 namespace {
@@ -68,41 +69,24 @@ kube::KubeClient kube_client(const local::LocalCluster& cluster) {
   return kube::KubeClient(options);
 }
 
-class LiveEnvTest : public ::testing::Test {
+class LiveEnvTest : public testing::LocalClusterFixture {
  protected:
   void SetUp() override {
     if (!std::filesystem::exists(kPrometheus))
       GTEST_SKIP() << "no " << kPrometheus << " (Debian's prometheus)";
     local::LocalConfig config;
-    folder_ = std::filesystem::temp_directory_path() /
-              fmt::format("maestro-live-{}-{}",
-                          ::testing::UnitTest::GetInstance()->current_test_info()->name(), ::getpid());
-    std::filesystem::remove_all(folder_);
-    config.state_dir = folder_;
-    config.api_listen = "127.0.0.1:0";
     config.prometheus_listen = "127.0.0.1:0";
     config.scrape_interval = 1s;
-    local::LocalDeploymentConfig web;
-    web.name = "web";
-    web.listen = "127.0.0.1:0";
-    web.replicas = 1;
-    web.command = {std::string(MAESTRO_BINARY_DIR) + "/maestro-target-app",
-                   "--listen",
-                   "127.0.0.1:{port}",
-                   "--cpu-ms",
-                   "2",
-                   "--workers",
-                   "2"};
+    auto web = testing::target_app_deployment("web", 1, 2);
     // Ready after 5 s, as a real pod: by then Prometheus has found it (its discovery applies every 5 s).
     web.startup_delay = 5s;
     web.readiness_period = 200ms;
     web.termination_grace = 3s;
-    web.limits = {.cpu_cores = 0.3, .memory_bytes = 128ull << 20};
+    web.limits.cpu_cores = 0.3;
     web.annotations = {{"latencySoftConstraint", "100"}, {"latencyHardConstraint", "1000"}};
     config.deployments = {web};
-    cluster_ = std::make_unique<local::LocalCluster>(config);
-    auto started = cluster_->start();
-    ASSERT_TRUE(started.has_value()) << started.error().message;
+    start(std::move(config));
+    ASSERT_FALSE(HasFailure());
     ASSERT_TRUE(eventually(
         [&] { return kube_client(*cluster_).get_deployment("default", "web")->ready_replicas == 1; }, 20s));
     // Steady open-model load on the Service for the whole test.
@@ -118,8 +102,7 @@ class LiveEnvTest : public ::testing::Test {
   void TearDown() override {
     stop_load_ = true;
     if (load_.joinable()) load_.join();
-    if (cluster_) cluster_->stop();
-    if (!folder_.empty()) std::filesystem::remove_all(folder_);
+    LocalClusterFixture::TearDown();
   }
 
   live::EnvConfig env_config() const {
@@ -136,8 +119,6 @@ class LiveEnvTest : public ::testing::Test {
     return config;
   }
 
-  std::filesystem::path folder_;
-  std::unique_ptr<local::LocalCluster> cluster_;
   std::atomic<bool> stop_load_{false};
   std::thread load_;
 };
@@ -224,6 +205,49 @@ TEST_F(LiveEnvTest, PrometheusStoppedMidRunEndsTheEpisodeWithoutAFabricatedObser
   EXPECT_TRUE(std::find(info.begin(), info.end(), std::pair<std::string, double>{"fault", 1.0}) !=
               info.end());
   EXPECT_TRUE(std::isfinite(faulted.reward));
+}
+
+TEST_F(LiveEnvTest, PodsKilledOnAScheduleAreNotChargedToTheAgent) {
+  auto cluster_options = kube::load_kubeconfig(cluster_->kubeconfig());
+  ASSERT_TRUE(cluster_options.has_value());
+  const core::RealClock clock;
+  kube::KubeClient kube(*kube::http_options(*cluster_options, clock));
+  live::KubeDeploymentApi deployments(kube);
+  net::HttpClientOptions prometheus_options;
+  prometheus_options.base_url = cluster_->prometheus_url();
+  net::HttpClient prometheus_http(prometheus_options);
+  prom::PrometheusClient prometheus(prometheus_http);
+  live::LocalChaosEndpoint chaos(cluster_->chaos_url());
+  // Two pods, one killed every 10 s: the other keeps the deployment observable while the replacement starts.
+  ASSERT_TRUE(deployments.scale("default", "web", 2).has_value());
+  auto config = env_config();
+  config.episode_steps = 100;
+  config.chaos_spec = R"(
+apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata: {name: kill-web}
+spec:
+  schedule: "@every 10s"
+  type: PodChaos
+  podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}
+)";
+  auto checked = live::validate(config);
+  ASSERT_TRUE(checked.has_value()) << checked.error().message;
+  live::Env env(*checked, deployments, prometheus, &chaos);
+
+  std::vector<double> observation(env.observation_size());
+  env.reset(1, observation);
+  int excused = 0, faults = 0;
+  for (int step = 0; step < 8; ++step) {
+    env.step(3, observation);  // hold: whatever happens is chaos
+    for (const auto& [name, value] : env.info()) {
+      excused += name == "excused" && value == 1;
+      faults += name == "fault" && value == 1;
+    }
+  }
+  EXPECT_EQ(faults, 0) << env.last_fault();
+  EXPECT_FALSE(cluster_->chaos().status().injections.empty()) << "the schedule never fired";
+  EXPECT_GE(excused, 1) << "a step during a pod kill's recovery must be excused";
 }
 
 }  // namespace
