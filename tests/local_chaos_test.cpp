@@ -266,6 +266,25 @@ spec:
   EXPECT_TRUE(eventually([&] { return ready_of(cluster, "web") == 1; }, 20s));
 }
 
+TEST_F(LocalChaosTest, ChaosListedInTheConfigRunsAtRandomAtItsRate) {
+  const auto spec =
+      std::filesystem::temp_directory_path() / fmt::format("maestro-random-kill-{}.yaml", ::getpid());
+  std::ofstream(spec)
+      << "apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: random-kill}\n"
+         "spec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n";
+  local::LocalConfig config;
+  config.prometheus_binary = "";
+  config.deployments = {testing::target_app_deployment("web", 2)};
+  config.chaos = {{spec, 3600.0 * 4}};  // four a second on average
+  auto& cluster = LocalClusterFixture::start(std::move(config));
+  std::filesystem::remove(spec);
+  EXPECT_TRUE(eventually([&] { return cluster.chaos().status().injections.size() >= 3; }, 10s));
+  const auto status = cluster.chaos().status();
+  ASSERT_FALSE(status.schedules.empty());
+  EXPECT_NE(status.schedules[0].find("random PodChaos default/random-kill"), std::string::npos)
+      << status.schedules[0];
+}
+
 TEST(LocalChaosSpecs, TheProjectsChaosMeshSpecsRunHereAsTheyAre) {
   for (const char* file : {"pod-kill.yaml", "cpu-stress.yaml", "schedules.yaml"}) {
     const auto parsed =
