@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -12,9 +13,13 @@
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "net/http_server.hpp"
+#include "net/secret_file.hpp"
 #include "prom/credentials.hpp"
+#include "prom/query_client.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
+#include "services/controller/hpa_source.hpp"
+#include "services/controller/pod_lister.hpp"
 #include "services/controller/suggestion_client.hpp"
 
 namespace maestro::cli {
@@ -23,11 +28,20 @@ namespace {
 struct Options {
   std::string config;
   bool once = false;
+  std::string policy;  // "" as configured; "learned" or "hpa" for every deployment
 };
 
 void run_controller(const Options& options) {
   auto config = controller::load_controller_config(options.config);
   if (!config) throw CLI::ValidationError("--config", config.error().message);
+  if (!options.policy.empty()) {
+    const auto source = controller::parse_decision_source(options.policy);
+    if (!source) throw CLI::ValidationError("--policy", source.error().message);
+    config->defaults.source = *source;
+    for (auto& target : config->deployments) target.settings.source = *source;
+    if (auto ok = controller::require_prometheus_for_hpa(*config); !ok)
+      throw CLI::ValidationError("--policy", ok.error().message);
+  }
 
   core::RealClock clock;
   auto kube_options = controller::kubernetes_http_options(config->kubernetes, clock);
@@ -43,7 +57,26 @@ void run_controller(const Options& options) {
       std::min(config->suggestion_timeout, suggestion_options.connect_timeout);
   suggestion_options.retry.max_attempts = 2;
   suggestion_options.retry.retry_server_errors = false;  // a 503 means "no data": hold, ask next interval
+  if (!config->suggestion_token_file.empty()) {
+    auto token = std::make_shared<net::TokenFile>(config->suggestion_token_file, clock);
+    suggestion_options.bearer_token = [token] { return token->token(); };
+  }
   controller::SuggestionClient suggestions(suggestion_options);
+
+  // The HPA source, if Prometheus is configured: it reads pods through the API and per-pod CPU from there.
+  net::HttpClientOptions prometheus_options;
+  prometheus_options.base_url = config->prometheus.url;
+  prometheus_options.total_timeout = config->prometheus.timeout;
+  prometheus_options.connect_timeout =
+      std::min(config->prometheus.timeout, prometheus_options.connect_timeout);
+  net::HttpClient prometheus_http(prometheus_options);
+  prom::PrometheusClient prometheus(prometheus_http);
+  controller::KubeScaleClient scale_client(kube);
+  controller::KubePodLister pods(kube);
+  std::optional<controller::HpaSource> hpa;
+  controller::HpaSourceOptions hpa_options;
+  hpa_options.rate_window = config->prometheus.rate_window;
+  if (!config->prometheus.url.empty()) hpa.emplace(scale_client, pods, prometheus, clock, hpa_options);
 
   // Signals go to the thread that waits for them, not to whichever thread happens to run.
   sigset_t signals;
@@ -53,7 +86,8 @@ void run_controller(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   net::HttpServer server;
-  controller::Controller controller(*config, kube, suggestions, clock, server.registry());
+  controller::Controller controller(*config, kube, suggestions, clock, server.registry(),
+                                    hpa ? &*hpa : nullptr);
   server.set_readiness([&controller] { return controller.ready(); });
   auto port = server.listen(config->listen);
   if (!port) throw CommandFailed(fmt::format("listen {}: {}", config->listen, port.error().message));
@@ -63,6 +97,8 @@ void run_controller(const Options& options) {
             << "; metrics on port " << *port << std::endl;
   // Allowed (a development cluster, the local test double) but never silent.
   for (const auto& warning : prom::transport_warnings("kubernetes", *kube_options))
+    spdlog::warn("{}", warning);
+  for (const auto& warning : prom::transport_warnings("suggestion server", suggestion_options))
     spdlog::warn("{}", warning);
 
   int failed = 0;
@@ -90,6 +126,11 @@ const Registration kRegistration{
       command->add_option("--config", options->config, "Controller YAML configuration")
           ->required()
           ->check(CLI::ExistingFile);
+      command
+          ->add_option("--policy", options->policy,
+                       "Who decides every deployment's replicas: learned (the suggestion server) or hpa "
+                       "(the Kubernetes HPA's algorithm on per-pod CPU; needs config.prometheus.url)")
+          ->check(CLI::IsMember({"learned", "hpa"}));
       command->add_flag("--once", options->once,
                         "Reconcile every managed deployment once, then exit (1 if any failed)");
       command->callback([options] { run_controller(*options); });
