@@ -69,6 +69,31 @@ kube::KubeClient kube_client(const local::LocalCluster& cluster) {
   return kube::KubeClient(options);
 }
 
+// live::Env's clients against a local cluster, through the kubeconfig it wrote, as live::connect wires them;
+// Prometheus is asked once per query (no retries), so that its loss shows at once.
+struct LiveClients {
+  static net::HttpClientOptions kube_options(const local::LocalCluster& cluster, const core::Clock& clock) {
+    return kube::http_options(*kube::load_kubeconfig(cluster.kubeconfig()), clock).value();
+  }
+  static net::HttpClientOptions prometheus_options(const local::LocalCluster& cluster) {
+    net::HttpClientOptions options;
+    options.base_url = cluster.prometheus_url();
+    options.retry.max_attempts = 1;
+    return options;
+  }
+  explicit LiveClients(const local::LocalCluster& cluster)
+      : kube(kube_options(cluster, clock)),
+        deployments(kube),
+        prometheus_http(prometheus_options(cluster)),
+        prometheus(prometheus_http) {}
+
+  core::RealClock clock;
+  kube::KubeClient kube;
+  live::KubeDeploymentApi deployments;
+  net::HttpClient prometheus_http;
+  prom::PrometheusClient prometheus;
+};
+
 class LiveEnvTest : public testing::LocalClusterFixture {
  protected:
   void SetUp() override {
@@ -168,19 +193,10 @@ TEST_F(LiveEnvTest, ALiveFineTuneScalesRealPodsAndChangesThePolicy) {
 }
 
 TEST_F(LiveEnvTest, PrometheusStoppedMidRunEndsTheEpisodeWithoutAFabricatedObservation) {
-  auto cluster_options = kube::load_kubeconfig(cluster_->kubeconfig());
-  ASSERT_TRUE(cluster_options.has_value());
-  const core::RealClock clock;
-  kube::KubeClient kube(*kube::http_options(*cluster_options, clock));
-  live::KubeDeploymentApi deployments(kube);
-  net::HttpClientOptions prometheus_options;
-  prometheus_options.base_url = cluster_->prometheus_url();
-  prometheus_options.retry.max_attempts = 1;
-  net::HttpClient prometheus_http(prometheus_options);
-  prom::PrometheusClient prometheus(prometheus_http);
+  LiveClients clients(*cluster_);
   auto config = live::validate(env_config());
   ASSERT_TRUE(config.has_value()) << config.error().message;
-  live::Env env(*config, deployments, prometheus, nullptr);
+  live::Env env(*config, clients.deployments, clients.prometheus, nullptr);
 
   std::vector<double> observation(env.observation_size());
   env.reset(1, observation);
@@ -208,18 +224,10 @@ TEST_F(LiveEnvTest, PrometheusStoppedMidRunEndsTheEpisodeWithoutAFabricatedObser
 }
 
 TEST_F(LiveEnvTest, PodsKilledOnAScheduleAreNotChargedToTheAgent) {
-  auto cluster_options = kube::load_kubeconfig(cluster_->kubeconfig());
-  ASSERT_TRUE(cluster_options.has_value());
-  const core::RealClock clock;
-  kube::KubeClient kube(*kube::http_options(*cluster_options, clock));
-  live::KubeDeploymentApi deployments(kube);
-  net::HttpClientOptions prometheus_options;
-  prometheus_options.base_url = cluster_->prometheus_url();
-  net::HttpClient prometheus_http(prometheus_options);
-  prom::PrometheusClient prometheus(prometheus_http);
+  LiveClients clients(*cluster_);
   live::LocalChaosEndpoint chaos(cluster_->chaos_url());
   // Two pods, one killed every 10 s: the other keeps the deployment observable while the replacement starts.
-  ASSERT_TRUE(deployments.scale("default", "web", 2).has_value());
+  ASSERT_TRUE(clients.deployments.scale("default", "web", 2).has_value());
   auto config = env_config();
   config.episode_steps = 100;
   config.chaos_spec = R"(
@@ -233,7 +241,7 @@ spec:
 )";
   auto checked = live::validate(config);
   ASSERT_TRUE(checked.has_value()) << checked.error().message;
-  live::Env env(*checked, deployments, prometheus, &chaos);
+  live::Env env(*checked, clients.deployments, clients.prometheus, &chaos);
 
   std::vector<double> observation(env.observation_size());
   env.reset(1, observation);
