@@ -1,7 +1,8 @@
 // Objects the local API keeps as the JSON clients send: MAESTRO's own MaestroAutoscalers
 // (autoscaling.maestro.io/v1alpha1, with a status subresource), and the autoscalers it must not fight with —
 // autoscaling/v2 HorizontalPodAutoscalers and KEDA's ScaledObjects (keda.sh/v1alpha1) — so that the
-// controller's conflict check runs against real paths. Get, list, create (POST), update (PUT), merge-patch,
+// controller's conflict check runs against real paths; and the coordination.k8s.io/v1 Leases the controller
+// replicas elect a leader with. Get, list, create (POST), update (PUT), merge-patch,
 // delete; /status reads and writes only .status. As the API server does for a resource with a status
 // subresource: a write to the main resource ignores .status, a change of .spec bumps metadata.generation, a
 // status write never does, and a write carrying a stale resourceVersion is refused 409 Conflict.
@@ -32,6 +33,8 @@ const std::vector<CustomKind>& custom_kinds() {
       {"autoscaling.maestro.io", "v1alpha1", "maestroautoscalers", "MaestroAutoscaler", true},
       {"autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true},
       {"keda.sh", "v1alpha1", "scaledobjects", "ScaledObject", true},
+      // The controller replicas' leader election.
+      {"coordination.k8s.io", "v1", "leases", "Lease", false},
   };
   return kinds;
 }
