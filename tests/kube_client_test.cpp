@@ -175,7 +175,7 @@ TEST_F(KubeClientTest, PicksUpARotatedTokenFile) {
   std::ofstream(dir / "token") << "rotated";
   EXPECT_EQ(kube.get_scale("shop", "web").error().kind, KubeErrorKind::kUnauthorized)
       << "token re-read too early";
-  clock.advance(kube::TokenFile::kDefaultRefresh);
+  clock.advance(net::TokenFile::kDefaultRefresh);
   EXPECT_TRUE(kube.get_scale("shop", "web").has_value());
   std::filesystem::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 
 #include "core/action.hpp"
 #include "local/fake_kube_api.hpp"
+#include "net/secret_file.hpp"
 #include "prom/credentials.hpp"
 #include "prom/state_builder.hpp"
 #include "services/model_server/model_server.hpp"
@@ -49,14 +50,16 @@ class LatencyRule final : public model_server::ServedPolicy {
 
 // The model server in this process, serving LatencyRule for the placeholder file `policy`; null if it did not
 // start.
-std::unique_ptr<model_server::ModelServer> start_rule_model(const std::filesystem::path& policy) {
+// `token`: the model server asks for it (net/bearer_auth.hpp).
+std::unique_ptr<model_server::ModelServer> start_rule_model(const std::filesystem::path& policy,
+                                                            std::shared_ptr<net::TokenFile> token = nullptr) {
   auto model = std::make_unique<model_server::ModelServer>(model_server::ModelServerOptions{
       .policy_file = policy,
       .loader =
           [](const std::filesystem::path&) -> Result<std::shared_ptr<const model_server::ServedPolicy>> {
         return std::make_shared<LatencyRule>();
       },
-      .http = {},
+      .http = {.bearer_token = std::move(token)},
       .watch_interval = std::nullopt});
   if (!model->load() || !model->listen("127.0.0.1:0")) return nullptr;
   model->start();
@@ -301,6 +304,72 @@ TEST(SuggestServerSecrets, ThePrometheusPasswordIsNeverLoggedNorAnswered) {
     EXPECT_EQ(text.find(secret), std::string::npos) << text;
     EXPECT_EQ(text.find(authorization->substr(6)), std::string::npos) << text;  // nor its base64
   }
+  std::filesystem::remove_all(directory);
+}
+
+// With --auth-token-file, /suggest answers only callers with the token, and with --model-token-file the
+// suggestion server is let in by a model server that asks for one; neither token is logged or answered.
+TEST(SuggestServerSecrets, BearerTokensGuardTheSuggestionAndModelServersAndAreNeverSaid) {
+  const std::string suggest_secret = "suggest-B3arer-t0ken";
+  const std::string model_secret = "model-B3arer-t0ken";
+  const auto directory =
+      std::filesystem::temp_directory_path() / fmt::format("maestro-suggest-bearer-{}", ::getpid());
+  std::filesystem::create_directories(directory);
+  std::ofstream(directory / "kube-token") << "suggest-token\n";
+  std::ofstream(directory / "suggest-token") << suggest_secret << "\n";
+  std::ofstream(directory / "model-token") << model_secret << "\n";
+  std::ofstream(directory / "policy") << "rule\n";
+
+  testing::FakePrometheus prometheus;
+  prometheus.set({.cpu_usage = 50, .memory_usage = 1e8, .replicas = 2, .latency = 40, .rps = 10});
+  ASSERT_TRUE(prometheus.start().has_value());
+  local::FakeKubeApi kube("suggest-token");
+  ASSERT_TRUE(kube.start().has_value());
+  kube.put_deployment(local::fake_deployment(kNamespace, "web", 2));
+  core::RealClock clock;
+  const auto model = start_rule_model(directory / "policy",
+                                      std::make_shared<net::TokenFile>(directory / "model-token", clock));
+  ASSERT_TRUE(model != nullptr);
+
+  auto suggest = testing::ChildProcess::spawn(
+      {std::string(MAESTRO_BINARY_DIR) + "/maestro", "serve", "suggest", "--listen", "127.0.0.1:0",
+       "--prometheus", prometheus.url(), "--model", fmt::format("http://127.0.0.1:{}", model->http().port()),
+       "--model-token-file", (directory / "model-token").string(), "--auth-token-file",
+       (directory / "suggest-token").string(), "--kubernetes", kube.url(), "--kube-token-file",
+       (directory / "kube-token").string(), "--timeout-ms", "2000"},
+      (directory / "suggest.log").string());
+  ASSERT_TRUE(suggest.has_value()) << suggest.error().message;
+  const auto port = testing::read_listening_port(*suggest);
+  ASSERT_TRUE(port.has_value());
+  const auto ask = [&](std::optional<std::string> token) {
+    net::HttpClientOptions options;
+    options.base_url = fmt::format("http://127.0.0.1:{}", *port);
+    options.retry.max_attempts = 1;
+    if (token) options.bearer_token = [token] { return Result<std::string>(*token); };
+    auto answer = net::HttpClient(options).get("/suggest?deployment=web&namespace=shop");
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(net::Response{});
+  };
+
+  std::string answers;
+  for (const auto& token : {std::optional<std::string>{}, std::optional<std::string>{"wrong"}}) {
+    const auto refused = ask(token);
+    EXPECT_EQ(refused.status, 401) << refused.body;
+    answers += refused.body;
+  }
+  const auto allowed = ask(suggest_secret);
+  EXPECT_EQ(allowed.status, 200) << allowed.body;  // the model server let the suggestion server in
+  answers += allowed.body;
+  EXPECT_EQ(ask(std::nullopt).status, 401);
+
+  suggest->signal(SIGTERM);
+  ASSERT_TRUE(suggest->wait(10s).has_value());
+  std::ifstream in(directory / "suggest.log");
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (auto line = suggest->read_line(1s)) log += *line + "\n";
+  for (const auto& text : {answers, log})
+    for (const auto& secret : {suggest_secret, model_secret})
+      EXPECT_EQ(text.find(secret), std::string::npos) << text;
   std::filesystem::remove_all(directory);
 }
 

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "net/http_server.hpp"
+#include "net/secret_file.hpp"
 #include "prom/credentials.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
@@ -43,6 +44,10 @@ void run_controller(const Options& options) {
       std::min(config->suggestion_timeout, suggestion_options.connect_timeout);
   suggestion_options.retry.max_attempts = 2;
   suggestion_options.retry.retry_server_errors = false;  // a 503 means "no data": hold, ask next interval
+  if (!config->suggestion_token_file.empty()) {
+    auto token = std::make_shared<net::TokenFile>(config->suggestion_token_file, clock);
+    suggestion_options.bearer_token = [token] { return token->token(); };
+  }
   controller::SuggestionClient suggestions(suggestion_options);
 
   // Signals go to the thread that waits for them, not to whichever thread happens to run.
@@ -63,6 +68,8 @@ void run_controller(const Options& options) {
             << "; metrics on port " << *port << std::endl;
   // Allowed (a development cluster, the local test double) but never silent.
   for (const auto& warning : prom::transport_warnings("kubernetes", *kube_options))
+    spdlog::warn("{}", warning);
+  for (const auto& warning : prom::transport_warnings("suggestion server", suggestion_options))
     spdlog::warn("{}", warning);
 
   int failed = 0;

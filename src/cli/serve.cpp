@@ -12,6 +12,7 @@
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "net/http_client.hpp"
+#include "net/secret_file.hpp"
 #include "prom/credentials.hpp"
 #include "prom/query_client.hpp"
 #include "prom/state_builder.hpp"
@@ -47,9 +48,25 @@ Result<kube::ClusterConfig> cluster_config(const KubernetesFlags& flags) {
   return plain;
 }
 
+constexpr const char* kListenHelp =
+    "Address to serve on (HOST:PORT; port 0 picks one). Loopback unless told otherwise: in a pod, "
+    "0.0.0.0:PORT";
+
+// The token file at `path`, re-read every minute; none for an empty path.
+std::shared_ptr<net::TokenFile> token_file(const std::string& path, const core::Clock& clock) {
+  return path.empty() ? nullptr : std::make_shared<net::TokenFile>(path, clock);
+}
+
+// A client's bearer token from `file`; none (no Authorization header) without a file.
+net::TokenProvider token_provider(std::shared_ptr<net::TokenFile> file) {
+  if (!file) return nullptr;
+  return [file] { return file->token(); };
+}
+
 struct ModelFlags {
   std::string policy;
-  std::string listen = "0.0.0.0:8080";
+  std::string listen = "127.0.0.1:8080";
+  std::string auth_token_file;
   int io_threads = 1;
   int watch_interval_ms = 1000;
 };
@@ -61,8 +78,12 @@ void add_model(CLI::App& serve) {
   model->add_option("--policy", flags->policy, "Policy file (reloaded on SIGHUP and when it changes)")
       ->required()
       ->check(CLI::ExistingFile);
-  model->add_option("--listen", flags->listen, "Address to serve on (HOST:PORT; port 0 picks one)")
-      ->capture_default_str();
+  model->add_option("--listen", flags->listen, kListenHelp)->capture_default_str();
+  model
+      ->add_option("--auth-token-file", flags->auth_token_file,
+                   "Require Authorization: Bearer <this file's token> on /predict and /policy (re-read every "
+                   "minute; /healthz, /readyz, /metrics stay open)")
+      ->check(CLI::ExistingFile);
   model->add_option("--io-threads", flags->io_threads, "Threads serving connections")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -72,10 +93,13 @@ void add_model(CLI::App& serve) {
   model->callback([flags] {
     if (auto listen = net::parse_listen_address(flags->listen); !listen)
       throw CLI::ValidationError("--listen", listen.error().message);
+    core::RealClock clock;
     model_server::ModelServer server(model_server::ModelServerOptions{
         .policy_file = flags->policy,
         .loader = model_server::load_policy_file,
-        .http = {.io_threads = flags->io_threads, .max_body_bytes = 64 * 1024},
+        .http = {.io_threads = flags->io_threads,
+                 .max_body_bytes = 64 * 1024,
+                 .bearer_token = token_file(flags->auth_token_file, clock)},
         .watch_interval = flags->watch_interval_ms > 0
                               ? std::optional(std::chrono::milliseconds(flags->watch_interval_ms))
                               : std::nullopt});
@@ -88,11 +112,13 @@ void add_model(CLI::App& serve) {
 }
 
 struct SuggestFlags {
-  std::string listen = "0.0.0.0:8081";
+  std::string listen = "127.0.0.1:8081";
+  std::string auth_token_file;
   std::string prometheus;
   std::string prometheus_basic_auth_file;
   std::string prometheus_bearer_token_file;
   std::string model;
+  std::string model_token_file;
   KubernetesFlags kubernetes;
   std::string window = "1m";
   int max_sample_age_seconds = 120;
@@ -108,8 +134,12 @@ void add_suggest(CLI::App& serve) {
   auto* suggest = serve.add_subcommand(
       "suggest",
       "Serve GET /suggest?deployment=&namespace=: observation from Prometheus, action from the model");
-  suggest->add_option("--listen", flags->listen, "Address to serve on (HOST:PORT; port 0 picks one)")
-      ->capture_default_str();
+  suggest->add_option("--listen", flags->listen, kListenHelp)->capture_default_str();
+  suggest
+      ->add_option("--auth-token-file", flags->auth_token_file,
+                   "Require Authorization: Bearer <this file's token> on /suggest (re-read every minute; "
+                   "/healthz, /readyz, /metrics stay open)")
+      ->check(CLI::ExistingFile);
   suggest->add_option("--prometheus", flags->prometheus, "Prometheus base URL, e.g. http://127.0.0.1:9090")
       ->required();
   auto* basic_auth =
@@ -124,6 +154,10 @@ void add_suggest(CLI::App& serve) {
       ->excludes(basic_auth);
   suggest->add_option("--model", flags->model, "Model server base URL, e.g. http://127.0.0.1:8080")
       ->required();
+  suggest
+      ->add_option("--model-token-file", flags->model_token_file,
+                   "File holding the bearer token the model server asks for (re-read every minute)")
+      ->check(CLI::ExistingFile);
   auto* server = suggest->add_option("--kubernetes", flags->kubernetes.server, "Kubernetes API server URL");
   suggest
       ->add_option("--kube-token-file", flags->kubernetes.token_file,
@@ -211,10 +245,7 @@ void add_suggest(CLI::App& serve) {
     prometheus_options.base_url = flags->prometheus;
     prometheus_options.total_timeout = timeout;
     prometheus_options.retry.max_attempts = 2;
-    if (!flags->prometheus_bearer_token_file.empty()) {
-      auto token = std::make_shared<kube::TokenFile>(flags->prometheus_bearer_token_file, clock);
-      prometheus_options.bearer_token = [token] { return token->token(); };
-    }
+    prometheus_options.bearer_token = token_provider(token_file(flags->prometheus_bearer_token_file, clock));
     net::HttpClient prometheus_http(prometheus_options);
     prom::PrometheusClientOptions prometheus_client_options;
     if (!flags->prometheus_basic_auth_file.empty()) {
@@ -230,12 +261,15 @@ void add_suggest(CLI::App& serve) {
     model_options.total_timeout = timeout;
     model_options.retry.max_attempts = 2;
     model_options.retry.retry_server_errors = false;
+    model_options.bearer_token = token_provider(token_file(flags->model_token_file, clock));
     net::HttpClient model_http(model_options);
     suggestion_server::HttpModelClient model(model_http);
 
     suggestion_server::SuggestionServer server(
         deployments, state_builder, model, clock,
-        {.http = {.io_threads = 1, .max_body_bytes = 64 * 1024},
+        {.http = {.io_threads = 1,
+                  .max_body_bytes = 64 * 1024,
+                  .bearer_token = token_file(flags->auth_token_file, clock)},
          .history = {.step_interval = std::chrono::seconds(flags->step_seconds),
                      .forget_after = std::chrono::seconds(flags->forget_seconds)},
          .request_budget = std::chrono::milliseconds(flags->request_budget_ms),
@@ -251,6 +285,8 @@ void add_suggest(CLI::App& serve) {
       spdlog::warn("{}", warning);
     for (const auto& warning : prom::transport_warnings("prometheus", prometheus_options,
                                                         !flags->prometheus_basic_auth_file.empty()))
+      spdlog::warn("{}", warning);
+    for (const auto& warning : prom::transport_warnings("model server", model_options))
       spdlog::warn("{}", warning);
     server.run();
   });

@@ -14,9 +14,9 @@ namespace maestro::cli {
 namespace {
 
 struct SidecarFlags {
-  std::string listen = "0.0.0.0:8000";
+  std::string listen = "127.0.0.1:8000";
   std::string upstream;
-  std::string metrics_listen = "0.0.0.0:9091";
+  std::string metrics_listen = "127.0.0.1:9091";
   int idle_timeout_ms = 60'000;
   int header_timeout_ms = 10'000;
   int upstream_timeout_ms = 60'000;

@@ -57,23 +57,6 @@ std::filesystem::path relative_to(const std::filesystem::path& base, const std::
 
 }  // namespace
 
-TokenFile::TokenFile(std::filesystem::path path, const core::Clock& clock, std::chrono::seconds refresh)
-    : path_(std::move(path)), clock_(clock), refresh_(refresh) {}
-
-Result<std::string> TokenFile::token() {
-  std::lock_guard lock(mutex_);
-  const auto now = clock_.now();
-  if (cached_ && now - read_at_ < refresh_) return *cached_;
-  cached_.reset();
-  auto content = read_file(path_);
-  if (!content) return std::unexpected(content.error());
-  std::string token = trimmed(std::move(*content));
-  if (token.empty()) return fail("token file {} is empty", path_.string());
-  cached_ = token;
-  read_at_ = now;
-  return token;
-}
-
 Result<std::string> decode_base64(std::string_view encoded) {
   std::string clean;
   for (const char c : encoded)
@@ -180,7 +163,7 @@ Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const c
   options.tls = config.tls;
   options.user_agent = "maestro-controller";
   if (!config.token_file.empty()) {
-    auto file = std::make_shared<TokenFile>(config.token_file, clock);
+    auto file = std::make_shared<net::TokenFile>(config.token_file, clock);
     options.bearer_token = [file] { return file->token(); };
   } else if (!config.token.empty()) {
     options.bearer_token = [token = config.token]() -> Result<std::string> { return token; };

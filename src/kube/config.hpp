@@ -7,37 +7,15 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "net/http_client.hpp"
+#include "net/secret_file.hpp"
 
 namespace maestro::kube {
-
-// A bearer token read from a file, re-read once it is older than `refresh` (kubelet rewrites the projected
-// service-account token before it expires). Thread-safe.
-class TokenFile {
- public:
-  static constexpr std::chrono::seconds kDefaultRefresh{60};
-
-  TokenFile(std::filesystem::path path, const core::Clock& clock,
-            std::chrono::seconds refresh = kDefaultRefresh);
-
-  // The token (trimmed); an error if the file cannot be read or is empty. A failed re-read keeps nothing
-  // stale: the next call tries again.
-  Result<std::string> token();
-
- private:
-  std::filesystem::path path_;
-  const core::Clock& clock_;
-  std::chrono::seconds refresh_;
-  std::mutex mutex_;
-  std::optional<std::string> cached_;
-  core::Clock::TimePoint read_at_{};
-};
 
 struct ClusterConfig {
   std::string server;  // "https://10.0.0.1:443"

@@ -159,24 +159,6 @@ TEST(InCluster, FailsOutsideAClusterOrWithoutTheServiceAccount) {
   EXPECT_NE(missing.error().message.find("token"), std::string::npos);
 }
 
-TEST(TokenFile, ReReadsTheFileOnceTheRefreshPeriodHasPassed) {
-  TempDir dir;
-  const auto path = dir.write("token", "first\n");
-  core::ManualClock clock;
-  TokenFile token(path, clock, 60s);
-  EXPECT_EQ(token.token().value(), "first");
-  dir.write("token", "second");
-  clock.advance(59s);
-  EXPECT_EQ(token.token().value(), "first") << "re-read before the refresh period";
-  clock.advance(1s);
-  EXPECT_EQ(token.token().value(), "second");
-  std::filesystem::remove(path);
-  clock.advance(60s);
-  EXPECT_FALSE(token.token().has_value()) << "a vanished token file must not keep serving the old token";
-  dir.write("token", "  ");
-  EXPECT_FALSE(token.token().has_value());
-}
-
 TEST(HttpOptions, AttachTheClustersCredentials) {
   TempDir dir;
   const auto file = dir.write("token", "from-file");

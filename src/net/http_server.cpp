@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/build_info.hpp"
+#include "net/bearer_auth.hpp"
 #include "net/request_limits.hpp"
 #include "net/url.hpp"
 
@@ -406,6 +407,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     metrics_ = route->metrics;
+    if (server_.options.bearer_token) {
+      if (auto refused = refuse_unauthenticated(*server_.options.bearer_token, request)) {
+        response_ = std::move(*refused);
+        return write_response();
+      }
+    }
     if (!server_.handler_pool) {
       call(*route, request);
       return write_response();

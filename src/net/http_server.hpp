@@ -32,6 +32,8 @@ class Registry;
 
 namespace maestro::net {
 
+class TokenFile;
+
 // One request, valid only while its handler runs.
 class HttpRequest {
  public:
@@ -87,6 +89,9 @@ struct HttpServerOptions {
   // still sending its header); when every connection is busy it is answered 503 and closed.
   std::size_t max_connections = 1024;
   std::chrono::milliseconds drain_timeout{10'000};  // how long stop() lets requests in flight finish
+  // Set: every route and the fallback require "Authorization: Bearer <this file's token>" (bearer_auth.hpp);
+  // /healthz, /readyz and /metrics stay open.
+  std::shared_ptr<TokenFile> bearer_token = nullptr;
   // Upper bounds of the request-duration histogram, in seconds.
   std::vector<double> latency_buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01,
                                          0.015,  0.02,    0.03,   0.04,  0.05,   0.075, 0.1,    0.15,

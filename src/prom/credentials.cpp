@@ -2,8 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <fstream>
-#include <sstream>
+#include "net/secret_file.hpp"
 
 namespace maestro::prom {
 
@@ -33,14 +32,9 @@ Result<void> refuse_credentials_in_url(std::string_view url, std::string_view wh
 }
 
 Result<std::string> basic_authorization(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail("cannot read basic auth file {}", file.string());
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string pair = content.str();
-  const auto first = pair.find_first_not_of(" \t\r\n");
-  const auto last = pair.find_last_not_of(" \t\r\n");
-  pair = first == std::string::npos ? "" : pair.substr(first, last - first + 1);
+  auto secret = net::read_secret(file);
+  if (!secret) return fail("basic auth file: {}", secret.error().message);
+  const std::string& pair = *secret;
   if (pair.find(':') == std::string::npos || pair.find_first_of("\r\n") != std::string::npos)
     return fail("basic auth file {} must hold one line USER:PASSWORD", file.string());
   std::string encoded(4 * ((pair.size() + 2) / 3) + 1, '\0');

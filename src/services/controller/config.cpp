@@ -62,8 +62,8 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
   ControllerConfig config;
   try {
     MAESTRO_TRY(only_keys(root, "config",
-                          {"suggestion_server", "suggestion_timeout_ms", "listen", "workers", "kubernetes",
-                           "defaults", "deployments", "discovery"}));
+                          {"suggestion_server", "suggestion_timeout_ms", "suggestion_token_file", "listen",
+                           "workers", "kubernetes", "defaults", "deployments", "discovery"}));
     MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
     if (config.suggestion_server.empty())
       return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
@@ -72,6 +72,9 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     MAESTRO_TRY(read(root, "suggestion_timeout_ms", "config", timeout_ms));
     if (timeout_ms <= 0) return fail("config.suggestion_timeout_ms: must be more than 0");
     config.suggestion_timeout = std::chrono::milliseconds(timeout_ms);
+    std::string suggestion_token_file;
+    MAESTRO_TRY(read(root, "suggestion_token_file", "config", suggestion_token_file));
+    config.suggestion_token_file = suggestion_token_file;
     MAESTRO_TRY(read(root, "listen", "config", config.listen));
     MAESTRO_TRY(read(root, "workers", "config", config.workers));
     if (config.workers < 1 || config.workers > 256) return fail("config.workers: must be between 1 and 256");

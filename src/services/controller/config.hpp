@@ -49,7 +49,8 @@ struct DiscoveryConfig {
 struct ControllerConfig {
   std::string suggestion_server;  // base URL, e.g. http://127.0.0.1:8081
   std::chrono::milliseconds suggestion_timeout{2000};
-  std::string listen = ":9102";  // address of /metrics, /healthz, /readyz
+  std::filesystem::path suggestion_token_file;  // a bearer token the suggestion server asks for; "" none
+  std::string listen = "127.0.0.1:9102";        // address of /metrics, /healthz, /readyz (in a pod: 0.0.0.0)
   int workers = 8;               // deployments reconciled in parallel
   KubernetesSettings kubernetes;
   DeploymentSettings defaults;

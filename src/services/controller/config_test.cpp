@@ -11,6 +11,7 @@ using namespace std::chrono_literals;
 const char* kFull = R"(
 suggestion_server: http://127.0.0.1:8081
 suggestion_timeout_ms: 1500
+suggestion_token_file: /var/run/secrets/maestro/suggest-token
 listen: 127.0.0.1:0
 workers: 4
 kubernetes:
@@ -34,11 +35,25 @@ discovery:
   refresh_seconds: 30
 )";
 
+TEST(ControllerConfig, ListensOnLoopbackAndSendsNoTokenUnlessTold) {
+  auto config = parse_controller_config(R"(
+suggestion_server: http://127.0.0.1:8081
+kubernetes:
+  in_cluster: true
+deployments:
+  - name: web
+)");
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->listen, "127.0.0.1:9102");
+  EXPECT_TRUE(config->suggestion_token_file.empty());
+}
+
 TEST(ControllerConfig, ReadsEverySettingWithDefaultsAndOverrides) {
   auto config = parse_controller_config(kFull);
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->suggestion_server, "http://127.0.0.1:8081");
   EXPECT_EQ(config->suggestion_timeout, 1500ms);
+  EXPECT_EQ(config->suggestion_token_file, "/var/run/secrets/maestro/suggest-token");
   EXPECT_EQ(config->workers, 4);
   EXPECT_EQ(config->kubernetes.server, "http://127.0.0.1:6443");
   EXPECT_EQ(config->kubernetes.timeout, 800ms);
