@@ -26,11 +26,11 @@ function(maestro_add_library name)
   endif()
 endfunction()
 
-# maestro_add_test(TARGET SOURCES file... DEPENDS target...)
-#   A GoogleTest (with rapidcheck) executable whose tests ctest discovers.
+# maestro_add_test(TARGET SOURCES file... DEPENDS target... [LABELS label...])
+#   A GoogleTest (with rapidcheck) executable whose tests ctest discovers (with the ctest LABELS given).
 #   MAESTRO_SHARED_DIR (the shared/ folder) and MAESTRO_BINARY_DIR are compiled in for fixtures.
 function(maestro_add_test target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS;LABELS" ${ARGN})
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_DEPENDS} GTest::gtest GTest::gmock GTest::gtest_main
                         rapidcheck rapidcheck_gtest Threads::Threads)
@@ -38,5 +38,9 @@ function(maestro_add_test target)
     MAESTRO_SHARED_DIR="${MAESTRO_SHARED_DIR}"
     MAESTRO_BINARY_DIR="${PROJECT_BINARY_DIR}"
     MAESTRO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+  set(properties TIMEOUT 300)
+  if(ARG_LABELS)
+    list(APPEND properties LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
 endfunction()

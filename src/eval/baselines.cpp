@@ -76,11 +76,7 @@ int HpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&)
 
 std::unique_ptr<Autoscaler> make_hpa(const core::ReplicaBounds& bounds, int target_percent,
                                      std::chrono::seconds down_window) {
-  hpa::HpaSpec spec;
-  spec.min_replicas = std::max(1, bounds.min);
-  spec.max_replicas = bounds.max;
-  spec.target_utilization_percent = target_percent;
-  spec.behavior = hpa::default_behavior(down_window);
+  const hpa::HpaSpec spec = hpa::default_spec(bounds.min, bounds.max, target_percent, down_window);
   hpa::ControllerConfig config;
   config.downscale_stabilization = down_window;
   return std::make_unique<HpaAutoscaler>(spec, config);

@@ -1,5 +1,5 @@
 // The baselines a learned policy is compared with (DESIGN §5): the Kubernetes HPA as its controller
-// computes (eval/hpa.hpp) over the simulated pods, Knative's KPA and a static allocation. The oracle, a
+// computes (hpa/hpa.hpp) over the simulated pods, Knative's KPA and a static allocation. The oracle, a
 // lower bound on cost, is in eval/oracle.hpp.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "eval/autoscaler.hpp"
-#include "eval/hpa.hpp"
+#include "hpa/hpa.hpp"
 
 namespace maestro::eval {
 

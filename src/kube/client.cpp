@@ -22,13 +22,6 @@ std::string deployment_path(const std::string& ns, const std::string& name) {
                      net::url_encode(name));
 }
 
-KubeError transport_error(const net::HttpError& error, const std::string& what) {
-  const KubeErrorKind kind = error.kind == net::HttpErrorKind::kTimeout       ? KubeErrorKind::kTimeout
-                             : error.kind == net::HttpErrorKind::kCredentials ? KubeErrorKind::kUnauthorized
-                                                                              : KubeErrorKind::kUnreachable;
-  return KubeError{{fmt::format("{}: {}", what, error.message)}, kind, 0, ""};
-}
-
 KubeError bad_response(const std::string& what, const std::string& detail) {
   return KubeError{
       {fmt::format("{}: malformed response: {}", what, detail)}, KubeErrorKind::kBadResponse, 0, ""};
@@ -89,6 +82,13 @@ std::string rfc3339(std::chrono::system_clock::time_point at) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buffer;
+}
+
+KubeError transport_error(const net::HttpError& error, const std::string& what) {
+  const KubeErrorKind kind = error.kind == net::HttpErrorKind::kTimeout       ? KubeErrorKind::kTimeout
+                             : error.kind == net::HttpErrorKind::kCredentials ? KubeErrorKind::kUnauthorized
+                                                                              : KubeErrorKind::kUnreachable;
+  return KubeError{{fmt::format("{}: {}", what, error.message)}, kind, 0, ""};
 }
 
 KubeError error_from_response(const net::Response& response, const std::string& what) {

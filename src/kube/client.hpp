@@ -81,5 +81,7 @@ class KubeClient {
 KubeResult<Deployment> parse_deployment(const std::string& json);
 KubeResult<Scale> parse_scale(const std::string& json);
 KubeError error_from_response(const net::Response& response, const std::string& what);
+// The error of a request that got no answer: a timeout, an unreadable token, or no connection.
+KubeError transport_error(const net::HttpError& error, const std::string& what);
 
 }  // namespace maestro::kube

@@ -38,11 +38,51 @@ Result<void> read_settings(const YAML::Node& node, const std::string& where, Dep
   if (auto ok = read_seconds(node, "interval_seconds", where, settings.interval, false); !ok) return ok;
   if (auto ok = read_seconds(node, "cooldown_seconds", where, settings.cooldown, true); !ok) return ok;
   if (auto ok = read(node, "dry_run", where, settings.dry_run); !ok) return ok;
+  std::string policy(decision_source_name(settings.source));
+  if (auto ok = read(node, "policy", where, policy); !ok) return ok;
+  auto source = parse_decision_source(policy);
+  if (!source) return fail("{}.policy: {}", where, source.error().message);
+  settings.source = *source;
+  if (auto ok = read(node, "hpa_target_utilization_percent", where, settings.hpa.target_utilization_percent);
+      !ok)
+    return ok;
+  if (settings.hpa.target_utilization_percent < 1)
+    return fail("{}.hpa_target_utilization_percent: must be at least 1", where);
+  if (auto ok = read_seconds(node, "hpa_downscale_stabilization_seconds", where,
+                             settings.hpa.downscale_stabilization, true);
+      !ok)
+    return ok;
   if (auto bounds = core::validate(settings.bounds); !bounds)
     return fail("{}: {}", where, bounds.error().message);
   if (settings.step < 1) return fail("{}.step: must be at least 1, not {}", where, settings.step);
   return {};
 }
+
+}  // namespace
+
+Result<void> require_prometheus_for_hpa(const ControllerConfig& config) {
+  if (!config.prometheus.url.empty()) return {};
+  if (config.defaults.source == DecisionSource::kHpa)
+    return fail(
+        "config.prometheus.url: required: the default policy is hpa, which reads per-pod CPU from it");
+  for (const auto& target : config.deployments)
+    if (target.settings.source == DecisionSource::kHpa)
+      return fail("config.prometheus.url: required: {}/{}'s policy is hpa, which reads per-pod CPU from it",
+                  target.namespace_, target.name);
+  return {};
+}
+
+Result<DecisionSource> parse_decision_source(std::string_view name) {
+  if (name == "learned") return DecisionSource::kLearned;
+  if (name == "hpa") return DecisionSource::kHpa;
+  return fail("\"{}\" is not a policy (learned or hpa)", name);
+}
+
+std::string_view decision_source_name(DecisionSource source) {
+  return source == DecisionSource::kHpa ? "hpa" : "learned";
+}
+
+namespace {
 
 #define MAESTRO_TRY(expression)          \
   if (auto ok_ = (expression); !ok_) {   \
@@ -63,7 +103,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
   try {
     MAESTRO_TRY(only_keys(root, "config",
                           {"suggestion_server", "suggestion_timeout_ms", "suggestion_token_file", "listen",
-                           "workers", "kubernetes", "defaults", "deployments", "discovery"}));
+                           "workers", "kubernetes", "prometheus", "defaults", "deployments", "discovery"}));
     MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
     if (config.suggestion_server.empty())
       return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
@@ -78,6 +118,18 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     MAESTRO_TRY(read(root, "listen", "config", config.listen));
     MAESTRO_TRY(read(root, "workers", "config", config.workers));
     if (config.workers < 1 || config.workers > 256) return fail("config.workers: must be between 1 and 256");
+
+    if (const YAML::Node prometheus = root["prometheus"]) {
+      MAESTRO_TRY(only_keys(prometheus, "config.prometheus", {"url", "timeout_ms", "rate_window_seconds"}));
+      MAESTRO_TRY(read_seconds(prometheus, "rate_window_seconds", "config.prometheus",
+                               config.prometheus.rate_window, false));
+      MAESTRO_TRY(read(prometheus, "url", "config.prometheus", config.prometheus.url));
+      MAESTRO_TRY(prom::refuse_credentials_in_url(config.prometheus.url, "config.prometheus.url"));
+      long long prometheus_ms = config.prometheus.timeout.count();
+      MAESTRO_TRY(read(prometheus, "timeout_ms", "config.prometheus", prometheus_ms));
+      if (prometheus_ms <= 0) return fail("config.prometheus.timeout_ms: must be more than 0");
+      config.prometheus.timeout = std::chrono::milliseconds(prometheus_ms);
+    }
 
     const YAML::Node kube = root["kubernetes"];
     if (!kube) return fail("config.kubernetes: required (in_cluster, kubeconfig, or server with a token)");
@@ -106,7 +158,15 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
       return fail("config.kubernetes.conflict_retries: must be between 0 and 10");
 
     static const std::initializer_list<std::string_view> kSettingKeys = {
-        "min_replicas", "max_replicas", "step", "interval_seconds", "cooldown_seconds", "dry_run"};
+        "min_replicas",
+        "max_replicas",
+        "step",
+        "interval_seconds",
+        "cooldown_seconds",
+        "dry_run",
+        "policy",
+        "hpa_target_utilization_percent",
+        "hpa_downscale_stabilization_seconds"};
     if (const YAML::Node defaults = root["defaults"]) {
       MAESTRO_TRY(only_keys(defaults, "config.defaults", kSettingKeys));
       MAESTRO_TRY(read_settings(defaults, "config.defaults", config.defaults));
@@ -120,7 +180,8 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
         const YAML::Node entry = list[i];
         MAESTRO_TRY(only_keys(entry, where,
                               {"namespace", "name", "min_replicas", "max_replicas", "step",
-                               "interval_seconds", "cooldown_seconds", "dry_run"}));
+                               "interval_seconds", "cooldown_seconds", "dry_run", "policy",
+                               "hpa_target_utilization_percent", "hpa_downscale_stabilization_seconds"}));
         TargetConfig target;
         target.settings = config.defaults;
         MAESTRO_TRY(read(entry, "namespace", where, target.namespace_));
@@ -144,6 +205,7 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
     }
     if (config.deployments.empty() && !config.discovery.enabled)
       return fail("config: nothing to manage: list deployments or enable discovery");
+    if (auto ok = require_prometheus_for_hpa(config); !ok) return std::unexpected(ok.error());
   } catch (const YAML::Exception& error) {
     return fail("controller configuration: {}", error.what());
   }
@@ -178,6 +240,19 @@ Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& d
     if (error != std::errc() || end != text.data() + text.size())
       return fail("annotation {}: \"{}\" is not an integer", key, text);
     *target = value;
+  }
+  if (const auto policy = annotations.find(kPolicyAnnotation); policy != annotations.end()) {
+    auto source = parse_decision_source(policy->second);
+    if (!source) return fail("annotation {}: {}", kPolicyAnnotation, source.error().message);
+    settings.source = *source;
+  }
+  if (const auto target = annotations.find(kHpaTargetAnnotation); target != annotations.end()) {
+    const std::string& text = target->second;
+    int percent = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), percent);
+    if (error != std::errc() || end != text.data() + text.size() || percent < 1)
+      return fail("annotation {}: \"{}\" is not a positive integer", kHpaTargetAnnotation, text);
+    settings.hpa.target_utilization_percent = percent;
   }
   // A deployment's owner may narrow the operator's bounds, never widen them: the configured maximum caps
   // what a pod template's annotation can ask for.

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -22,6 +23,9 @@ inline constexpr const char* kAutoscaleAnnotation = "maestro.io/autoscale";
 // Per-deployment overrides a discovered deployment may carry.
 inline constexpr const char* kMinReplicasAnnotation = "maestro.io/min-replicas";
 inline constexpr const char* kMaxReplicasAnnotation = "maestro.io/max-replicas";
+// "learned" (the default) or "hpa": who decides (DecisionSource); the HPA's target CPU utilisation, percent.
+inline constexpr const char* kPolicyAnnotation = "maestro.io/policy";
+inline constexpr const char* kHpaTargetAnnotation = "maestro.io/hpa-target-utilization";
 
 struct KubernetesSettings {
   bool in_cluster = false;
@@ -46,12 +50,20 @@ struct DiscoveryConfig {
   std::chrono::seconds refresh{60};
 };
 
+// Where the HPA source (hpa_source.hpp) reads per-pod CPU: required when a deployment's policy is hpa.
+struct PrometheusSettings {
+  std::string url;  // base URL, e.g. http://127.0.0.1:9090; "" none
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::seconds rate_window{60};  // of the per-pod CPU rate (the metrics API's sample window)
+};
+
 struct ControllerConfig {
   std::string suggestion_server;  // base URL, e.g. http://127.0.0.1:8081
   std::chrono::milliseconds suggestion_timeout{2000};
   std::filesystem::path suggestion_token_file;  // a bearer token the suggestion server asks for; "" none
-  std::string listen = "127.0.0.1:9102";        // address of /metrics, /healthz, /readyz (in a pod: 0.0.0.0)
-  int workers = 8;               // deployments reconciled in parallel
+  PrometheusSettings prometheus;
+  std::string listen = "127.0.0.1:9102";  // address of /metrics, /healthz, /readyz (in a pod: 0.0.0.0)
+  int workers = 8;                        // deployments reconciled in parallel
   KubernetesSettings kubernetes;
   DeploymentSettings defaults;
   std::vector<TargetConfig> deployments;
@@ -61,7 +73,16 @@ struct ControllerConfig {
 Result<ControllerConfig> parse_controller_config(const std::string& yaml);
 Result<ControllerConfig> load_controller_config(const std::filesystem::path& path);
 
-// Settings of a discovered deployment: the defaults, with min/max from its annotations if it has them.
+// A deployment whose policy is hpa needs config.prometheus (checked on parsing; the CLI checks again after
+// its --policy flag).
+Result<void> require_prometheus_for_hpa(const ControllerConfig& config);
+
+// "learned" or "hpa".
+Result<DecisionSource> parse_decision_source(std::string_view name);
+std::string_view decision_source_name(DecisionSource source);
+
+// Settings of a discovered deployment: the defaults, with min/max, policy and HPA target from its annotations
+// if it has them.
 Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& defaults,
                                                      const std::map<std::string, std::string>& annotations);
 

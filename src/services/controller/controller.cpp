@@ -68,21 +68,23 @@ struct Controller::Metrics {
 };
 
 Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
-                       const core::Clock& clock, prometheus::Registry& registry)
+                       const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
     : config_(config),
       owned_kube_(std::make_unique<KubeScaleClient>(kube)),
       kube_(*owned_kube_),
       suggestions_(suggestions),
+      hpa_(hpa),
       clock_(clock),
       metrics_(std::make_unique<Metrics>(registry)) {
   start();
 }
 
 Controller::Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
-                       const core::Clock& clock, prometheus::Registry& registry)
+                       const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
     : config_(config),
       kube_(kube),
       suggestions_(suggestions),
+      hpa_(hpa),
       clock_(clock),
       metrics_(std::make_unique<Metrics>(registry)) {
   start();
@@ -289,7 +291,17 @@ bool Controller::reconcile(Target& target) {
     std::lock_guard lock(mutex_);
     request.settings = target.settings;
   }
-  const ReconcileOutcome outcome = reconcile_deployment(request, target.history, kube_, suggestions_);
+  std::optional<HpaSuggestions> hpa;
+  if (request.settings.source == DecisionSource::kHpa && hpa_) hpa.emplace(*hpa_, request.settings);
+  ReconcileOutcome outcome;
+  if (request.settings.source == DecisionSource::kHpa && !hpa_) {
+    outcome.fault_cause = "hpa_unavailable";
+    outcome.fault_message =
+        "the policy is hpa but the controller has no Prometheus to read per-pod CPU from "
+        "(config.prometheus.url)";
+  } else {
+    outcome = reconcile_deployment(request, target.history, kube_, hpa ? *hpa : suggestions_);
+  }
   if (outcome.held_by_fault()) {
     metrics_->errors.Add({{"cause", outcome.fault_cause}}).Increment();
     spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name,
@@ -305,9 +317,10 @@ bool Controller::reconcile(Target& target) {
       .Increment();
   metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
       .Set(decision.desired);
-  spdlog::info("decision namespace={} deployment={} action={} current={} desired={} reason={} result={}",
-               target.namespace_, target.name, outcome.action, decision.current, decision.desired,
-               decision_reason_name(decision.reason), outcome.result);
+  spdlog::info(
+      "decision namespace={} deployment={} policy={} action={} current={} desired={} reason={} result={}",
+      target.namespace_, target.name, decision_source_name(request.settings.source), outcome.action,
+      decision.current, decision.desired, decision_reason_name(decision.reason), outcome.result);
   if (!outcome.event_cause.empty()) {
     metrics_->errors.Add({{"cause", outcome.event_cause}}).Increment();
     spdlog::warn("event failed namespace={} deployment={} error=\"{}\"", target.namespace_, target.name,

@@ -4,7 +4,8 @@
 // and apply it through the scale subresource — GET, then merge-patch with the resourceVersion read,
 // re-reading and retrying a bounded number of times on 409. On any failure it holds the current replicas,
 // logs one line and counts the cause; the next interval starts afresh, so it recovers by itself. Every
-// scaling action is recorded as a Kubernetes Event on the deployment.
+// scaling action is recorded as a Kubernetes Event on the deployment. A deployment whose policy is hpa asks
+// the HPA source (hpa_source.hpp) instead of the suggestion server, through the same reconcile.
 //
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
@@ -25,6 +26,7 @@
 #include "kube/client.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/decision.hpp"
+#include "services/controller/hpa_source.hpp"
 #include "services/controller/reconcile.hpp"
 #include "services/controller/suggestion_client.hpp"
 
@@ -36,12 +38,13 @@ namespace maestro::controller {
 
 class Controller {
  public:
-  // `kube`, `suggestions`, `clock` and `registry` must outlive the controller; its metric families are added
-  // to `registry`. A real API server's client, or any ScaleClient (fakes in tests).
+  // `kube`, `suggestions`, `clock`, `registry` and `hpa` must outlive the controller; its metric families are
+  // added to `registry`. A real API server's client, or any ScaleClient (fakes in tests). Deployments whose
+  // policy is hpa are decided by `hpa` (without one they hold, cause hpa_unavailable).
   Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry);
+             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry);
+             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -81,6 +84,7 @@ class Controller {
   std::unique_ptr<ScaleClient> owned_kube_;  // the adapter of a kube::KubeClient, if given one
   ScaleClient& kube_;
   SuggestionSource& suggestions_;
+  HpaSource* hpa_;
   const core::Clock& clock_;
   std::unique_ptr<Metrics> metrics_;
 

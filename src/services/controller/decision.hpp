@@ -15,12 +15,23 @@
 
 namespace maestro::controller {
 
+// Who decides a deployment's replicas: the learned policy (the suggestion server) or the Kubernetes HPA's
+// algorithm run in the controller (hpa_source.hpp).
+enum class DecisionSource { kLearned, kHpa };
+
+struct HpaSettings {
+  int target_utilization_percent = 80;                // CPU, percent of request
+  std::chrono::seconds downscale_stabilization{300};  // the API's default behavior
+};
+
 struct DeploymentSettings {
   core::ReplicaBounds bounds;
   int step = 1;                       // pods per step of the `original` action set (other sets say their own)
   std::chrono::seconds interval{15};  // how often to decide
   std::chrono::seconds cooldown{0};   // no change within this long after the last change
   bool dry_run = false;               // decide, log and export, but never write
+  DecisionSource source = DecisionSource::kLearned;
+  HpaSettings hpa{};  // when the HPA decides
 };
 
 // The changes made recently, kept for the cooldown (core::ScaleEvent, as the HPA keeps them).

@@ -7,9 +7,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "eval/hpa.hpp"
+#include "hpa/hpa.hpp"
 
-namespace maestro::eval::hpa {
+namespace maestro::hpa {
 namespace {
 
 using nlohmann::json;
@@ -266,4 +266,4 @@ TEST(HpaConformance, BehaviorStabilisationAndControllerAgreeWithEveryCase) {
 }
 
 }  // namespace
-}  // namespace maestro::eval::hpa
+}  // namespace maestro::hpa

@@ -1,9 +1,9 @@
-#include "eval/hpa.hpp"
+#include "hpa/hpa.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace maestro::eval::hpa {
+namespace maestro::hpa {
 
 PodGroup classify_pod(const PodSample& pod, TimePoint now, const CalculatorConfig& config) {
   if (pod.deleting || pod.phase == PodPhase::kFailed) return PodGroup::kIgnored;
@@ -181,6 +181,12 @@ void store_scale_event(const Behavior* behavior, std::vector<core::ScaleEvent>& 
     events.push_back(event);
 }
 
+HpaSpec default_spec(int min_replicas, int max_replicas, int target_utilization_percent,
+                     seconds down_window) {
+  return HpaSpec{std::max(1, min_replicas), max_replicas, target_utilization_percent,
+                 default_behavior(down_window)};
+}
+
 Result<HpaSpec> validate(const HpaSpec& spec) {
   if (spec.min_replicas < 1) return fail("hpa: min replicas ({}) must be at least 1", spec.min_replicas);
   if (spec.max_replicas < spec.min_replicas)
@@ -242,4 +248,4 @@ ReconcileResult Controller::reconcile(int current_replicas, std::span<const PodS
   return result;
 }
 
-}  // namespace maestro::eval::hpa
+}  // namespace maestro::hpa

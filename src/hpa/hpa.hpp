@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "core/scaling.hpp"
 
-namespace maestro::eval::hpa {
+namespace maestro::hpa {
 
 using TimePoint = core::Clock::TimePoint;
 using std::chrono::seconds;
@@ -106,6 +106,11 @@ struct HpaSpec {
   std::optional<Behavior> behavior;  // nullopt: the legacy path
 };
 
+// An HPA on CPU at `target_utilization_percent` of request with the API's default behavior (down_window of
+// scale-down stabilisation): what `maestro eval` runs as its baseline and the controller runs live.
+HpaSpec default_spec(int min_replicas, int max_replicas, int target_utilization_percent,
+                     seconds down_window = seconds(300));
+
 struct ControllerConfig {
   CalculatorConfig calculator;
   seconds downscale_stabilization{300};  // --horizontal-pod-autoscaler-downscale-stabilization
@@ -148,4 +153,4 @@ class Controller {
   bool history_seen_ = false;
 };
 
-}  // namespace maestro::eval::hpa
+}  // namespace maestro::hpa
