@@ -3,14 +3,17 @@
 // resource, verb) triples its service's calls need, nothing missing and nothing more.
 //
 // The calls are read from the sources, so that a new call needs its rule and a removed one loses it:
-//   - a client method is a function defined at the top level of a src/kube/*.cpp file (not a test) whose
-//     body calls http_.get/post/patch/put/del(...); its paths are the "/api/…" and "/apis/…" string
-//     literals in its body, and those of the path helpers it calls (functions of those files that return
-//     such a literal), with a "/subresource" literal added to a helper's call (`helper(…) + "/scale"`);
+//   - a client method is a function defined at the top level of a src/kube/*.cpp or src/services/*/*.cpp
+//     file (not a test) whose body calls http_.VERB(…) or http().VERB(…) (VERB get/post/patch/put/del) or
+//     send({.method = "VERB", …}); its paths are the "/api/…" and "/apis/…" string literals in its body, and
+//     those of the path helpers it calls (functions of those files that return such a literal), with a
+//     "/subresource" literal added to a helper's call (`helper(…) + "/scale"`; `helper(…) + "/" + name` names
+//     an object);
+//   - a method defined in src/services/NAME is called by that service;
 //   - verbs: GET of a named object is get, of a collection list (watch if the body has a "watch=" literal),
 //     POST create, PATCH patch, PUT update, DEL delete; a method's verbs apply to all of its paths, so one
 //     method makes one kind of call;
-//   - a service calls a method when a non-test .cpp file of its folder has `.METHOD(`.
+//   - a service calls a src/kube method when a non-test .cpp file of its folder has `.METHOD(`.
 //   node tests/manifests/rbac.mjs      exit 0 if the grants match, 1 with the differences
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -53,18 +56,26 @@ const verbOf = { get: "get", post: "create", patch: "patch", put: "update", del:
 // Client method name → the "group/resource:verb" triples it needs.
 export function clientCalls(kubeSources) {
   const all = kubeSources.flatMap(functions);
+  return callsOf(all, all);
+}
+
+// The triples of the functions in `callers` that make HTTP calls, with the path helpers among `all`.
+function callsOf(callers, all) {
   const helpers = new Map(
     all
-      .filter((fn) => !/http_\.\w+\(/.test(fn.body) && /^\s*return fmt::format\(\s*"\/apis?\//.test(fn.body))
+      .filter((fn) => /^\s*return fmt::format\(\s*"\/apis?\//.test(fn.body))
       .map((fn) => [fn.name, [...fn.body.matchAll(pathLiteral)].map((m) => m[1])]),
   );
   const calls = new Map();
-  for (const fn of all) {
-    const methods = [...fn.body.matchAll(/http_\.(get|post|patch|put|del)\w*\(/g)].map((m) => m[1]);
+  for (const fn of callers) {
+    const methods = [
+      ...[...fn.body.matchAll(/(?:http_|http\(\))\.(get|post|patch|put|del)\w*\(/g)].map((m) => m[1]),
+      ...[...fn.body.matchAll(/\.method = "([A-Z]+)"/g)].map((m) => m[1].toLowerCase().replace("delete", "del")),
+    ];
     if (!methods.length) continue;
     const paths = [...fn.body.matchAll(pathLiteral)].map((m) => m[1]);
     for (const call of fn.body.matchAll(/\b(\w+)\([^()]*\)(?:\s*\+\s*"(\/[^"]*)")?/g))
-      for (const path of helpers.get(call[1]) ?? []) paths.push(path + (call[2] ?? ""));
+      for (const path of helpers.get(call[1]) ?? []) paths.push(path + (call[2] === "/" ? "/{}" : (call[2] ?? "")));
     const watches = /"[^"]*watch=/.test(fn.body);
     const triples = new Set();
     for (const path of paths) {
@@ -83,10 +94,14 @@ export function clientCalls(kubeSources) {
 export function requiredGrants(calls, servicesDir) {
   const required = new Map();
   for (const service of readdirSync(servicesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory())) {
-    const text = sources(join(servicesDir, service.name)).join("\n");
+    const serviceSources = sources(join(servicesDir, service.name));
+    const text = serviceSources.join("\n");
     const triples = new Set();
     for (const [method, needs] of calls)
       if (new RegExp(`\\.${method}\\(`).test(text)) needs.forEach((triple) => triples.add(triple));
+    // The service's own calls to the API (through the client's HTTP connection).
+    const own = serviceSources.flatMap(functions);
+    for (const needs of callsOf(own, own).values()) needs.forEach((triple) => triples.add(triple));
     required.set(`maestro-${service.name.replaceAll("_", "-")}`, triples);
   }
   return required;
