@@ -26,11 +26,12 @@ function(maestro_add_library name)
   endif()
 endfunction()
 
-# maestro_add_test(TARGET SOURCES file... DEPENDS target... [LABELS label...])
-#   A GoogleTest (with rapidcheck) executable whose tests ctest discovers (with the ctest LABELS given).
+# maestro_add_test(TARGET SOURCES file... DEPENDS target... [LABELS label...] [SERIAL])
+#   A GoogleTest (with rapidcheck) executable whose tests ctest discovers (with the ctest LABELS given; SERIAL:
+#   never run beside another test, for tests whose subject is the machine's CPU).
 #   MAESTRO_SHARED_DIR (the shared/ folder) and MAESTRO_BINARY_DIR are compiled in for fixtures.
 function(maestro_add_test target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPENDS;LABELS" ${ARGN})
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_DEPENDS} GTest::gtest GTest::gmock GTest::gtest_main
                         rapidcheck rapidcheck_gtest Threads::Threads)
@@ -41,6 +42,9 @@ function(maestro_add_test target)
   set(properties TIMEOUT 300)
   if(ARG_LABELS)
     list(APPEND properties LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
   endif()
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
 endfunction()

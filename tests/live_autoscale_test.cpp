@@ -110,6 +110,7 @@ TEST_F(LiveAutoscaleTest, LearnedAndHpaScaleUpUnderARampBringP95UnderTheSoftCons
       options.progress_every = 2s;
       options.on_progress = [&, name](const local::LoadProgress& progress) { p95[name].add(progress); };
       local::run_load(plan, options, name == "web" ? 1 : 2, stop);
+      options.on_progress = nullptr;  // the series is the peak's
       local::run_load(after, options, name == "web" ? 3 : 4, stop_trickle);
     });
   }
@@ -127,11 +128,13 @@ TEST_F(LiveAutoscaleTest, LearnedAndHpaScaleUpUnderARampBringP95UnderTheSoftCons
   const auto under_soft = [&](const std::string& name) {
     std::lock_guard lock(p95[name].mutex);
     const auto& points = p95[name].points;
-    return !points.empty() && points.back().first > up_at - 2 && points.back().second > 0 &&
+    return !points.empty() && points.back().first > up_at - 2 &&
+           points.back().first <= plan.duration_seconds() && points.back().second > 0 &&
            points.back().second <= kSoftMs && replicas(name) >= 2;
   };
-  EXPECT_TRUE(eventually([&] { return under_soft("web"); }, 30s, 500ms)) << "learned: p95 stayed over soft";
-  EXPECT_TRUE(eventually([&] { return under_soft("api"); }, 30s, 500ms)) << "hpa: p95 stayed over soft";
+  // (A backlog queued while one pod was overloaded drains first: up to the end of the hold.)
+  EXPECT_TRUE(eventually([&] { return under_soft("web"); }, 40s, 500ms)) << "learned: p95 stayed over soft";
+  EXPECT_TRUE(eventually([&] { return under_soft("api"); }, 40s, 500ms)) << "hpa: p95 stayed over soft";
   const int web_peak = replicas("web"), api_peak = replicas("api");
 
   // Down: the hold ends (the trickle follows) and each goes back to one pod.

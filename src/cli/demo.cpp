@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "cli/demo_live.hpp"
 #include "cli/envs.hpp"
 #include "core/clock.hpp"
 #include "eval/policies.hpp"
@@ -198,7 +199,16 @@ const Registration kRegistration{
       command->add_option("--shared-dir", options->shared_dir, "the shared/ folder with traces/");
       command->add_option("--ppo-config", options->ppo_config,
                           "YAML file of PPO hyperparameters (SB3's names) over the demo's");
-      command->callback([options] { run_demo(*options); });
+      auto live = std::make_shared<LiveDemoOptions>();
+      add_live_demo_options(*command, *live);
+      command->callback([options, live] {
+        if (live->live) {
+          live->shared_dir = options->shared_dir;
+          run_live_demo(*live);
+        } else {
+          run_demo(*options);
+        }
+      });
     }};
 
 }  // namespace

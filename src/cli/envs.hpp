@@ -24,6 +24,20 @@ struct EnvOptions {
   std::string reward = "cost";
   std::string reward_weights;
   bool randomise_cluster = true;
+  // The live environment's (live::Env, docs/live-training.md): the policy it starts from (its features,
+  // actions and reward are kept; without one, the options above), the deployment and where it lives.
+  std::string init_policy;
+  std::string kubeconfig;  // empty: in-cluster
+  std::string prometheus;  // URL
+  std::string chaos_url;   // the local cluster's chaos endpoint (STATE/chaos.url); empty: no chaos
+  std::string chaos_file;  // Chaos Mesh specs applied at the first episode (e.g. a Schedule)
+  std::string namespace_ = "default";
+  std::string deployment;
+  double interval_seconds = 15;
+  double window_seconds = 0;  // 0: the interval
+  double metrics_wait_seconds = 30;
+  int episode_steps = 40;
+  int min_replicas = 1, max_replicas = 10;
 };
 
 struct MadeEnv {

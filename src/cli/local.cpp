@@ -76,6 +76,7 @@ void run_up(const UpOptions& options) {
   if (!cluster.prometheus_url().empty())
     std::cout << "maestro local: Prometheus " << cluster.prometheus_url() << "\n";
   std::cout << "maestro local: container metrics " << cluster.metrics_url() << "\n";
+  std::cout << "maestro local: chaos " << cluster.chaos_url() << "   (maestro local chaos apply FILE)\n";
   for (const auto& deployment : config.deployments)
     std::cout << "maestro local: service " << deployment.namespace_ << "/" << deployment.name
               << " http://127.0.0.1:"

@@ -4,7 +4,8 @@
 // recommended recipe (eval::recommended_recipe): `maestro train --env sim --out FILE` trains it. Progress
 // goes to stderr; the last line of stdout is a JSON summary (with evaluation figures when --eval-episodes
 // is given). The same seed and command give the same policy file byte for byte (training time is recorded
-// only with --record-time).
+// only with --record-time). --init-policy fine-tunes a policy (one seed), e.g. on a live deployment with
+// `--env live` (live::Env, docs/live-training.md); without it the simulator's path is what it was.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include "core/reward.hpp"
 #include "eval/scenario.hpp"
 #include "eval/training.hpp"
+#include "nn/policy_file.hpp"
 #include "rl/callbacks.hpp"
 #include "rl/ppo.hpp"
 
@@ -77,11 +79,20 @@ bool simulated(const Options& o) {
   return o.env.name.starts_with("sim");
 }
 
-rl::PpoConfig build_config(const Options& o, const eval::Recipe& recipe) {
+rl::PpoConfig build_config(const Options& o, const eval::Recipe& recipe,
+                           const std::optional<nn::PolicyFile>& initial) {
   auto config = !o.preset.empty() ? rl::preset(o.preset)
                 : simulated(o)    ? Result<rl::PpoConfig>(recipe.ppo)
                                   : rl::preset("sb3");
   if (!config) throw CLI::ValidationError("--preset", config.error().message);
+  if (initial) {
+    // Fine-tuning keeps the policy's network shape and normalisation; flags and files may still change them
+    // (and start_from then says they do not fit).
+    const auto shape = initial->network.shape();
+    config->actor_hidden = shape.actor_hidden;
+    config->critic_hidden = shape.critic_hidden;
+    config->normalize_observations = initial->normalizer.enabled;
+  }
   if (!o.config_file.empty()) {
     std::ifstream in(o.config_file);
     if (!in) throw CLI::ValidationError("--config", "cannot read " + o.config_file);
@@ -122,7 +133,17 @@ std::vector<eval::Scenario> validation_scenarios(const std::vector<std::string>&
 
 void run(const Options& o) {
   const eval::Recipe recipe = eval::recommended_recipe();
-  const rl::PpoConfig config = build_config(o, recipe);
+  std::optional<nn::PolicyFile> initial;
+  if (!o.env.init_policy.empty()) {
+    auto policy = nn::read_policy_file(o.env.init_policy);
+    if (!policy) throw CLI::ValidationError("--init-policy", policy.error().message);
+    initial = std::move(*policy);
+  }
+  const rl::PpoConfig config = build_config(o, recipe, initial);
+  if (o.env.name == "live" && config.n_envs != 1)
+    throw CLI::ValidationError("--n-envs", "the live environment is one deployment: n_envs must be 1");
+  if (initial && (o.seeds.value_or(1) > 1 || !o.pods_csv.empty()))
+    throw CLI::ValidationError("--init-policy", "fine-tunes one seed, without --pods-csv");
   if (!o.steps && !simulated(o)) throw CLI::ValidationError("--steps", "is required for " + o.env.name);
   const std::uint64_t steps = o.steps.value_or(recipe.steps);
   const int seed_count = o.seeds.value_or(simulated(o) ? recipe.seeds : 1);
@@ -194,6 +215,15 @@ void run(const Options& o) {
     if (!pods_csv) throw CommandFailed("cannot write " + o.pods_csv);
     owned.push_back(std::make_unique<rl::PodTrackingCallback>(pods_csv, vec_env));
     rl::PpoTrainer trainer(config, description, vec_env, o.seed, clock);
+    trainer.learn(steps, callbacks(o.seed));
+    trained.push_back({o.seed, trainer.policy(), trainer.seconds(), 0});
+  } else if (initial) {
+    // One seed, continuing from the policy given.
+    std::vector<std::unique_ptr<rl::Env>> envs;
+    for (int i = 0; i < config.n_envs; ++i) envs.push_back(make());
+    rl::VecEnv vec_env(std::move(envs), o.seed);
+    rl::PpoTrainer trainer(config, description, vec_env, o.seed, clock);
+    if (auto started = trainer.start_from(*initial); !started) throw CommandFailed(started.error().message);
     trainer.learn(steps, callbacks(o.seed));
     trained.push_back({o.seed, trainer.policy(), trainer.seconds(), 0});
   } else {
@@ -294,6 +324,29 @@ const Registration kRegistration{
           "Simulator: draw only the traffic per episode, not the start-up delay, per-pod capacity "
           "and chaos");
       train->add_option("--out", o->out, "Policy file to write")->required();
+      train
+          ->add_option(
+              "--init-policy", o->env.init_policy,
+              "Fine-tune this policy file (its network, normalisation, features, actions and reward)")
+          ->check(CLI::ExistingFile);
+      const auto live = [&](const std::string& flag, auto& value, const std::string& help) {
+        return train->add_option(flag, value, "Live: " + help)->group("Live environment (--env live)");
+      };
+      live("--kubeconfig", o->env.kubeconfig, "kubeconfig of the cluster (none: in-cluster)");
+      live("--prometheus", o->env.prometheus, "Prometheus' URL");
+      live("--namespace", o->env.namespace_, "the deployment's namespace")->capture_default_str();
+      live("--deployment", o->env.deployment, "the deployment to scale");
+      live("--interval", o->env.interval_seconds, "control interval, seconds")->capture_default_str();
+      live("--window", o->env.window_seconds, "PromQL rate window, seconds (0: the interval)")
+          ->capture_default_str();
+      live("--metrics-wait", o->env.metrics_wait_seconds,
+           "seconds past the interval to wait for the metrics to cover the step")
+          ->capture_default_str();
+      live("--episode-steps", o->env.episode_steps, "steps per episode")->capture_default_str();
+      live("--min-replicas", o->env.min_replicas, "lower bound")->capture_default_str();
+      live("--max-replicas", o->env.max_replicas, "upper bound")->capture_default_str();
+      live("--chaos-url", o->env.chaos_url, "the local cluster's chaos endpoint (STATE/chaos.url)");
+      live("--chaos", o->env.chaos_file, "Chaos Mesh specs to apply at the first episode (e.g. a Schedule)");
       train->add_option(
           "--preset", o->preset,
           "Hyperparameter preset: sb3, rl-zoo-cartpole, original (default: the recipe's settings "

@@ -254,6 +254,17 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
     MAESTRO_READ(n, "cpu_request_cores", c.service.cpu_request_cores, k);
     MAESTRO_READ(n, "cpu_seconds_per_request", c.service.cpu_seconds_per_request, k);
     MAESTRO_READ(n, "base_latency_ms", c.service.base_latency_ms, k);
+    MAESTRO_READ(n, "idle_cpu_cores", c.service.idle_cpu_cores, k);
+    MAESTRO_READ(n, "service_cores", c.service.service_cores, k);
+    std::string service_time = "exponential";
+    MAESTRO_READ(n, "service_time", service_time, k);
+    if (service_time != "exponential" && service_time != "lognormal")
+      return fail("scenario file {}: service_time must be exponential or lognormal, not '{}'", path.string(),
+                  service_time);
+    if (service_time == "lognormal") c.service.service_time = sim::ServiceTimeDistribution::kLogNormal;
+    MAESTRO_READ(n, "service_time_cv", c.service.service_time_cv, k);
+    MAESTRO_READ(n, "warmup_seconds", c.warmup.seconds, k);
+    MAESTRO_READ(n, "warmup_initial_speed", c.warmup.initial_speed, k);
     MAESTRO_READ(n, "timeout_seconds", c.service.timeout_seconds, k);
     MAESTRO_READ(n, "metrics_window_seconds", c.metrics.window_seconds, k);
     double soft = *c.slo.soft_ms, hard = *c.slo.hard_ms;

@@ -54,6 +54,13 @@ TEST(Scenarios, TheExampleFilesAreValid) {
   ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
   EXPECT_EQ(scenario->name, "flash-crowd-chaos");
   EXPECT_GT(scenario->cluster.chaos.pod_kills_per_hour, 0);
+  // maestro calibrate's output, as it wrote it.
+  const auto calibrated =
+      resolve_scenario(std::string(MAESTRO_SOURCE_DIR) + "/scenarios/calibrated-half-core.yaml", {}, kShared);
+  ASSERT_TRUE(calibrated.has_value()) << calibrated.error().message;
+  EXPECT_EQ(calibrated->cluster.service.cpu_limit_cores, 0.5);
+  EXPECT_EQ(calibrated->cluster.service.service_time, sim::ServiceTimeDistribution::kLogNormal);
+  EXPECT_GT(calibrated->cluster.service.service_cores, 0);
 }
 
 TEST(Scenarios, OverridesApply) {
@@ -137,6 +144,37 @@ chaos:
   EXPECT_EQ(scenario->cluster.startup.median_seconds, 45);
   EXPECT_EQ(*scenario->cluster.slo.soft_ms, 80);
   EXPECT_EQ(scenario->cluster.chaos.pod_kills_per_hour, 3);
+}
+
+TEST_F(ScenarioFiles, YamlSetsTheServiceModelThatCalibrationMeasures) {
+  const auto path = write("calibrated.yaml", R"(cluster:
+  idle_cpu_cores: 0.002
+  service_cores: 0.6
+  service_time: lognormal
+  service_time_cv: 0.5
+  warmup_seconds: 0
+  warmup_initial_speed: 1
+)");
+  const auto scenario = resolve_scenario(path, {}, kShared);
+  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
+  const auto& cluster = scenario->cluster;
+  EXPECT_EQ(cluster.service.idle_cpu_cores, 0.002);
+  EXPECT_EQ(cluster.service.service_cores, 0.6);
+  EXPECT_DOUBLE_EQ(cluster.service.service_rate(), 0.6 / cluster.service.cpu_seconds_per_request);
+  EXPECT_EQ(cluster.service.service_time, sim::ServiceTimeDistribution::kLogNormal);
+  EXPECT_EQ(cluster.service.service_time_cv, 0.5);
+  EXPECT_EQ(cluster.warmup.seconds, 0);
+  EXPECT_EQ(cluster.warmup.initial_speed, 1);
+  // Without the keys, the simulator's defaults stay.
+  const auto plain = resolve_scenario(write("plain.yaml", "cluster:\n  max_replicas: 9\n"), {}, kShared);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->cluster.service.service_time, sim::ServiceTimeDistribution::kExponential);
+  EXPECT_EQ(plain->cluster.warmup.seconds, sim::WarmupModel{}.seconds);
+  EXPECT_FALSE(
+      resolve_scenario(write("bad.yaml", "cluster:\n  service_time: gamma\n"), {}, kShared).has_value());
+  // A pod cannot be faster than its limit.
+  EXPECT_FALSE(
+      resolve_scenario(write("fast.yaml", "cluster:\n  service_cores: 1.5\n"), {}, kShared).has_value());
 }
 
 TEST_F(ScenarioFiles, YamlMistakesAreRefusedByName) {

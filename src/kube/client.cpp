@@ -219,8 +219,8 @@ KubeResult<void> KubeClient::create_event(const DeploymentEvent& event) {
   const std::string time = rfc3339(event.at);
   const auto nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(event.at.time_since_epoch()).count();
-  json involved = {{"apiVersion", "apps/v1"},
-                   {"kind", "Deployment"},
+  json involved = {{"apiVersion", event.involved_api_version},
+                   {"kind", event.involved_kind},
                    {"name", event.deployment},
                    {"namespace", event.namespace_}};
   if (!event.deployment_uid.empty()) involved["uid"] = event.deployment_uid;

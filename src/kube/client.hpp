@@ -35,12 +35,14 @@ struct Scale {
   std::string selector;     // status.selector
 };
 
-// A core/v1 Event about a Deployment.
+// A core/v1 Event about a Deployment (or, with involved_kind and involved_api_version, another object).
 struct DeploymentEvent {
   std::string namespace_;
   std::string deployment;
   std::string deployment_uid;  // may be empty
-  std::string reason;          // "SuccessfulRescale"
+  std::string involved_kind = "Deployment";
+  std::string involved_api_version = "apps/v1";
+  std::string reason;  // "SuccessfulRescale"
   std::string message;
   std::string type = "Normal";
   std::string component = "maestro-controller";

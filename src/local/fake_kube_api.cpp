@@ -246,6 +246,7 @@ KubeResponse FakeKubeApi::handle(const KubeRequest& request) {
   if (auto injected = faults_.apply(request, path)) return *injected;
   if (path.resource == "events") return handle_events(*store_, request, path);
   if (path.resource == "pods") return handle_pods(*store_, request, path);
+  if (serves_custom_resource(path)) return handle_custom_resources(*store_, request, path);
   return handle_deployments(*store_, request, path);
 }
 

@@ -1,7 +1,8 @@
 // The Kubernetes API subset MAESTRO and kubectl use, served over HTTP on loopback: the local cluster's API
 // server and the tests' faithful double. apps/v1 Deployments (get, list with labelSelector and
 // limit/continue, patch), their autoscaling/v1 `scale` subresource (get, patch, put), core/v1 Events (create,
-// list) and Pods (get, list: the local cluster's processes), /version and discovery, on the real paths with
+// list) and Pods (get, list: the local cluster's processes), MaestroAutoscalers, HorizontalPodAutoscalers and
+// KEDA ScaledObjects (kube_custom_resources.cpp), /version and discovery, on the real paths with
 // the real JSON shapes, Tables for kubectl and v1 Status errors. It keeps a resourceVersion that grows on
 // every write (a write carrying a stale one is refused 409 Conflict), checks the bearer token (401 without a
 // valid one; an empty token disables the check), and can be told to fail (kube_faults.hpp). Every scale write

@@ -29,7 +29,7 @@ bool serves_resource(const KubePath& path) {
   if (path.group.empty() && path.version == "v1" && path.resource == "events")
     return path.subresource.empty() && path.name.empty();
   if (path.group.empty() && path.version == "v1" && path.resource == "pods") return path.subresource.empty();
-  return false;
+  return serves_custom_resource(path);
 }
 
 KubeResponse handle_discovery(const KubePath& path) {
@@ -48,11 +48,10 @@ KubeResponse handle_discovery(const KubePath& path) {
       return json_answer(200, {{"kind", "APIVersions"}, {"versions", {"v1"}}});
     case KubePathKind::kGroups: {
       const json apps_v1 = {{"groupVersion", "apps/v1"}, {"version", "v1"}};
-      return json_answer(200, {{"kind", "APIGroupList"},
-                               {"apiVersion", "v1"},
-                               {"groups", json::array({{{"name", "apps"},
-                                                        {"versions", json::array({apps_v1})},
-                                                        {"preferredVersion", apps_v1}}})}});
+      json groups = json::array(
+          {{{"name", "apps"}, {"versions", json::array({apps_v1})}, {"preferredVersion", apps_v1}}});
+      for (auto& group : custom_resource_groups()) groups.push_back(std::move(group));
+      return json_answer(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
     }
     case KubePathKind::kResourceList: {
       json resources;
@@ -68,6 +67,8 @@ KubeResponse handle_discovery(const KubePath& path) {
         scale["group"] = "autoscaling";
         scale["version"] = "v1";
         resources = json::array({deployments, scale});
+      } else if (auto custom = custom_resource_list(path)) {
+        resources = std::move(*custom);
       } else {
         return resource_not_found();
       }

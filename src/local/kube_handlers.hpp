@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ KubeResponse handle_deployments(KubeStore& store, const KubeRequest& request, co
 KubeResponse handle_pods(KubeStore& store, const KubeRequest& request, const KubePath& path);
 // Events: create, list (in a namespace or across all).
 KubeResponse handle_events(KubeStore& store, const KubeRequest& request, const KubePath& path);
+// MaestroAutoscalers, HorizontalPodAutoscalers and ScaledObjects, kept as sent (kube_custom_resources.cpp):
+// get, list, create, update, merge-patch, delete, and their status subresource.
+bool serves_custom_resource(const KubePath& path);
+KubeResponse handle_custom_resources(KubeStore& store, const KubeRequest& request, const KubePath& path);
+// Their API groups (for /apis) and a group version's resources (none: not one of theirs).
+std::vector<nlohmann::json> custom_resource_groups();
+std::optional<nlohmann::json> custom_resource_list(const KubePath& path);
 
 // Server-side printing (the Table kubectl asks for with Accept: application/json;as=Table;...).
 struct TableColumn {

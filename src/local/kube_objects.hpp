@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -87,7 +88,8 @@ struct StoredDeployment {
   nlohmann::json scale_json() const;
 };
 
-using ObjectKey = std::pair<std::string, std::string>;  // namespace, name
+using ObjectKey = std::pair<std::string, std::string>;                      // namespace, name
+using CustomObjectKey = std::tuple<std::string, std::string, std::string>;  // resource.group, namespace, name
 
 struct KubeStore {
   mutable std::mutex mutex;
@@ -100,7 +102,8 @@ struct KubeStore {
   std::vector<nlohmann::json> event_objects;  // as stored (what a list returns)
   std::set<ObjectKey> event_names;
   std::map<ObjectKey, PodObject> pods;
-  std::map<ObjectKey, std::uint64_t> pod_versions;  // each pod's resourceVersion
+  std::map<ObjectKey, std::uint64_t> pod_versions;           // each pod's resourceVersion
+  std::map<CustomObjectKey, nlohmann::json> custom_objects;  // as stored (kube_custom_resources.cpp)
 
   // The next resourceVersion; call with the lock held, then notify `written` once it is released.
   std::uint64_t next_revision() { return ++revision; }

@@ -113,8 +113,15 @@ LoadReport run_load(const RatePlan& plan, const LoadOptions& options, std::uint6
           recent.swap(shared.recent_ms);
         }
         const std::size_t sent = shared.sent, ok = shared.ok;
+        const auto slo_ms = static_cast<float>(options.slo.count());
+        const auto over_slo =
+            options.slo.count() > 0
+                ? static_cast<std::size_t>(
+                      std::count_if(recent.begin(), recent.end(), [slo_ms](float ms) { return ms > slo_ms; }))
+                : 0;
         options.on_progress({elapsed, (asked - last_asked) / seconds, (sent - last_sent) / seconds,
-                             (ok - last_ok) / seconds, percentile(recent, 0.95), shared.in_flight.load()});
+                             (ok - last_ok) / seconds, percentile(recent, 0.95), shared.in_flight.load(),
+                             recent.size(), over_slo});
         last_sent = sent, last_ok = ok, last_asked = asked, last = now;
       }
     });

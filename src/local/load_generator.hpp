@@ -24,6 +24,8 @@ struct LoadProgress {
   double ok_rps = 0;
   double p95_ms = 0;  // of the requests that finished in the last period
   int in_flight = 0;
+  std::size_t answered = 0;  // requests answered in the last period
+  std::size_t over_slo = 0;  // of them, slower than LoadOptions::slo (0 when it is 0)
 };
 
 struct LoadOptions {
@@ -36,6 +38,7 @@ struct LoadOptions {
   bool new_connection_per_request = true;
   std::chrono::milliseconds late_after{100};  // sent later than this after its arrival: the generator lagged
   std::chrono::milliseconds progress_every{10'000};
+  std::chrono::milliseconds slo{0};  // progress counts the answers slower than this (0: none)
   std::function<void(const LoadProgress&)> on_progress;
 };
 

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "local/chaos.hpp"
 #include "local/load_balancer.hpp"
 #include "local/pod_cgroup.hpp"
 #include "local/pod_process.hpp"
@@ -129,7 +130,7 @@ std::string_view pod_phase_name(PodPhase phase) {
   return "Unknown";
 }
 
-struct LocalCluster::Impl {
+struct LocalCluster::Impl final : ChaosTarget {
   explicit Impl(LocalConfig c)
       : config(std::move(c)),
         random(config.seed),
@@ -153,6 +154,8 @@ struct LocalCluster::Impl {
   std::atomic<bool> stopping{false};
   bool started = false;
   mutable std::mutex mutex;  // guards the pods' list and phases (the controller thread alone changes them)
+  std::map<std::string, std::chrono::seconds> deletions;  // pods chaos deleted, for the controller (mutex)
+  std::unique_ptr<ChaosEngine> chaos;
 
   std::filesystem::path discovery_file() const { return config.state_dir / "pods.json"; }
 
@@ -167,6 +170,15 @@ struct LocalCluster::Impl {
   void write_discovery();
   void shut_down_pods();
   std::string cadvisor_metrics() const;
+  Result<void> start_chaos();
+  void route_chaos();
+  void delete_requested(Deployment& deployment, Clock::time_point now);
+
+  // ChaosTarget: pods as chaos sees them; deletions are the controller thread's to carry out.
+  std::vector<ChaosPod> chaos_pods() override;
+  Result<void> delete_pod(const ChaosPod& pod, std::chrono::seconds grace_period) override;
+  Result<std::vector<std::filesystem::path>> pod_cgroup_procs(const ChaosPod& pod) override;
+  void record_event(const ChaosPod& pod, const std::string& reason, const std::string& message) override;
 };
 
 LocalCluster::LocalCluster(LocalConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -220,6 +232,8 @@ Result<void> LocalCluster::start() {
   auto api_port = s.api.start(api_address->first, api_address->second);
   if (!api_port) return std::unexpected(api_port.error());
 
+  s.chaos = std::make_unique<ChaosEngine>(s, s.config.state_dir / "logs", s.config.seed);
+  s.route_chaos();
   s.exporter.route("GET", "/metrics/cadvisor", [&s](const net::HttpRequest&, net::HttpResponse& response) {
     response.content_type = "text/plain; version=0.0.4";
     response.body = s.cadvisor_metrics();
@@ -228,6 +242,7 @@ Result<void> LocalCluster::start() {
   if (!exporter_port) return fail("metrics_listen: {}", exporter_port.error().message);
   s.exporter_port = *exporter_port;
   s.exporter.start();
+  std::ofstream(s.config.state_dir / "chaos.url") << chaos_url() << "\n";
 
   std::ofstream(kubeconfig()) << fmt::format(
       "apiVersion: v1\nkind: Config\nclusters:\n- name: maestro-local\n  cluster:\n    server: {}\n"
@@ -241,6 +256,7 @@ Result<void> LocalCluster::start() {
 
   s.started = true;
   s.controller = std::thread([&s] { s.run_controller(); });
+  if (auto chaos = s.start_chaos(); !chaos) return chaos;
   spdlog::info("local cluster up api={} prometheus={} kubeconfig={} cgroups={}", api_url(), prometheus_url(),
                kubeconfig().string(), s.cgroups.load());
   return {};
@@ -289,6 +305,7 @@ Result<void> LocalCluster::Impl::start_prometheus() {
 
 void LocalCluster::stop() {
   Impl& s = *impl_;
+  if (s.chaos) s.chaos->stop();  // stressors end before their pods do
   if (s.started) {
     s.stopping = true;
     s.controller.join();  // the controller stops the pods it started (their death signal is tied to it)
@@ -321,6 +338,7 @@ void LocalCluster::Impl::reconcile(Deployment& deployment) {
   const auto& config = deployment.config;
   const int desired = api.replicas(config.namespace_, config.name).value_or(0);
   const auto now = Clock::now();
+  delete_requested(deployment, now);
 
   // Reap: a pod that exited leaves; one that was not asked to is replaced below, as its ReplicaSet would.
   for (auto it = deployment.pods.begin(); it != deployment.pods.end();) {
@@ -555,6 +573,140 @@ void LocalCluster::Impl::shut_down_pods() {
   }
 }
 
+Result<void> LocalCluster::Impl::start_chaos() {
+  chaos->start();
+  for (const auto& entry : config.chaos) {
+    std::ifstream file(entry.file);
+    if (!file) return fail("chaos: cannot read {}", entry.file.string());
+    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    auto objects = parse_chaos(text);
+    if (!objects) return fail("chaos {}: {}", entry.file.string(), objects.error().message);
+    if (entry.per_hour <= 0) {
+      if (auto applied = chaos->apply(*objects); !applied) return std::unexpected(applied.error());
+      continue;
+    }
+    for (const auto& object : *objects) {
+      const auto* experiment = std::get_if<ChaosExperiment>(&object);
+      if (experiment == nullptr)
+        return fail("chaos {}: per_hour runs a PodChaos or StressChaos at random, not a Schedule",
+                    entry.file.string());
+      chaos->add_random(*experiment, entry.per_hour);
+    }
+  }
+  return {};
+}
+
+// The chaos endpoint beside the kubelet's metrics (`maestro local chaos` talks to it): POST a Chaos Mesh
+// spec (YAML, several documents) to apply it, GET what runs and ran, DELETE ?namespace=&name= to end one.
+void LocalCluster::Impl::route_chaos() {
+  exporter.route("POST", "/chaos", [this](const net::HttpRequest& request, net::HttpResponse& response) {
+    auto objects = parse_chaos(std::string(request.body));
+    auto applied = objects ? chaos->apply(*objects) : std::unexpected(objects.error());
+    response = applied ? net::json_response(200, json{{"applied", *applied}}.dump())
+                       : net::error_response(400, applied.error().message);
+  });
+  exporter.route("GET", "/chaos", [this](const net::HttpRequest&, net::HttpResponse& response) {
+    const auto status = chaos->status();
+    json injections = json::array();
+    const auto seconds = [](std::chrono::system_clock::time_point at) {
+      return at == std::chrono::system_clock::time_point::max()
+                 ? json(nullptr)
+                 : json(std::chrono::duration<double>(at.time_since_epoch()).count());
+    };
+    for (const auto& injection : status.injections)
+      injections.push_back({{"experiment", injection.experiment},
+                            {"kind", injection.kind},
+                            {"namespace", injection.namespace_},
+                            {"pod", injection.pod},
+                            {"deployment", injection.deployment},
+                            {"at", seconds(injection.at)},
+                            {"until", seconds(injection.until)},
+                            {"active", injection.active},
+                            {"stressor_pid", injection.stressor_pid}});
+    response =
+        net::json_response(200, json{{"schedules", status.schedules}, {"injections", injections}}.dump());
+  });
+  exporter.route("DELETE", "/chaos", [this](const net::HttpRequest& request, net::HttpResponse& response) {
+    const auto namespace_ = request.query_param("namespace").value_or("default");
+    const auto name = request.query_param("name").value_or("");
+    response = chaos->remove(namespace_, name)
+                   ? net::json_response(200, json{{"deleted", namespace_ + "/" + name}}.dump())
+                   : net::error_response(404, fmt::format("no chaos {}/{}", namespace_, name));
+  });
+}
+
+std::vector<ChaosPod> LocalCluster::Impl::chaos_pods() {
+  std::vector<ChaosPod> pods;
+  std::lock_guard lock(mutex);
+  for (const auto& deployment : deployments) {
+    auto labels = deployment.config.labels;
+    labels.emplace("app", deployment.config.name);
+    for (const auto& pod : deployment.pods)
+      if (pod->phase != PodPhase::kTerminating && !deletions.contains(pod->name))
+        pods.push_back({deployment.config.namespace_, pod->name, deployment.config.name, labels});
+  }
+  return pods;
+}
+
+Result<void> LocalCluster::Impl::delete_pod(const ChaosPod& pod, std::chrono::seconds grace_period) {
+  {
+    std::lock_guard lock(mutex);
+    deletions[pod.name] = grace_period;
+  }
+  api.emit_event(pod.namespace_, pod.deployment, "Killing", fmt::format("Deleting pod {}", pod.name),
+                 "kubelet");
+  return {};
+}
+
+// Carries out the deletions chaos asked for, as the API deletes a pod: it is Terminating at once (so its
+// Deployment replaces it with no back-off), out of the Service, and killed after its grace period.
+void LocalCluster::Impl::delete_requested(Deployment& deployment, Clock::time_point now) {
+  std::map<std::string, std::chrono::seconds> requested;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& pod : deployment.pods)
+      if (auto found = deletions.find(pod->name); found != deletions.end()) {
+        requested.insert(*found);
+        deletions.erase(found);
+      }
+  }
+  for (auto& pod : deployment.pods) {
+    const auto found = requested.find(pod->name);
+    if (found == requested.end() || pod->phase == PodPhase::kTerminating) continue;
+    if (found->second.count() > 0) {
+      terminate(deployment, *pod, "deleted by chaos", false);
+      pod->kill_at = now + found->second;
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex);
+      pod->phase = PodPhase::kTerminating;
+    }
+    pod->process.signal_group(SIGKILL);
+    pod->signalled = pod->killed = true;
+    pod->kill_at = now;
+    spdlog::info("pod kill deployment={} pod={} reason=\"deleted by chaos\"", deployment.config.name,
+                 pod->name);
+    publish(deployment);
+  }
+}
+
+Result<std::vector<std::filesystem::path>> LocalCluster::Impl::pod_cgroup_procs(const ChaosPod& pod) {
+  std::lock_guard lock(mutex);
+  for (const auto& deployment : deployments)
+    for (const auto& running : deployment.pods)
+      if (running->name == pod.name) {
+        if (!running->cgroup) return fail("pod {} runs without cgroups", pod.name);
+        return running->cgroup->procs_files();
+      }
+  return fail("no pod {}", pod.name);
+}
+
+void LocalCluster::Impl::record_event(const ChaosPod& pod, const std::string& reason,
+                                      const std::string& message) {
+  api.emit_event(pod.namespace_, pod.deployment, reason, message, "chaos-mesh");
+}
+
 std::string LocalCluster::Impl::cadvisor_metrics() const {
   struct Row {
     std::string labels;
@@ -601,6 +753,14 @@ std::string LocalCluster::prometheus_url() const {
 
 std::string LocalCluster::metrics_url() const {
   return fmt::format("http://127.0.0.1:{}/metrics/cadvisor", impl_->exporter_port);
+}
+
+std::string LocalCluster::chaos_url() const {
+  return fmt::format("http://127.0.0.1:{}/chaos", impl_->exporter_port);
+}
+
+ChaosEngine& LocalCluster::chaos() {
+  return *impl_->chaos;
 }
 
 std::filesystem::path LocalCluster::kubeconfig() const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "local/chaos.hpp"
 #include "local/fake_kube_api.hpp"
 #include "local/local_config.hpp"
 
@@ -48,6 +49,9 @@ class LocalCluster {
   std::string api_url() const;
   std::string prometheus_url() const;  // "" without Prometheus
   std::string metrics_url() const;     // the cgroup exporter's /metrics/cadvisor
+  std::string chaos_url() const;       // the chaos endpoint (`maestro local chaos`), also in STATE/chaos.url
+  // The chaos engine: Chaos Mesh specs applied to the pods (chaos.hpp). Valid after start().
+  ChaosEngine& chaos();
   std::filesystem::path kubeconfig() const;
   // The Service's port of a deployment.
   std::optional<std::uint16_t> service_port(const std::string& ns, const std::string& name) const;

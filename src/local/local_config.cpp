@@ -72,7 +72,7 @@ Result<LocalConfig> parse_local_config(const std::string& yaml_text) {
   MAESTRO_TRY(
       only_keys(root, "local config",
                 {"state_dir", "api_listen", "metrics_listen", "prometheus_binary", "prometheus_listen",
-                 "scrape_interval_seconds", "use_cgroups", "seed", "deployments"}));
+                 "scrape_interval_seconds", "use_cgroups", "seed", "deployments", "chaos"}));
   std::string state_dir = config.state_dir.string();
   MAESTRO_TRY(read(root, "state_dir", "local config", state_dir));
   config.state_dir = state_dir;
@@ -98,6 +98,21 @@ Result<LocalConfig> parse_local_config(const std::string& yaml_text) {
       config.deployments.push_back(std::move(*deployment));
     }
   }
+  if (const YAML::Node chaos = root["chaos"]) {
+    if (!chaos.IsSequence()) return fail("local config: chaos must be a list");
+    for (std::size_t i = 0; i < chaos.size(); ++i) {
+      const std::string where = fmt::format("chaos[{}]", i);
+      MAESTRO_TRY(only_keys(chaos[i], where, {"file", "per_hour"}));
+      LocalChaosConfig entry;
+      std::string file;
+      MAESTRO_TRY(read(chaos[i], "file", where, file));
+      MAESTRO_TRY(read(chaos[i], "per_hour", where, entry.per_hour));
+      if (file.empty()) return fail("{}.file is required", where);
+      if (!(entry.per_hour >= 0)) return fail("{}.per_hour: must not be negative", where);
+      entry.file = file;
+      config.chaos.push_back(std::move(entry));
+    }
+  }
   return config;
 }
 
@@ -107,7 +122,11 @@ Result<LocalConfig> load_local_config(const std::filesystem::path& path) {
   std::ifstream file(path);
   if (!file) return fail("cannot read {}", path.string());
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  return parse_local_config(text);
+  auto config = parse_local_config(text);
+  if (config)
+    for (auto& chaos : config->chaos)
+      if (chaos.file.is_relative()) chaos.file = path.parent_path() / chaos.file;
+  return config;
 }
 
 }  // namespace maestro::local

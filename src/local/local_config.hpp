@@ -33,6 +33,14 @@ struct LocalDeploymentConfig {
   std::map<std::string, std::string> annotations;
 };
 
+// Chaos the cluster runs from its start: a file of Chaos Mesh specs (chaos_spec.hpp), applied as
+// `maestro local chaos apply` would, or with per_hour > 0 each of its experiments at random, that many an
+// hour on average (seeded by the config's seed).
+struct LocalChaosConfig {
+  std::filesystem::path file;  // relative paths: from the config file's folder
+  double per_hour = 0;
+};
+
 struct LocalConfig {
   std::filesystem::path state_dir = "/tmp/maestro-local";  // kubeconfig, pod logs, Prometheus, pid file
   std::string api_listen = "127.0.0.1:6443";
@@ -41,8 +49,9 @@ struct LocalConfig {
   std::string prometheus_listen = "127.0.0.1:9090";
   std::chrono::seconds scrape_interval{5};
   bool use_cgroups = true;  // false: never try cgroups (measure from /proc, no limits)
-  std::uint64_t seed = 1;   // the load balancer's choices
+  std::uint64_t seed = 1;   // the load balancer's and chaos' choices
   std::vector<LocalDeploymentConfig> deployments{LocalDeploymentConfig{}};
+  std::vector<LocalChaosConfig> chaos;
 };
 
 // Reads a YAML file; unknown keys are errors (a typo must not silently fall back to a default).

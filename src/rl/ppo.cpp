@@ -42,6 +42,24 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, PolicyDescription description, V
   assert(config.n_envs == env.size());
 }
 
+Result<void> PpoTrainer::start_from(const nn::PolicyFile& policy) {
+  const auto shape = policy.network.shape();
+  if (shape != network_.shape())
+    return fail(
+        "the policy's network ({} inputs, {} actions, hidden {}/{} layers) is not the one training builds "
+        "({} inputs, {} actions, hidden {}/{} layers): set actor_hidden and critic_hidden to the policy's",
+        shape.observation_size, shape.action_count, shape.actor_hidden.size(), shape.critic_hidden.size(),
+        network_.shape().observation_size, network_.shape().action_count,
+        network_.shape().actor_hidden.size(), network_.shape().critic_hidden.size());
+  if (policy.normalizer.enabled != normalizer_.enabled ||
+      policy.normalizer.stats.size() != normalizer_.stats.size())
+    return fail("the policy {} observations; set normalize to match",
+                policy.normalizer.enabled ? "normalises" : "does not normalise");
+  network_ = policy.network;  // in place: the updater holds a reference to it
+  normalizer_ = policy.normalizer;
+  return {};
+}
+
 double PpoTrainer::seconds() const {
   return std::chrono::duration<double>(clock_.now() - start_).count();
 }

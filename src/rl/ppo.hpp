@@ -56,6 +56,10 @@ class PpoTrainer {
   PpoTrainer(const PpoConfig& config, PolicyDescription description, VecEnv& env, std::uint64_t seed,
              const core::Clock& clock);
 
+  // Fine-tuning: continues from a trained policy, whose network and normalisation statistics replace the
+  // fresh ones. Call before learn(); the policy's network must have the shape this trainer builds.
+  Result<void> start_from(const nn::PolicyFile& policy);
+
   // Trains until at least total_steps environment steps (counted over all environments).
   void learn(std::uint64_t total_steps, std::span<Callback* const> callbacks = {});
 

@@ -45,6 +45,9 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
   const auto& s = config.service;
   if (!positive(s.cpu_limit_cores) || !positive(s.cpu_request_cores) || !positive(s.cpu_seconds_per_request))
     return fail("cluster: CPU limit, request and cost per request must be positive");
+  if (!(s.service_cores >= 0 && s.service_cores <= s.cpu_limit_cores))
+    return fail("cluster: service cores ({}) must be within [0, the CPU limit {}] (0: the limit)",
+                s.service_cores, s.cpu_limit_cores);
   if (s.service_time != ServiceTimeDistribution::kExponential &&
       s.service_time != ServiceTimeDistribution::kLogNormal)
     return fail("cluster: unknown service-time distribution");

@@ -46,7 +46,13 @@ struct ServiceModel {
   double memory_per_request_bytes = 1.0 * 1024 * 1024;  // per request in flight
   double memory_limit_bytes = 512.0 * 1024 * 1024;
 
-  double service_rate() const { return cpu_limit_cores / cpu_seconds_per_request; }  // requests/s per pod
+  // Cores a busy pod's requests actually get, at most its limit; 0: the limit. On an idle node a pod gets its
+  // limit; on a contended one (other pods, the load generator, neighbours) or under CFS throttling it gets
+  // less, and serves fewer requests a second for the same CPU each (maestro calibrate measures it).
+  double service_cores = 0;
+
+  double speed_cores() const { return service_cores > 0 ? service_cores : cpu_limit_cores; }
+  double service_rate() const { return speed_cores() / cpu_seconds_per_request; }  // requests/s per pod
   // Squared coefficient of variation of the service time.
   double service_scv() const {
     return service_time == ServiceTimeDistribution::kExponential ? 1 : service_time_cv * service_time_cv;

@@ -386,6 +386,29 @@ TEST(ClusterPods, EachPodsCpuIsWhatItServed) {
   EXPECT_NEAR(old_cpu + new_cpu, 1.0, 1e-9);
 }
 
+TEST(ClusterPods, APodThatGetsLessThanItsLimitServesSlowerForTheSameCpu) {
+  ClusterConfig config = quiet_config();
+  config.service.idle_cpu_cores = 0;
+  ClusterConfig slow = config;
+  slow.service.service_cores = 0.6;  // a contended node: 0.6 of the pod's 1-core limit
+  ASSERT_TRUE(validate(slow).has_value());
+  EXPECT_DOUBLE_EQ(slow.service.service_rate(), 60);
+  // Latency as if the limit were 0.6 cores, CPU as the requests cost.
+  ClusterConfig small = config;
+  small.service.cpu_limit_cores = small.service.cpu_request_cores = 0.6;
+  EXPECT_DOUBLE_EQ(steady_p95_ms(slow, 2, 80), steady_p95_ms(small, 2, 80));
+  EXPECT_GT(steady_p95_ms(slow, 2, 80), 1.5 * steady_p95_ms(config, 2, 80));
+  const std::vector<double> arrivals(5, 80.0);
+  Cluster cluster(slow);
+  cluster.reset(arrivals, 1, 2);
+  cluster.advance(2);
+  EXPECT_NEAR(cluster.last_tick().cpu_cores, 80 * config.service.cpu_seconds_per_request, 1e-9);
+  // 0 is the limit; faster than the limit is refused.
+  EXPECT_DOUBLE_EQ(config.service.service_rate(), 100);
+  slow.service.service_cores = 1.2;
+  EXPECT_FALSE(validate(slow).has_value());
+}
+
 TEST(ClusterPods, NewPodsServeAfterTheStartupDelayAndRemovedPodsDrain) {
   ClusterConfig config = quiet_config();
   config.startup.spread = 0;  // exactly 20 s

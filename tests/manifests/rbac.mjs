@@ -13,7 +13,9 @@
 //   - verbs: GET of a named object is get, of a collection list (watch if the body has a "watch=" literal),
 //     POST create, PATCH patch, PUT update, DEL delete; a method's verbs apply to all of its paths, so one
 //     method makes one kind of call;
-//   - a service calls a src/kube method when a non-test .cpp file of its folder has `.METHOD(`.
+//   - a service calls a src/kube method when a non-test .cpp file of its folder has `.METHOD(`; a function of
+//     src/kube taking a `const ResourceType&` (kube/custom_resources) calls what its path helpers name for the
+//     type constants (kube::kFOO in src/kube/*.hpp, or a for loop's variable over them) a service passes it.
 //   node tests/manifests/rbac.mjs      exit 0 if the grants match, 1 with the differences
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -32,9 +34,9 @@ const sources = (dir) =>
 // in column 0.
 function functions(text) {
   const found = [];
-  const definition = /^[A-Za-z][^\n;]*?\b([A-Za-z_]\w*)(?:::(\w+))?\([^;{]*?\)[^;{]*\{\n([\s\S]*?)^\}/gm;
+  const definition = /^[A-Za-z][^\n;]*?\b([A-Za-z_]\w*)(?:::(\w+))?\(([^;{]*?)\)[^;{]*\{\n([\s\S]*?)^\}/gm;
   for (const match of text.matchAll(definition))
-    found.push({ name: match[2] ?? match[1], body: match[3] });
+    found.push({ name: match[2] ?? match[1], params: match[3], body: match[4] });
   return found;
 }
 
@@ -90,8 +92,40 @@ function callsOf(callers, all) {
   return calls;
 }
 
+// Calls on a resource type given as an argument (kube/custom_resources: list_objects(kube, kube::kFOO, …)):
+// function name → [{ verb, subresource }], from functions taking a `const ResourceType&` whose paths come
+// from helpers that also take one (named when the helper takes a name).
+export function typedCalls(kubeSources) {
+  const all = kubeSources.flatMap(functions);
+  const typedHelpers = new Map(
+    all.filter((fn) => /ResourceType&/.test(fn.params) && /_path$/.test(fn.name) || (/ResourceType&/.test(fn.params) && /^\s*return/.test(fn.body) && /"\/apis?\//.test(fn.body)))
+      .map((fn) => [fn.name, /\bname\b/.test(fn.params)]),
+  );
+  const calls = new Map();
+  for (const fn of all.filter((fn) => /ResourceType&/.test(fn.params) && !typedHelpers.has(fn.name))) {
+    const methods = [...fn.body.matchAll(/(?:http_|http\(\))\.(get|post|patch|put|del)\w*\(/g)].map((m) => m[1]);
+    const uses = [];
+    for (const call of fn.body.matchAll(/\b(\w+_path)\([^()]*\)(?:\s*\+\s*"\/(\w+)")?/g))
+      if (typedHelpers.has(call[1])) uses.push({ named: typedHelpers.get(call[1]), subresource: call[2] });
+    const verbs = [];
+    for (const use of uses)
+      for (const method of methods)
+        verbs.push({ verb: method === "get" ? (use.named ? "get" : "list") : verbOf[method], subresource: use.subresource });
+    if (verbs.length) calls.set(fn.name, verbs);
+  }
+  return calls;
+}
+
+// Resource type constants: kNAME → "group/resource" (`inline const ResourceType kNAME{"group", "version", "resource"`).
+export function resourceTypes(headers) {
+  const types = new Map();
+  for (const text of headers)
+    for (const m of text.matchAll(/ResourceType (k\w+)\{"([^"]*)", "[^"]*", "([^"]*)"/g)) types.set(m[1], `${m[2]}/${m[3]}`);
+  return types;
+}
+
 // Service account name → the triples its service's calls need.
-export function requiredGrants(calls, servicesDir) {
+export function requiredGrants(calls, servicesDir, typed = new Map(), types = new Map()) {
   const required = new Map();
   for (const service of readdirSync(servicesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory())) {
     const serviceSources = sources(join(servicesDir, service.name));
@@ -99,6 +133,17 @@ export function requiredGrants(calls, servicesDir) {
     const triples = new Set();
     for (const [method, needs] of calls)
       if (new RegExp(`\\.${method}\\(`).test(text)) needs.forEach((triple) => triples.add(triple));
+    // The type is a constant (kube::kFOO) or a loop's variable over constants (`for (… type : {&kube::kA, …})`).
+    const loops = new Map();
+    for (const loop of text.matchAll(/for \(const auto\*? (\w+) : \{([^}]*)\}\)/g))
+      loops.set(loop[1], [...loop[2].matchAll(/\b(k\w+)/g)].map((m) => m[1]));
+    for (const [fn, verbs] of typed)
+      for (const call of text.matchAll(new RegExp(`\\b${fn}\\([^,()]+,\\s*\\*?(?:kube::)?(\\w+)`, "g")))
+        for (const constant of loops.get(call[1]) ?? [call[1]])
+          for (const { verb, subresource } of verbs) {
+            const type = types.get(constant);
+            if (type) triples.add(`${type}${subresource ? `/${subresource}` : ""}:${verb}`);
+          }
     // The service's own calls to the API (through the client's HTTP connection).
     const own = serviceSources.flatMap(functions);
     for (const needs of callsOf(own, own).values()) needs.forEach((triple) => triples.add(triple));
@@ -146,8 +191,12 @@ export function rbacProblems(required, granted) {
 }
 
 export function checkRbac(root = sourceRoot, rbacText = readFileSync(join(root, "deploy/base/rbac.yaml"), "utf8")) {
-  const calls = clientCalls(sources(join(root, "src/kube")));
-  const required = requiredGrants(calls, join(root, "src/services"));
+  const kube = sources(join(root, "src/kube"));
+  const headers = readdirSync(join(root, "src/kube"))
+    .filter((name) => name.endsWith(".hpp"))
+    .map((name) => readFileSync(join(root, "src/kube", name), "utf8"));
+  const calls = clientCalls(kube);
+  const required = requiredGrants(calls, join(root, "src/services"), typedCalls(kube), resourceTypes(headers));
   return { calls, required, problems: rbacProblems(required, grantedByRbac(rbacText)) };
 }
 

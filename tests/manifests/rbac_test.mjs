@@ -27,7 +27,9 @@ expect(problems.length === 0, `rbac.yaml grants exactly the calls the code makes
 // What the extraction must find in today's client, so that a change to its rules cannot pass by finding nothing.
 const controller = required.get("maestro-controller") ?? new Set();
 for (const triple of ["apps/deployments:list", "apps/deployments/scale:get", "apps/deployments/scale:patch", "/events:create",
-  "/pods:list", "coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"])
+  "/pods:list", "coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update",
+  "autoscaling.maestro.io/maestroautoscalers:list", "autoscaling.maestro.io/maestroautoscalers/status:patch",
+  "autoscaling/horizontalpodautoscalers:list", "keda.sh/scaledobjects:list"])
   expect(controller.has(triple), `the controller's code needs ${triple}`);
 expect(required.get("maestro-suggestion-server")?.has("apps/deployments:get"), "the suggestion server's code needs apps/deployments:get");
 expect(required.get("maestro-model-server")?.size === 0, "the model server's code calls no Kubernetes API");

@@ -8,6 +8,9 @@
 //     openAPIV3Schema in shared/schemas/ (ajv; unknown fields refused, as kubectl's strict validation does);
 //     a Chaos Mesh Schedule's own fields against the schema below (its CRD is not in shared/schemas/), the
 //     experiment it schedules against that experiment's CRD;
+//   - the project's own custom resources (MaestroAutoscaler) against the CRD in the deploy/ being validated:
+//     its openAPIV3Schema (ajv, unknown fields refused) and its x-kubernetes-validations CEL rules
+//     (@marcbachmann/cel-js), as the API server checks them on every write;
 //   - the Grafana dashboard's shape (its queries run against a real Prometheus in monitoring_kit_test);
 //   - the k6 scripts type-checked against @types/k6 (tsc --noEmit --allowJs --checkJs --strict), in the same
 //     tsc run as the objects.
@@ -18,6 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { evaluate as evaluateCel } from "@marcbachmann/cel-js";
 import Ajv from "ajv";
 import YAML from "yaml";
 
@@ -120,6 +124,51 @@ function scheduleSchema(crds) {
   };
 }
 
+// --- the project's own CRDs: schema and CEL rules -----------------------------------------------------
+
+// The CEL rules of `schema` that `value` breaks, walking the object and the schema together; `path` names
+// where, as the API server's field paths do.
+function celProblems(schema, value, path) {
+  if (schema == null || value === undefined) return [];
+  const problems = [];
+  for (const { rule, message } of schema["x-kubernetes-validations"] ?? []) {
+    let holds;
+    try {
+      holds = evaluateCel(rule, { self: value });
+    } catch (error) {
+      holds = `${error.message}`;
+    }
+    if (holds !== true) problems.push(`${path}: ${message ?? `failed rule: ${rule}`}${holds === false ? "" : ` (${holds})`}`);
+  }
+  if (schema.properties && value !== null && typeof value === "object" && !Array.isArray(value))
+    for (const [key, property] of Object.entries(schema.properties))
+      problems.push(...celProblems(property, value[key], `${path}.${key}`));
+  if (schema.items && Array.isArray(value))
+    value.forEach((item, index) => problems.push(...celProblems(schema.items, item, `${path}[${index}]`)));
+  return problems;
+}
+
+function projectCrds(deployDir, ajv) {
+  const byKind = new Map();
+  const dir = join(deployDir, "crd");
+  if (!existsSync(dir)) return byKind;
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".yaml") && name !== "kustomization.yaml")) {
+    for (const { object: crd } of parseObjects(readFileSync(join(dir, file), "utf8"), file)) {
+      if (crd.kind !== "CustomResourceDefinition") continue;
+      for (const version of crd.spec.versions) {
+        const schema = refuseUnknownFields(version.schema.openAPIV3Schema);
+        schema.properties.metadata = { type: "object" };
+        const validate = ajv.compile(schema);
+        byKind.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, (object) => [
+          ...(validate(object) ? [] : [ajvErrors(validate.errors)]),
+          ...celProblems(version.schema.openAPIV3Schema, object, ""),
+        ]);
+      }
+    }
+  }
+  return byKind;
+}
+
 const kubernetesName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 // --- Kubernetes' and the Prometheus Operator's kinds: their npm models ----------------------------------
@@ -142,7 +191,7 @@ function ajvErrors(errors) {
   return errors.map((error) => `${error.instancePath || "/"} ${error.message}`).join("; ");
 }
 
-async function validateObject({ object, origin }, crds, validateSchedule) {
+async function validateObject({ object, origin }, crds, validateSchedule, ownCrds) {
   const { apiVersion, kind } = object ?? {};
   const name = `${origin}: ${kind ?? "?"} ${object?.metadata?.name ?? "?"}`;
   if (typeof apiVersion !== "string" || typeof kind !== "string") return [`${name}: no apiVersion or kind`];
@@ -152,6 +201,12 @@ async function validateObject({ object, origin }, crds, validateSchedule) {
     if (!validate) return [`${name}: no schema for ${apiVersion} ${kind} in ${schemasDir}`];
     return validate(object) ? [] : [`${name}: ${ajvErrors(validate.errors)}`];
   }
+  const ownGroup = ownCrds.get(`${apiVersion}/${kind}`);
+  if (ownGroup) {
+    if (!kubernetesName.test(object.metadata?.name ?? "")) return [`${name}: metadata.name is not a DNS-1123 label`];
+    return ownGroup(object).map((problem) => `${name}: ${problem}`);
+  }
+  if (apiVersion.startsWith("autoscaling.maestro.io/")) return [`${name}: no CRD for ${apiVersion} ${kind} in deploy/crd/`];
   const Model = await modelClass(apiVersion, kind);
   if (!Model) return [`${name}: ${apiVersion} ${kind} is no kind kubernetes-models or the Prometheus Operator's models know`];
   try {
@@ -198,7 +253,7 @@ async function typeProblems(deployDir, objects, scripts) {
   const lines = [];
   for (const entry of objects) {
     const { apiVersion, kind } = entry.object;
-    if (apiVersion.startsWith("chaos-mesh.org/") || !(await modelClass(apiVersion, kind))) continue;
+    if (apiVersion.startsWith("chaos-mesh.org/") || apiVersion.startsWith("autoscaling.maestro.io/") || !(await modelClass(apiVersion, kind))) continue;
     const declaration = join(here, "node_modules", modelModule(apiVersion), kind);
     lines.push(
       `import type { I${kind} as T${typed.length} } from ${JSON.stringify(declaration)};`,
@@ -242,6 +297,7 @@ function chaosValidators() {
 // what each kustomization rendered.
 export async function validateDeploy(deployDir, { typeCheck = true, extraScripts = [], extraObjects = [] } = {}) {
   const { crds, validateSchedule } = chaosValidators();
+  const ownCrds = projectCrds(deployDir, new Ajv({ allErrors: true, strict: false, validateFormats: false }));
   const problems = [];
   const objects = [];
   const renderedKinds = new Map();  // each kustomization's folder (relative to deployDir) → its objects' kinds
@@ -276,7 +332,7 @@ export async function validateDeploy(deployDir, { typeCheck = true, extraScripts
   }
   const ofDeploy = objects.length;
   objects.push(...extraObjects);
-  for (const object of objects) problems.push(...(await validateObject(object, crds, validateSchedule)));
+  for (const object of objects) problems.push(...(await validateObject(object, crds, validateSchedule, ownCrds)));
 
   const dashboards = readdirSync(join(deployDir, "monitoring")).filter((name) => name.endsWith(".json") && name.includes("dashboard"));
   for (const name of dashboards) problems.push(...dashboardProblems(join(deployDir, "monitoring", name)));

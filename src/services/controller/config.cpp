@@ -101,9 +101,10 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
   if (!root.IsMap()) return fail("controller configuration: must be a mapping");
   ControllerConfig config;
   try {
-    MAESTRO_TRY(only_keys(root, "config",
-                          {"suggestion_server", "suggestion_timeout_ms", "suggestion_token_file", "listen",
-                           "workers", "kubernetes", "prometheus", "defaults", "deployments", "discovery"}));
+    MAESTRO_TRY(
+        only_keys(root, "config",
+                  {"suggestion_server", "suggestion_timeout_ms", "suggestion_token_file", "listen", "workers",
+                   "kubernetes", "prometheus", "defaults", "deployments", "discovery", "autoscalers"}));
     MAESTRO_TRY(read(root, "suggestion_server", "config", config.suggestion_server));
     if (config.suggestion_server.empty())
       return fail("config.suggestion_server: required (e.g. http://127.0.0.1:8081)");
@@ -203,8 +204,16 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
       MAESTRO_TRY(
           read_seconds(discovery, "refresh_seconds", "config.discovery", config.discovery.refresh, false));
     }
-    if (config.deployments.empty() && !config.discovery.enabled)
-      return fail("config: nothing to manage: list deployments or enable discovery");
+    if (const YAML::Node autoscalers = root["autoscalers"]) {
+      MAESTRO_TRY(only_keys(autoscalers, "config.autoscalers", {"enabled", "namespace", "refresh_seconds"}));
+      config.autoscalers.enabled = true;
+      MAESTRO_TRY(read(autoscalers, "enabled", "config.autoscalers", config.autoscalers.enabled));
+      MAESTRO_TRY(read(autoscalers, "namespace", "config.autoscalers", config.autoscalers.namespace_));
+      MAESTRO_TRY(read_seconds(autoscalers, "refresh_seconds", "config.autoscalers",
+                               config.autoscalers.refresh, false));
+    }
+    if (config.deployments.empty() && !config.discovery.enabled && !config.autoscalers.enabled)
+      return fail("config: nothing to manage: list deployments, or enable discovery or autoscalers");
     if (auto ok = require_prometheus_for_hpa(config); !ok) return std::unexpected(ok.error());
   } catch (const YAML::Exception& error) {
     return fail("controller configuration: {}", error.what());

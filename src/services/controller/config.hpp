@@ -1,5 +1,6 @@
 // The controller's configuration file (YAML): where the suggestion server and the Kubernetes API are, which
-// deployments to manage — listed, and/or found by the annotation maestro.io/autoscale: "true" — and each
+// deployments to manage — listed, found by the annotation maestro.io/autoscale: "true", and/or named by
+// MaestroAutoscaler resources — and each
 // one's interval, bounds, step, cooldown and dry-run. Unknown keys and bad values are refused with a message
 // naming them, so that a typo never silently runs with defaults.
 #pragma once
@@ -50,6 +51,13 @@ struct DiscoveryConfig {
   std::chrono::seconds refresh{60};
 };
 
+// MaestroAutoscaler resources (autoscaler.hpp): listed every `refresh`, each acting on its target.
+struct AutoscalersConfig {
+  bool enabled = false;
+  std::string namespace_;  // "" all namespaces
+  std::chrono::seconds refresh{10};
+};
+
 // Where the HPA source (hpa_source.hpp) reads per-pod CPU: required when a deployment's policy is hpa.
 struct PrometheusSettings {
   std::string url;  // base URL, e.g. http://127.0.0.1:9090; "" none
@@ -68,6 +76,7 @@ struct ControllerConfig {
   DeploymentSettings defaults;
   std::vector<TargetConfig> deployments;
   DiscoveryConfig discovery;
+  AutoscalersConfig autoscalers;
 };
 
 Result<ControllerConfig> parse_controller_config(const std::string& yaml);

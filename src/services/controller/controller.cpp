@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "prom/credentials.hpp"
+#include "services/controller/controller_target.hpp"
 
 namespace maestro::controller {
 
@@ -21,17 +22,6 @@ std::string key_of(const std::string& ns, const std::string& name) {
 }
 
 }  // namespace
-
-struct Controller::Target {
-  std::string namespace_;
-  std::string name;
-  DeploymentSettings settings;  // guarded by the controller's mutex (discovery may update it)
-  bool listed = false;          // in the configuration file (discovery never removes it)
-  core::Clock::TimePoint next_due{};
-  bool in_flight = false;
-  bool held_by_fault = false;  // the last reconcile held because something failed
-  ScalingHistory history;      // touched only by the worker reconciling the target
-};
 
 struct Controller::Metrics {
   prometheus::Family<prometheus::Counter>& decisions;
@@ -72,6 +62,7 @@ Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, S
     : config_(config),
       owned_kube_(std::make_unique<KubeScaleClient>(kube)),
       kube_(*owned_kube_),
+      autoscalers_(config.autoscalers.enabled ? std::make_unique<KubeAutoscalerClient>(kube) : nullptr),
       suggestions_(suggestions),
       hpa_(hpa),
       clock_(clock),
@@ -138,7 +129,7 @@ void Controller::discover() {
     annotated[key_of(deployment.namespace_, deployment.name)] = &deployment;
   // Discovered deployments that lost the annotation (or were deleted) are no longer managed.
   for (auto it = targets_.begin(); it != targets_.end();) {
-    if (!it->second->listed && !annotated.contains(it->first)) {
+    if (!it->second->listed && !it->second->autoscaler && !annotated.contains(it->first)) {
       spdlog::info("discovery forget deployment={}", it->first);
       it = targets_.erase(it);
     } else {
@@ -147,7 +138,8 @@ void Controller::discover() {
   }
   for (const auto& [key, deployment] : annotated) {
     const auto existing = targets_.find(key);
-    if (existing != targets_.end() && existing->second->listed) continue;  // the file's settings win
+    // The file's settings win; a MaestroAutoscaler's win over annotations.
+    if (existing != targets_.end() && (existing->second->listed || existing->second->autoscaler)) continue;
     auto settings = settings_from_annotations(config_.defaults, deployment->annotations);
     if (!settings) {
       metrics_->errors.Add({{"cause", "discovery_bad_annotation"}}).Increment();
@@ -176,6 +168,10 @@ void Controller::tick() {
     next_discovery_ = now + config_.discovery.refresh;
     discover();
   }
+  if (autoscalers_ && now >= next_autoscaler_sync_) {
+    next_autoscaler_sync_ = now + config_.autoscalers.refresh;
+    sync_autoscalers();
+  }
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   for (auto& [key, target] : targets_) {
@@ -191,6 +187,7 @@ void Controller::tick() {
 
 int Controller::reconcile_all() {
   if (config_.discovery.enabled) discover();
+  if (autoscalers_) sync_autoscalers();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return 0;
@@ -203,7 +200,8 @@ int Controller::reconcile_all() {
   }
   wait_idle();
   std::lock_guard lock(mutex_);
-  int failed = config_.discovery.enabled && !discovered_once_ ? 1 : 0;
+  int failed = (config_.discovery.enabled && !discovered_once_ ? 1 : 0) +
+               (autoscalers_ && !autoscalers_listed_once_ ? 1 : 0);
   for (const auto& [key, target] : targets_) failed += target->held_by_fault ? 1 : 0;
   return failed;
 }
@@ -246,7 +244,7 @@ void Controller::stop() {
 
 bool Controller::ready() const {
   std::lock_guard lock(mutex_);
-  return !config_.discovery.enabled || discovered_once_;
+  return (!config_.discovery.enabled || discovered_once_) && (!autoscalers_ || autoscalers_listed_once_);
 }
 
 std::vector<std::string> Controller::managed() const {
@@ -287,10 +285,14 @@ bool Controller::reconcile(Target& target) {
                            .settings = {},
                            .now = clock_.now(),
                            .conflict_retries = config_.kubernetes.conflict_retries};
+  std::optional<Autoscaler> autoscaler;
   {
     std::lock_guard lock(mutex_);
     request.settings = target.settings;
+    autoscaler = target.autoscaler;
   }
+  if (autoscaler)
+    if (auto refused = refuse_autoscaled(target, *autoscaler)) return *refused;
   std::optional<HpaSuggestions> hpa;
   if (request.settings.source == DecisionSource::kHpa && hpa_) hpa.emplace(*hpa_, request.settings);
   ReconcileOutcome outcome;
@@ -302,6 +304,7 @@ bool Controller::reconcile(Target& target) {
   } else {
     outcome = reconcile_deployment(request, target.history, kube_, hpa ? *hpa : suggestions_);
   }
+  if (autoscaler) report_autoscaled(target, *autoscaler, outcome);
   if (outcome.held_by_fault()) {
     metrics_->errors.Add({{"cause", outcome.fault_cause}}).Increment();
     spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name,

@@ -7,6 +7,12 @@
 // scaling action is recorded as a Kubernetes Event on the deployment. A deployment whose policy is hpa asks
 // the HPA source (hpa_source.hpp) instead of the suggestion server, through the same reconcile.
 //
+// MaestroAutoscaler resources (autoscaler.hpp), when enabled, are listed every autoscalers.refresh: each
+// one's target is reconciled with its settings (a resource wins over the target's annotations), and its
+// status and conditions are written (controller_autoscalers.cpp). A target another autoscaler (an HPA, a KEDA
+// ScaledObject) also scales is refused with a condition and a Warning Event; `paused` holds; `dryRun`
+// decides without writing; the fallback acts after its count of failed intervals.
+//
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
 // once.
@@ -18,12 +24,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "kube/client.hpp"
+#include "services/controller/autoscaler.hpp"
+#include "services/controller/autoscaler_client.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/decision.hpp"
 #include "services/controller/hpa_source.hpp"
@@ -74,6 +83,14 @@ class Controller {
   // Adds the listed deployments and starts the workers (the constructors' common part).
   void start();
   void discover();
+  // Lists the MaestroAutoscalers and the other autoscalers, and updates the targets they name.
+  void sync_autoscalers();
+  // A reconcile of an autoscaled target that must not ask for a decision (another autoscaler scales it, or
+  // it is paused): its status written; nothing if it may decide.
+  std::optional<bool> refuse_autoscaled(Target& target, const Autoscaler& autoscaler);
+  // After a reconcile of an autoscaled target: the fallback if it is due, and its status.
+  void report_autoscaled(Target& target, const Autoscaler& autoscaler, const ReconcileOutcome& outcome);
+  void write_status(Target& target, const Autoscaler& autoscaler);
   void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
                   bool listed, core::Clock::TimePoint first_due);
   void work();
@@ -83,6 +100,7 @@ class Controller {
   ControllerConfig config_;
   std::unique_ptr<ScaleClient> owned_kube_;  // the adapter of a kube::KubeClient, if given one
   ScaleClient& kube_;
+  std::unique_ptr<AutoscalerClient> autoscalers_;  // with a kube::KubeClient, when autoscalers are enabled
   SuggestionSource& suggestions_;
   HpaSource* hpa_;
   const core::Clock& clock_;
@@ -98,6 +116,8 @@ class Controller {
   bool stopping_ = false;
   bool discovered_once_ = false;
   core::Clock::TimePoint next_discovery_{};
+  bool autoscalers_listed_once_ = false;
+  core::Clock::TimePoint next_autoscaler_sync_{};
   std::vector<std::thread> workers_;
 };
 

@@ -27,6 +27,10 @@ std::string_view decision_reason_name(DecisionReason reason) {
       return "cooldown";
     case DecisionReason::kIntoBounds:
       return "into_bounds";
+    case DecisionReason::kScaleUpLimit:
+      return "scale_up_limit";
+    case DecisionReason::kScaleDownLimit:
+      return "scale_down_limit";
   }
   return "hold";
 }
@@ -49,7 +53,32 @@ Decision decide(int current, int wanted, const DeploymentSettings& settings, con
   const int changed_recently = core::replicas_changed_in_period(history.up, settings.cooldown, now) +
                                core::replicas_changed_in_period(history.down, settings.cooldown, now);
   if (changed_recently > 0) return {current, current, DecisionReason::kCooldown};
+  if (!settings.scale_up && !settings.scale_down) return {current, desired, DecisionReason::kPolicy};
+  // A direction without rules is not limited.
+  const core::ScalingRules unlimited_up{
+      std::chrono::seconds(0),
+      core::PolicySelect::kMax,
+      {{core::ScalingPolicyType::kPercent, 100000, std::chrono::seconds(1)}}};
+  const core::ScalingRules unlimited_down{
+      std::chrono::seconds(0),
+      core::PolicySelect::kMax,
+      {{core::ScalingPolicyType::kPercent, 100, std::chrono::seconds(1)}}};
+  const auto limited = core::limit_rate_with_reason(
+      current, desired, history.up, history.down, settings.scale_up.value_or(unlimited_up),
+      settings.scale_down.value_or(unlimited_down), settings.bounds, now);
+  if (limited.reason == core::LimitReason::kScaleUpLimit)
+    return {current, limited.replicas, DecisionReason::kScaleUpLimit};
+  if (limited.reason == core::LimitReason::kScaleDownLimit)
+    return {current, limited.replicas, DecisionReason::kScaleDownLimit};
   return {current, desired, DecisionReason::kPolicy};
+}
+
+std::chrono::seconds history_window(const DeploymentSettings& settings) {
+  std::chrono::seconds window = settings.cooldown;
+  for (const auto* rules : {&settings.scale_up, &settings.scale_down})
+    if (*rules)
+      for (const auto& policy : (*rules)->policies) window = std::max(window, policy.period);
+  return window;
 }
 
 }  // namespace maestro::controller

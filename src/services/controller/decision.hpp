@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -32,7 +33,13 @@ struct DeploymentSettings {
   bool dry_run = false;               // decide, log and export, but never write
   DecisionSource source = DecisionSource::kLearned;
   HpaSettings hpa{};  // when the HPA decides
+  // The HPA's behavior rate limits (a MaestroAutoscaler's spec.behavior), per direction; none: no limit.
+  std::optional<core::ScalingRules> scale_up{};
+  std::optional<core::ScalingRules> scale_down{};
 };
+
+// How long the scaling history must be kept for `settings`: the cooldown, or the longest behavior period.
+std::chrono::seconds history_window(const DeploymentSettings& settings);
 
 // The changes made recently, kept for the cooldown (core::ScaleEvent, as the HPA keeps them).
 struct ScalingHistory {
@@ -45,11 +52,13 @@ struct ScalingHistory {
 };
 
 enum class DecisionReason {
-  kPolicy,      // the action, applied
-  kHold,        // the action asked for the current replicas
-  kAtBound,     // the action would leave [min, max]
-  kCooldown,    // changed too recently
-  kIntoBounds,  // replicas were outside [min, max] (changed by someone else, or new bounds): brought back
+  kPolicy,          // the action, applied
+  kHold,            // the action asked for the current replicas
+  kAtBound,         // the action would leave [min, max]
+  kCooldown,        // changed too recently
+  kIntoBounds,      // replicas were outside [min, max] (changed by someone else, or new bounds): brought back
+  kScaleUpLimit,    // held (or moved less) by the behavior's scale-up rate limit
+  kScaleDownLimit,  // held (or moved less) by the behavior's scale-down rate limit
 };
 
 std::string_view decision_reason_name(DecisionReason reason);

@@ -81,6 +81,30 @@ TEST(Decide, TakesLargerChangesAsTheirSetMeansThemWithinTheBounds) {
   EXPECT_EQ(hold.reason, DecisionReason::kHold);
 }
 
+TEST(Decide, LimitsTheRateAsTheBehaviorSays) {
+  DeploymentSettings s = settings(1, 20);
+  s.scale_up = core::ScalingRules{0s, core::PolicySelect::kMax, {{core::ScalingPolicyType::kPods, 2, 60s}}};
+  s.scale_down = core::ScalingRules{0s, core::PolicySelect::kDisabled, {}};
+  const Decision first = decide(3, 10, s, {}, kNow);
+  EXPECT_EQ(first.desired, 5);
+  EXPECT_EQ(first.reason, DecisionReason::kScaleUpLimit);
+
+  ScalingHistory history;
+  history.record(3, 5, kNow);
+  const Decision within_period = decide(5, 10, s, history, kNow + 30s);
+  EXPECT_EQ(within_period.desired, 5) << "2 pods per 60 s were already added";
+  EXPECT_EQ(within_period.reason, DecisionReason::kScaleUpLimit);
+  EXPECT_EQ(decide(5, 10, s, history, kNow + 61s).desired, 7);
+
+  const Decision down = decide(5, 2, s, history, kNow + 61s);
+  EXPECT_EQ(down.desired, 5) << "scale-down is disabled";
+  EXPECT_EQ(down.reason, DecisionReason::kScaleDownLimit);
+  s.scale_down.reset();
+  EXPECT_EQ(decide(5, 2, s, history, kNow + 61s).desired, 2) << "a direction without rules is not limited";
+  EXPECT_EQ(history_window(s), 60s);
+  EXPECT_EQ(history_window(settings(1, 20, 1, 90s)), 90s);
+}
+
 TEST(ScalingHistory, KeepsChangesByDirectionAndForgetsOldOnes) {
   ScalingHistory history;
   history.record(3, 5, kNow - 100s);

@@ -38,7 +38,7 @@ ReconcileOutcome reconcile_deployment(const ReconcileRequest& request, ScalingHi
                     suggestion->action_name, suggestion->replicas, scale->replicas));
 
   const DeploymentSettings& settings = request.settings;
-  history.prune(request.now, settings.cooldown);
+  history.prune(request.now, history_window(settings));
   const int wanted =
       wanted_replicas(suggestion->action_set, suggestion->replica_change, scale->replicas, settings.step);
   const Decision decision = decide(scale->replicas, wanted, settings, history, request.now);

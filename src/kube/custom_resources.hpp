@@ -1,0 +1,47 @@
+// Resources MAESTRO reads and writes as JSON through the API's generic REST paths: its own MaestroAutoscalers
+// (autoscaling.maestro.io/v1alpha1) with their status subresource, and the autoscalers that may target the
+// same workloads — autoscaling/v2 HorizontalPodAutoscalers and KEDA's ScaledObjects (keda.sh/v1alpha1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/client.hpp"
+
+namespace maestro::kube {
+
+struct ResourceType {
+  std::string group;
+  std::string version;
+  std::string resource;   // plural, as in the path
+  std::string list_kind;  // the kind a list answers with
+};
+
+inline const ResourceType kMaestroAutoscalers{"autoscaling.maestro.io", "v1alpha1", "maestroautoscalers",
+                                              "MaestroAutoscalerList"};
+inline const ResourceType kHorizontalPodAutoscalers{"autoscaling", "v2", "horizontalpodautoscalers",
+                                                    "HorizontalPodAutoscalerList"};
+inline const ResourceType kScaledObjects{"keda.sh", "v1alpha1", "scaledobjects", "ScaledObjectList"};
+
+struct ObjectList {
+  std::vector<nlohmann::json> items;
+  std::string resource_version;  // the list's, for a watch to start from
+};
+
+// Every object of `type` in `namespace_` ("" all namespaces), paging with limit/continue. A type the server
+// does not serve (its CRD is not installed) is kNotFound.
+KubeResult<ObjectList> list_objects(KubeClient& kube, const ResourceType& type,
+                                    const std::string& namespace_);
+
+KubeResult<nlohmann::json> get_object(KubeClient& kube, const ResourceType& type,
+                                      const std::string& namespace_, const std::string& name);
+
+// Replaces .status through the status subresource with a merge patch that carries `resource_version`, so
+// that a write based on a stale read fails with kConflict; answers the object as stored.
+KubeResult<nlohmann::json> patch_status(KubeClient& kube, const ResourceType& type,
+                                        const std::string& namespace_, const std::string& name,
+                                        const nlohmann::json& status, const std::string& resource_version);
+
+}  // namespace maestro::kube

@@ -1,0 +1,28 @@
+// The controller's record of one managed target, shared by controller.cpp and controller_autoscalers.cpp.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "services/controller/controller.hpp"
+
+namespace maestro::controller {
+
+struct Controller::Target {
+  std::string namespace_;
+  std::string name;
+  DeploymentSettings settings;  // guarded by the controller's mutex (discovery may update it)
+  bool listed = false;          // in the configuration file (discovery never removes it)
+  core::Clock::TimePoint next_due{};
+  bool in_flight = false;
+  bool held_by_fault = false;  // the last reconcile held because something failed
+  ScalingHistory history;      // touched only by the worker reconciling the target
+  // Set when a MaestroAutoscaler names the target (guarded by the controller's mutex).
+  std::optional<Autoscaler> autoscaler;
+  std::string other_autoscaler;  // who else scales it ("" nobody)
+  // Touched only by the worker reconciling the target (and by sync_autoscalers before its first reconcile).
+  AutoscalerStatus status;
+  std::string conflict_recorded;  // the other autoscaler last recorded in an Event
+};
+
+}  // namespace maestro::controller
