@@ -26,13 +26,6 @@ KubeError failure(KubeErrorKind kind, std::string message) {
   return KubeError{{std::move(message)}, kind, 0, ""};
 }
 
-KubeError transport_error(const net::HttpError& error, const std::string& what) {
-  const KubeErrorKind kind = error.kind == net::HttpErrorKind::kTimeout       ? KubeErrorKind::kTimeout
-                             : error.kind == net::HttpErrorKind::kCredentials ? KubeErrorKind::kUnauthorized
-                                                                              : KubeErrorKind::kUnreachable;
-  return failure(kind, fmt::format("{}: {}", what, error.message));
-}
-
 KubeResult<json> object_from(const net::Response& response, const std::string& what) {
   json object = json::parse(response.body, nullptr, false);
   if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object())
