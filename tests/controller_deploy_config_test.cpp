@@ -1,5 +1,6 @@
-// The controller configuration shipped in deploy/controller.yaml's ConfigMap is one the controller accepts,
-// with the settings the manifests rely on (in-cluster credentials, discovery, metrics on the probed port).
+// The controller configuration shipped in deploy/base/controller.yaml's ConfigMap is one the controller
+// accepts, with the settings the manifests rely on (in-cluster credentials, discovery, metrics on the probed
+// port).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -9,7 +10,8 @@ namespace maestro {
 namespace {
 
 TEST(DeployManifests, ControllerConfigMapIsAValidConfiguration) {
-  const auto documents = YAML::LoadAllFromFile(std::string(MAESTRO_SOURCE_DIR) + "/deploy/controller.yaml");
+  const auto documents =
+      YAML::LoadAllFromFile(std::string(MAESTRO_SOURCE_DIR) + "/deploy/base/controller.yaml");
   const YAML::Node* config_map = nullptr;
   for (const auto& document : documents)
     if (document["kind"].as<std::string>() == "ConfigMap") config_map = &document;

@@ -63,8 +63,18 @@ void run_demo(const DemoOptions& options) {
   env_options.features = options.features;
   auto first = make_env(env_options);
   if (!first) throw CLI::ValidationError("--train-scenario", first.error().message);
+  // Without the shared traces (an image has none) their validation windows cannot be had: validate on the
+  // synthetic shapes that neither train nor test.
+  std::vector<std::string> validation_names = recipe.validation_scenarios;
+  if (shared->empty()) {
+    validation_names.clear();
+    for (const auto& name : eval::synthetic_scenario_names())
+      if (name != options.train_scenario && name != options.scenario && validation_names.size() < 2)
+        validation_names.push_back(name);
+    std::cerr << fmt::format("no shared traces: validating on {}\n", fmt::join(validation_names, " and "));
+  }
   std::vector<eval::Scenario> validation;
-  for (const auto& name : recipe.validation_scenarios) {
+  for (const auto& name : validation_names) {
     auto resolved = eval::resolve_scenario(name, {}, *shared);
     if (!resolved) throw CommandFailed(resolved.error().message);
     validation.push_back(std::move(*resolved));
@@ -96,7 +106,7 @@ void run_demo(const DemoOptions& options) {
       "reward, "
       "randomised start-up, capacity and chaos), the best on {} kept{}\n",
       options.training_seeds, options.steps, options.train_scenario, options.features,
-      fmt::join(recipe.validation_scenarios, " and "),
+      fmt::join(validation_names, " and "),
       options.steps < recipe.steps
           ? fmt::format(" — shorter than the recipe's {} steps a seed (maestro train --env sim)",
                         recipe.steps)

@@ -33,21 +33,26 @@ const char* role_name(PolicyRole role) {
   return "evaluated";
 }
 
-// Round tick values covering [low, high]: steps of 1, 2 or 5 × 10^k, from the last at or below `low` to the
-// first at or above `high`.
-std::vector<double> nice_ticks(double low, double high, int about = 5) {
+// Round tick values covering [low, high]: steps of 1, 2 or 5 × 10^k (`hours`: 1, 2, 3, 6, 12 or 24 below
+// a day, days as 1, 2 or 5 × 10^k beyond), from the last at or below `low` to the first at or above `high`.
+std::vector<double> nice_ticks(double low, double high, int about = 5, bool hours = false) {
   const double raw = (high - low) / about;
-  const double magnitude = std::pow(10, std::floor(std::log10(raw > 0 ? raw : 1)));
-  double step = magnitude;
-  for (const double factor : {1.0, 2.0, 5.0, 10.0})
-    if (raw <= factor * magnitude) {
-      step = factor * magnitude;
-      break;
-    }
+  double step = 0;
+  if (hours && raw <= 24) {
+    for (const double hours_step : {1.0, 2.0, 3.0, 6.0, 12.0, 24.0})
+      if (step == 0 && raw <= hours_step) step = hours_step;
+  } else {
+    const double unit = hours ? 24 : 1;
+    const double magnitude = std::pow(10, std::floor(std::log10(raw > 0 ? raw / unit : 1)));
+    for (const double factor : {1.0, 2.0, 5.0, 10.0})
+      if (step == 0 && raw / unit <= factor * magnitude) step = factor * magnitude * unit;
+  }
   const double first = std::floor(low / step + 1e-9), last = std::ceil(high / step - 1e-9);
   if (!std::isfinite(first) || !std::isfinite(last) || last - first > 1000) return {low, high};
+  // k × step rounded to the step's decimals, so that 3 × 0.1 is 0.3 and not 0.30000000000000004.
+  const double scale = std::pow(10, std::max(0.0, -std::floor(std::log10(step))));
   std::vector<double> ticks;
-  for (double k = first; k <= last; ++k) ticks.push_back(k * step);
+  for (double k = first; k <= last; ++k) ticks.push_back(std::round(k * step * scale) / scale);
   return ticks;
 }
 
@@ -76,6 +81,59 @@ std::string escape_html(const std::string& text) {
 
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+constexpr const char* kSweepGrey = "#aaa";
+
+// The colour of the i-th plotted policy: the palette's ten, then hues a golden angle apart, never reused.
+std::string colour_at(std::size_t i) {
+  if (i < std::size(kColours)) return kColours[i];
+  const double hue = std::fmod(static_cast<double>(i) * 137.508, 360) / 60;  // sector 0..6
+  const double value = 0.75, saturation = 0.8, chroma = value * saturation;
+  const double second = chroma * (1 - std::abs(std::fmod(hue, 2) - 1)), floor = value - chroma;
+  const int sector = static_cast<int>(hue);
+  const double rgb[6][3] = {{chroma, second, 0}, {second, chroma, 0}, {0, chroma, second},
+                            {0, second, chroma}, {second, 0, chroma}, {chroma, 0, second}};
+  const auto byte = [&](double c) { return static_cast<int>(std::lround(255 * (c + floor))); };
+  return fmt::format("#{:02x}{:02x}{:02x}", byte(rgb[sector][0]), byte(rgb[sector][1]), byte(rgb[sector][2]));
+}
+
+// Room for labels at 11 px sans-serif: an upper bound on a character's width, so that nothing is cut off.
+double text_width(const std::string& text) {
+  return 7.0 * static_cast<double>(text.size());
+}
+
+struct LegendEntry {
+  std::string label;
+  std::string colour;
+  enum class Mark { kLine, kDashed, kDot } mark = Mark::kLine;
+};
+
+constexpr double kLegendRow = 14;
+
+// The legend, right of the plot at x; its rows from y down.
+std::string svg_legend(const std::vector<LegendEntry>& entries, double x, double y) {
+  std::string svg;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& entry = entries[i];
+    const double row = y + kLegendRow * static_cast<double>(i);
+    if (entry.mark == LegendEntry::Mark::kDot)
+      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"/>", x + 8, row - 4,
+                         entry.colour);
+    else
+      svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"{}/>", x,
+                         row - 4, x + 16, row - 4, entry.colour,
+                         entry.mark == LegendEntry::Mark::kDashed ? " stroke-dasharray=\"5,4\"" : "");
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\">{}</text>\n", x + 20, row, entry.colour,
+                       escape_html(entry.label));
+  }
+  return svg;
+}
+
+// The right margin a legend needs.
+double legend_width(const std::vector<LegendEntry>& entries) {
+  double widest = 0;
+  for (const auto& entry : entries) widest = std::max(widest, text_width(entry.label));
+  return std::max(150.0, 30 + widest);
+}
 
 struct Line {
   std::string label;
@@ -84,12 +142,20 @@ struct Line {
   bool dashed = false;
 };
 
-// A line chart as inline SVG; `log_y` plots log10 of positive values. Nothing when no line has a point.
+// A line chart as inline SVG, its legend beside it as wide and as tall as its labels need; `log_y` plots
+// log10 of positive values. Nothing when no line has a point.
 std::string svg_chart(const std::string& title, const std::string& y_label, const std::vector<Line>& lines,
                       bool log_y = false) {
   if (std::all_of(lines.begin(), lines.end(), [](const Line& line) { return line.points.empty(); }))
     return "";
-  constexpr double kWidth = 860, kHeight = 260, kLeft = 60, kRight = 150, kTop = 28, kBottom = 36;
+  std::vector<LegendEntry> legend;
+  for (const auto& line : lines)
+    legend.push_back(
+        {line.label, line.colour, line.dashed ? LegendEntry::Mark::kDashed : LegendEntry::Mark::kLine});
+  constexpr double kLeft = 60, kTop = 28, kBottom = 36, plot_w = 650, plot_h = 196;
+  const double width = kLeft + plot_w + legend_width(legend);
+  const double height =
+      std::max(kTop + plot_h + kBottom, kTop + 12 + kLegendRow * static_cast<double>(legend.size()) + 8);
   double x_min = 1e300, x_max = -1e300, y_min = 1e300, y_max = -1e300;
   const auto y_of = [&](double y) { return log_y ? std::log10(std::max(y, 1e-3)) : y; };
   for (const auto& line : lines)
@@ -102,7 +168,7 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
   if (y_min >= y_max) y_max = y_min + 1;
   // Round ticks: linear axes end on one; log axes tick at powers of ten. Long runs are labelled in hours.
   const double x_unit = x_max - x_min > 7200 ? 3600 : 1;
-  const auto x_ticks = nice_ticks(x_min / x_unit, x_max / x_unit);
+  const auto x_ticks = nice_ticks(x_min / x_unit, x_max / x_unit, 5, x_unit > 1);
   std::vector<double> y_ticks;
   if (log_y) {
     y_min = std::floor(y_min), y_max = std::max(y_min + 1, std::ceil(y_max));
@@ -111,14 +177,13 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
     y_ticks = nice_ticks(y_min, y_max);
     y_min = std::min(y_min, y_ticks.front()), y_max = std::max(y_max, y_ticks.back());
   }
-  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * plot_w; };
   const auto py = [&](double y) { return kTop + plot_h - (y_of(y) - y_min) / (y_max - y_min) * plot_h; };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
       "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>\n"
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
-      kWidth, kHeight, kLeft, escape_html(title), kLeft, kTop, plot_w, plot_h);
+      width, height, kLeft, escape_html(title), kLeft, kTop, plot_w, plot_h);
   for (const double v : y_ticks) {
     const double y = kTop + plot_h - (v - y_min) / (y_max - y_min) * plot_h;
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n", kLeft - 4, y + 4,
@@ -127,46 +192,59 @@ std::string svg_chart(const std::string& title, const std::string& y_label, cons
   for (const double v : x_ticks)
     if (v * x_unit >= x_min && v * x_unit <= x_max)
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n", px(v * x_unit),
-                         kHeight - kBottom + 14, v);
+                         kTop + plot_h + 14, v);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time ({})</text>\n", kLeft + plot_w / 2,
-                     kHeight - 6, x_unit > 1 ? "h" : "s");
+                     kTop + plot_h + 30, x_unit > 1 ? "h" : "s");
   svg += fmt::format(
       "<text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>\n",
       kTop + plot_h / 2, kTop + plot_h / 2, escape_html(y_label));
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const auto& line = lines[i];
+  for (const auto& line : lines) {
     std::string points;
     for (const auto& [x, y] : line.points) points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
     svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.3\"{} points=\"{}\"/>\n",
                        line.colour, line.dashed ? " stroke-dasharray=\"5,4\"" : "", points);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", kWidth - kRight + 8,
-                       kTop + 12 + 14 * i, line.colour, escape_html(line.label));
   }
-  return svg + "</svg>\n";
+  return svg + svg_legend(legend, kLeft + plot_w + 8, kTop + 12) + "</svg>\n";
 }
 
-// The frontier chart: pod-hours against the share of requests over the soft SLO. Baselines are grey points
-// (the frontier's own points ringed), the frontier a line, evaluated policies and the oracle's schedule
-// coloured as in the time-series charts and labelled, the oracle's lower bound a dashed line.
+// The frontier chart: pod-hours against the share of requests over the soft SLO. Every policy that is not a
+// sweep point in its colour of the time-series charts, its mean a filled dot, each seed's run a ring and
+// whiskers from the least to the most over seeds on both axes; sweep points grey (the frontier's own ringed),
+// the frontier a line, the oracle's lower bound a dashed line.
 std::string svg_frontier(const Evaluation& evaluation, const FrontierSummary& summary,
                          const std::function<std::string(const std::string&)>& colour_of) {
-  constexpr double kWidth = 860, kHeight = 380, kLeft = 64, kRight = 170, kTop = 28, kBottom = 42;
-  double x_max = 0.01, y_max = std::max(1e-3, evaluation.oracle.summary.mean);
+  std::vector<LegendEntry> legend;
+  std::vector<const PolicyResult*> coloured;
+  for (const auto& p : evaluation.policies)
+    if (!p.sweep_point) {
+      coloured.push_back(&p);
+      legend.push_back({p.name, colour_of(p.name), LegendEntry::Mark::kDot});
+    }
+  const bool sweeps = std::any_of(evaluation.policies.begin(), evaluation.policies.end(),
+                                  [](const PolicyResult& p) { return p.sweep_point; });
+  if (sweeps) legend.push_back({"sweep points", kSweepGrey, LegendEntry::Mark::kDot});
+  if (!summary.frontier.empty()) legend.push_back({"baseline frontier", "#555"});
+  legend.push_back({"oracle (lower bound)", "#000", LegendEntry::Mark::kDashed});
+
+  constexpr double kLeft = 64, kTop = 28, kBottom = 42, plot_w = 626, plot_h = 310;
+  const double width = kLeft + plot_w + legend_width(legend);
+  const double height =
+      std::max(kTop + plot_h + kBottom, kTop + 12 + kLegendRow * static_cast<double>(legend.size()) + 8);
+  double x_max = 0.01, y_max = std::max(1e-3, evaluation.oracle.summary.max);
   for (const auto& p : evaluation.policies) {
-    x_max = std::max(x_max, 100 * p.share_over_soft.mean);
-    y_max = std::max(y_max, p.pod_hours.mean);
+    x_max = std::max(x_max, 100 * p.share_over_soft.max);
+    y_max = std::max(y_max, p.pod_hours.max);
   }
   const auto x_ticks = nice_ticks(0, x_max), y_ticks = nice_ticks(0, y_max);
   x_max = x_ticks.back(), y_max = y_ticks.back();
-  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto px = [&](double share) { return kLeft + 100 * share / x_max * plot_w; };
   const auto py = [&](double hours) { return kTop + plot_h - hours / y_max * plot_h; };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
       "font-size=\"11\">\n<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">Pod-hours against "
-      "requests over the SLO (means over seeds; lower left is better)</text>\n<rect x=\"{}\" y=\"{}\" "
-      "width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
-      kWidth, kHeight, kLeft, kLeft, kTop, plot_w, plot_h);
+      "requests over the SLO (lower left is better)</text>\n"
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
+      width, height, kLeft, kLeft, kTop, plot_w, plot_h);
   for (const double v : x_ticks)
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n",
                        kLeft + v / x_max * plot_w, kTop + plot_h + 14, v);
@@ -176,19 +254,19 @@ std::string svg_frontier(const Evaluation& evaluation, const FrontierSummary& su
   svg += fmt::format(
       "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">% of requests over the soft SLO (served over it, "
       "dropped or left queued)</text>\n",
-      kLeft + plot_w / 2, kHeight - 6);
+      kLeft + plot_w / 2, kTop + plot_h + 32);
   svg += fmt::format(
       "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">pod-hours</text>\n",
       kTop + plot_h / 2, kTop + plot_h / 2);
   const double oracle_y = py(evaluation.oracle.summary.mean);
   svg += fmt::format(
-      "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>"
-      "<text x=\"{}\" y=\"{:.1f}\">oracle (lower bound)</text>\n",
-      kLeft, oracle_y, kLeft + plot_w, oracle_y, kLeft + plot_w + 6, oracle_y + 4);
-  for (const auto& point : summary.baselines)
-    svg +=
-        fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#aaa\"><title>{}</title></circle>\n",
-                    px(point.share_over_soft), py(point.pod_hours), escape_html(point.name));
+      "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n",
+      kLeft, oracle_y, kLeft + plot_w, oracle_y);
+  for (const auto& p : evaluation.policies)
+    if (p.sweep_point)
+      svg +=
+          fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{}</title></circle>\n",
+                      px(p.share_over_soft.mean), py(p.pod_hours.mean), kSweepGrey, escape_html(p.name));
   std::string line;
   for (const auto& point : summary.frontier) {
     line += fmt::format("{:.1f},{:.1f} ", px(point.share_over_soft), py(point.pod_hours));
@@ -202,20 +280,25 @@ std::string svg_frontier(const Evaluation& evaluation, const FrontierSummary& su
     line += fmt::format("{:.1f},{:.1f}", kLeft + plot_w, py(summary.frontier.back().pod_hours));
     svg +=
         fmt::format("<polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" points=\"{}\"/>\n", line);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#555\">baseline frontier</text>\n", kLeft + plot_w + 6,
-                       kTop + 12);
   }
-  int label = 0;
-  for (const auto& p : evaluation.policies) {
-    if (p.role == PolicyRole::kBaseline) continue;
-    const std::string colour = colour_of(p.name);
-    const double x = px(p.share_over_soft.mean), y = py(p.pod_hours.mean);
-    svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"/>\n", x, y,
-                       p.role == PolicyRole::kEvaluated ? 6 : 4, colour);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", kLeft + plot_w + 6,
-                       kTop + 40 + 14 * label++, colour, escape_html(p.name));
+  for (const auto* p : coloured) {
+    const std::string colour = colour_of(p->name);
+    const double x = px(p->share_over_soft.mean), y = py(p->pod_hours.mean);
+    svg += fmt::format(
+        "<g stroke=\"{0}\"><line x1=\"{1:.1f}\" y1=\"{3:.1f}\" x2=\"{2:.1f}\" y2=\"{3:.1f}\"/>"
+        "<line x1=\"{4:.1f}\" y1=\"{5:.1f}\" x2=\"{4:.1f}\" y2=\"{6:.1f}\"/></g>\n",
+        colour, px(p->share_over_soft.min), px(p->share_over_soft.max), y, x, py(p->pod_hours.min),
+        py(p->pod_hours.max));
+    for (const auto& run : p->runs)
+      svg += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"none\" stroke=\"{}\"><title>{} seed "
+          "{}</title></circle>\n",
+          px(run.share_over_soft), py(run.pod_hours), colour, escape_html(p->name), run.seed);
+    svg +=
+        fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"><title>{}</title></circle>\n",
+                    x, y, p->role == PolicyRole::kEvaluated ? 6 : 4, colour, escape_html(p->name));
   }
-  return svg + "</svg>\n";
+  return svg + svg_legend(legend, kLeft + plot_w + 8, kTop + 12) + "</svg>\n";
 }
 
 // mean ± half-width of the 95 % confidence interval.
@@ -382,15 +465,16 @@ std::string series_csv(const PolicyResult& policy) {
 
 std::string report_html(const Evaluation& evaluation) {
   const auto& scenario = evaluation.scenario;
-  // Sweep points are in the table and the frontier chart only; every other policy gets lines, in the
-  // same colour in every chart.
+  // Sweep points are in the table and the frontier chart only (grey); every other policy asked for gets a
+  // line in every time-series chart and a point in the frontier chart, in a colour of its own, the same in
+  // every chart.
   std::vector<const PolicyResult*> plotted;
   for (const auto& p : evaluation.policies)
     if (!p.sweep_point) plotted.push_back(&p);
   const auto colour_of = [&](const std::string& name) -> std::string {
     for (std::size_t i = 0; i < plotted.size(); ++i)
-      if (plotted[i]->name == name) return kColours[i % 10];
-    return "#aaa";
+      if (plotted[i]->name == name) return colour_at(i);
+    return kSweepGrey;
   };
   const std::size_t step =
       std::max<std::size_t>(1, static_cast<std::size_t>(scenario.duration_seconds) / 400);
@@ -439,7 +523,9 @@ std::string report_html(const Evaluation& evaluation) {
       "</head><body>\n<h1>Evaluation: {0}</h1>\n<p>{1}</p>\n<p>{2} s simulated per run; pods start in {3} s; "
       "SLO p95 {4} ms soft, {5} ms hard; replicas {6}..{7}; chaos: {8} pod kills and {9} CPU stress events "
       "per "
-      "hour; seeds {10}. Plots show the first seed.</p>\n<h2>Headline</h2>\n<ul>\n{13}</ul>\n<p>{14}. The "
+      "hour; seeds {10}. The time-series charts show the first seed; the frontier chart every seed (dots: "
+      "means over seeds; rings: each seed's run; whiskers: their "
+      "range).</p>\n<h2>Headline</h2>\n<ul>\n{13}</ul>\n<p>{14}. The "
       "baseline frontier is the lower-left Pareto frontier of every HPA, static and KPA point evaluated here "
       "({15} points, {16} on the frontier), interpolated linearly at a policy's share of requests over the "
       "SLO.</p>\n{12}<h2>Results (mean ± 95 % confidence interval over seeds, Student t)</h2>\n<table><tr>"

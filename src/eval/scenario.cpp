@@ -82,6 +82,18 @@ Result<void> refuse_speedup(double speedup) {
       speedup);
 }
 
+// The file of a built-in trace in the shared folder, or why it cannot be had.
+Result<std::shared_ptr<const traffic::Trace>> builtin_trace(const std::string& scenario,
+                                                            const std::string& file,
+                                                            const fs::path& shared_dir) {
+  if (shared_dir.empty())
+    return fail(
+        "scenario '{}' replays {} from the shared folder's traces/, and none was found: pass --shared-dir or "
+        "set MAESTRO_SHARED_DIR, or choose a synthetic scenario ({})",
+        scenario, file, fmt::join(synthetic_scenario_names(), ", "));
+  return shared_trace(shared_dir / "traces" / file);
+}
+
 Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
   using traffic::ShapeKind;
   Scenario s = base_scenario(name, "");
@@ -120,7 +132,7 @@ Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
     t.noise = 0.3;
   } else if (const auto window = builtin_trace_window(name)) {
     const auto split = *traffic::split_for(window->trace);
-    auto trace = shared_trace(shared_dir / "traces" / split.file);
+    auto trace = builtin_trace(name, split.file, shared_dir);
     if (!trace) return std::unexpected(trace.error());
     const auto& part = split.part(window->part);
     s.description = fmt::format("{} {} window: {} ({:.1f} h of {}) at real time", window->trace,
@@ -217,12 +229,11 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
     spec.kind = *kind;
     if (spec.kind == traffic::ShapeKind::kTrace) {
       if (trace.empty()) return fail("scenario file {}: a trace shape needs 'trace'", path.string());
-      fs::path trace_path = trace == "nasa"       ? shared_dir / "traces" / "nasa-http-1995.rps.gz"
-                            : trace == "worldcup" ? shared_dir / "traces" / "worldcup98.rpm.csv.gz"
-                                                  : fs::path(trace);
-      if (trace_path.is_relative() && trace != "nasa" && trace != "worldcup")
-        trace_path = path.parent_path() / trace_path;
-      auto loaded = shared_trace(trace_path);
+      fs::path trace_path(trace);
+      if (trace_path.is_relative()) trace_path = path.parent_path() / trace_path;
+      auto loaded = trace == "nasa"       ? builtin_trace(s.name, "nasa-http-1995.rps.gz", shared_dir)
+                    : trace == "worldcup" ? builtin_trace(s.name, "worldcup98.rpm.csv.gz", shared_dir)
+                                          : shared_trace(trace_path);
       if (!loaded) return std::unexpected(loaded.error());
       spec.trace = *loaded;
     }
@@ -289,9 +300,15 @@ sim::ChaosModel chaos_preset() {
   return chaos;
 }
 
+std::vector<std::string> synthetic_scenario_names() {
+  return {"steady", "diurnal", "ramp", "flash-crowd", "noise"};
+}
+
 std::vector<std::string> builtin_scenario_names() {
-  return {"steady", "diurnal",         "ramp",     "flash-crowd",        "noise",
-          "nasa",   "nasa-validation", "worldcup", "worldcup-validation"};
+  auto names = synthetic_scenario_names();
+  for (const auto* trace : {"nasa", "nasa-validation", "worldcup", "worldcup-validation"})
+    names.push_back(trace);
+  return names;
 }
 
 Result<Scenario> validate(const Scenario& scenario) {
@@ -346,8 +363,8 @@ Result<fs::path> locate_shared_dir(const std::string& explicit_dir, const char* 
     std::error_code error;
     if (fs::is_directory(dir / "traces", error)) return dir.lexically_normal();
   }
-  return fail("cannot find the shared traces (tried {}); pass --shared-dir or set MAESTRO_SHARED_DIR",
-              candidates.front().string());
+  if (explicit_dir.empty()) return fs::path();
+  return fail("{} has no traces/ folder", explicit_dir);
 }
 
 int initial_replicas_for(const Scenario& scenario, std::span<const double> arrivals) {

@@ -45,9 +45,12 @@ struct ScenarioOverrides {
 sim::ChaosModel chaos_preset();
 
 std::vector<std::string> builtin_scenario_names();
+// The built-ins that replay no trace (steady, diurnal, ramp, flash-crowd, noise): they need no shared folder.
+std::vector<std::string> synthetic_scenario_names();
 
 // `spec` is a built-in name, a YAML scenario file or a trace file. Traces named by built-ins are read from
-// `shared_dir`/traces. The result is validated.
+// `shared_dir`/traces; with an empty `shared_dir` (none found) such a scenario is an error that says how to
+// name the folder, and every other scenario resolves as usual. The result is validated.
 Result<Scenario> resolve_scenario(const std::string& spec, const ScenarioOverrides& overrides,
                                   const std::filesystem::path& shared_dir);
 
@@ -58,7 +61,9 @@ Result<Scenario> validate(const Scenario& scenario);
 
 // Where the shared traces are: `explicit_dir` if given, else $MAESTRO_SHARED_DIR (`env_value`), else
 // ../shared beside the repository the executable was built in (build/maestro → ../../shared), else
-// ../shared from the working directory. An error if none holds traces/.
+// ../shared from the working directory. An error if `explicit_dir` is given and holds no traces/; an empty
+// path if nothing was asked for and none of the others does (an image has no shared/: synthetic scenarios
+// still run).
 Result<std::filesystem::path> locate_shared_dir(const std::string& explicit_dir, const char* env_value,
                                                 const std::filesystem::path& executable);
 

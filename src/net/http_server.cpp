@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -24,6 +25,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/build_info.hpp"
 #include "net/bearer_auth.hpp"
 #include "net/request_limits.hpp"
 #include "net/url.hpp"
@@ -536,6 +538,14 @@ HttpServer::Impl::Impl(HttpServerOptions opts)
   connections_per_loop = std::max<std::size_t>(1, connection_cap(options.max_connections, 1) / loops.size());
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
   unmatched_metrics = metrics_for("unmatched");
+  // Which build answers: every service runs on this server, so every /metrics has it.
+  const auto& build = core::build_info();
+  prometheus::BuildGauge()
+      .Name("maestro_build_info")
+      .Help("The build serving: version, git revision and compiler (always 1)")
+      .Register(*registry)
+      .Add({{"version", build.version}, {"revision", build.revision}, {"compiler", build.compiler}})
+      .Set(1);
 }
 
 void HttpServer::Impl::accept() {

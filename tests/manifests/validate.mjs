@@ -1,6 +1,6 @@
 // Validates every object in deploy/ against its schema, offline:
-//   - each kustomization (deploy/ and its monitoring/, load/, chaos/) renders with `kubectl kustomize`, and
-//     every YAML file beside them parses on its own;
+//   - each kustomization (deploy/base/, the overlays/ dev and production, example/, monitoring/, load/, chaos/)
+//     renders with `kubectl kustomize`, and every YAML file beside them that is not a patch parses on its own;
 //   - Kubernetes kinds with the npm package kubernetes-models, the Prometheus Operator's with
 //     @kubernetes-models/prometheus-operator: their validate() (types, required fields, enums), and their
 //     TypeScript interfaces for fields they do not have (the models' schemas allow unknown fields; kubectl's
@@ -30,8 +30,20 @@ const here = dirname(fileURLToPath(import.meta.url));
 const sourceRoot = resolve(here, "../..");
 const schemasDir = process.env.MAESTRO_SCHEMAS_DIR || resolve(sourceRoot, "../shared/schemas");
 
-// Where a YAML file under deploy/ holds something other than Kubernetes objects.
-const notObjects = (path) => path.endsWith("kustomization.yaml") || path.split("/").includes("tests");
+// The files kustomizations name as patches: partial objects, checked as part of the overlay they patch.
+function patchFiles(kustomizations) {
+  return new Set(
+    kustomizations.flatMap((kustomization) => {
+      const spec = YAML.parse(readFileSync(kustomization, "utf8")) ?? {};
+      const paths = [...(spec.patches ?? []).map((patch) => patch.path), ...(spec.patchesStrategicMerge ?? [])];
+      return paths.filter((path) => typeof path === "string").map((path) => resolve(dirname(kustomization), path));
+    }),
+  );
+}
+
+// Where a YAML file under deploy/ holds something other than whole Kubernetes objects.
+const notObjects = (path, patches) =>
+  path.endsWith("kustomization.yaml") || path.split("/").includes("tests") || patches.has(resolve(path));
 
 function yamlFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -281,28 +293,37 @@ function chaosValidators() {
 }
 
 // `typeCheck: false` leaves the tsc run (k6 scripts, unknown fields) out: the slow part, about 7 s.
-// `extraScripts` and `extraObjects` ({object, origin}) are checked along with deploy/'s.
+// `extraScripts` and `extraObjects` ({object, origin}) are checked along with deploy/'s. `renderedKinds` says
+// what each kustomization rendered.
 export async function validateDeploy(deployDir, { typeCheck = true, extraScripts = [], extraObjects = [] } = {}) {
   const { crds, validateSchedule } = chaosValidators();
   const ownCrds = projectCrds(deployDir, new Ajv({ allErrors: true, strict: false, validateFormats: false }));
   const problems = [];
   const objects = [];
+  const renderedKinds = new Map();  // each kustomization's folder (relative to deployDir) → its objects' kinds
 
   const files = yamlFiles(deployDir);
-  const renders = files
-    .filter((path) => path.endsWith("kustomization.yaml"))
-    .map(async (kustomization) => {
-      const dir = dirname(kustomization);
-      const origin = `kubectl kustomize ${relative(process.cwd(), dir) || "."}`;
-      try {
-        const { stdout } = await execFile("kubectl", ["kustomize", dir], { encoding: "utf8" });
-        objects.push(...parseObjects(stdout, origin));
-      } catch (error) {
-        problems.push(`${origin}: ${(error.stderr || error.message).trim()}`);
-      }
-    });
+  const kustomizations = files.filter((path) => path.endsWith("kustomization.yaml"));
+  const renders = kustomizations.map(async (kustomization) => {
+    const dir = dirname(kustomization);
+    const origin = `kubectl kustomize ${relative(process.cwd(), dir) || "."}`;
+    try {
+      const { stdout } = await execFile("kubectl", ["kustomize", dir], { encoding: "utf8" });
+      const rendered = parseObjects(stdout, origin);
+      objects.push(...rendered);
+      renderedKinds.set(relative(deployDir, dir) || ".", rendered.map(({ object }) => object.kind));
+    } catch (error) {
+      problems.push(`${origin}: ${(error.stderr || error.message).trim()}`);
+    }
+  });
   await Promise.all(renders);
-  for (const path of files.filter((path) => !notObjects(path))) {
+  let patches = new Set();
+  try {
+    patches = patchFiles(kustomizations);
+  } catch (error) {
+    problems.push(`a kustomization does not parse: ${error.message}`);
+  }
+  for (const path of files.filter((path) => !notObjects(path, patches))) {
     try {
       objects.push(...parseObjects(readFileSync(path, "utf8"), relative(process.cwd(), path)));
     } catch (error) {
@@ -316,7 +337,7 @@ export async function validateDeploy(deployDir, { typeCheck = true, extraScripts
   const dashboards = readdirSync(join(deployDir, "monitoring")).filter((name) => name.endsWith(".json") && name.includes("dashboard"));
   for (const name of dashboards) problems.push(...dashboardProblems(join(deployDir, "monitoring", name)));
   if (typeCheck) problems.push(...(await typeProblems(deployDir, objects, extraScripts)));
-  return { problems, objects: ofDeploy };
+  return { problems, objects: ofDeploy, renderedKinds };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -51,6 +51,16 @@ const isBroken = (problem) => problem.includes("broken-ramp-hold.js") || problem
 const problems = good.problems.filter((problem) => !isBroken(problem));
 for (const problem of problems) console.error(problem);
 expect(problems.length === 0 && good.objects > 0, `deploy/ validates: ${good.objects} objects, ${problems.length} problems`);
+// Every overlay renders, with what makes it the overlay it is; the base has the PodDisruptionBudget and the
+// NetworkPolicies; the example runs the latency sidecar beside each autoscaled app.
+const kinds = (dir) => good.renderedKinds.get(dir) ?? [];
+for (const dir of ["base", "overlays/dev", "overlays/production", "example"])
+  expect(kinds(dir).includes("Deployment"), `${dir} renders (${kinds(dir).length} objects)`);
+expect(kinds("base").includes("PodDisruptionBudget") && kinds("base").filter((kind) => kind === "NetworkPolicy").length >= 3,
+  "the base has the model server's PodDisruptionBudget and the NetworkPolicies");
+expect(kinds("overlays/production").includes("ServiceMonitor"), "production includes the monitoring kit");
+expect(kinds("overlays/dev").includes("Namespace") && kinds("overlays/dev").filter((kind) => kind === "Deployment").length === 5,
+  "dev includes the example apps beside the three services");
 const refused = (what, pattern) => expect(good.problems.some((problem) => pattern.test(problem)), `refused: ${what}`);
 refused("a k6 option k6 does not have", /broken-ramp-hold\.js.*discardResponseBody\b/);
 refused("a Deployment's misspelt spec field", /Deployment misspelt-spec: .*'"replica"' does not exist/);
@@ -59,9 +69,9 @@ refused("a ServiceMonitor endpoint's misspelt field", /ServiceMonitor misspelt-e
 
 // Each case breaks one file of a copy of deploy/ (`replace` must change it) and names what must be refused.
 const cases = [
-  { what: "a Deployment's replicas as a string", file: "model-server.yaml", from: "replicas: 2", to: 'replicas: "two"',
+  { what: "a Deployment's replicas as a string", file: "base/model-server.yaml", from: "replicas: 2", to: 'replicas: "two"',
     refused: /Deployment maestro-model-server: .*replicas/ },
-  { what: "a container without its required name", file: "controller.yaml", from: "- name: controller\n", to: "- \n",
+  { what: "a container without its required name", file: "base/controller.yaml", from: "- name: controller\n", to: "- \n",
     refused: /Deployment maestro-controller: .*name/ },
   { what: "a ServiceMonitor endpoint's interval as a number", file: "monitoring/service-monitors.yaml",
     from: "interval: 15s", to: "interval: 15", refused: /ServiceMonitor maestro-model-server: .*interval/ },
@@ -75,6 +85,16 @@ const cases = [
     to: "load: 150", refused: /Schedule maestro-web-cpu-stress-every-30m: .*load/ },
   { what: "a Schedule whose type is not the experiment it holds", file: "chaos/schedules.yaml",
     from: "type: PodChaos", to: "type: StressChaos", refused: /Schedule maestro-web-pod-kill-every-15m/ },
+  { what: "an overlay's patch with replicas as a string", file: "overlays/production/model-server.patch.yaml",
+    from: "replicas: 3", to: 'replicas: "three"', refused: /kustomize .*production: .*Deployment maestro-model-server: .*replicas/ },
+  { what: "an overlay's JSON patch at a path the base does not have", file: "overlays/dev/kustomization.yaml",
+    from: "/containers/0/args/-", to: "/containers/7/args/-", refused: /kubectl kustomize .*dev: / },
+  { what: "a NetworkPolicy's policy type Kubernetes does not have", file: "base/network-policies.yaml",
+    from: 'policyTypes: ["Ingress"]\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: maestro-controller',
+    to: 'policyTypes: ["Inbound"]\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: maestro-controller',
+    refused: /NetworkPolicy maestro-suggestion-server: .*policyTypes/ },
+  { what: "a PodDisruptionBudget's maxUnavailable as a list", file: "base/pod-disruption-budget.yaml",
+    from: "maxUnavailable: 1", to: "maxUnavailable: [1]", refused: /PodDisruptionBudget maestro-model-server: .*maxUnavailable/ },
   { what: "a resource a kustomization lists but does not have", file: "load/kustomization.yaml",
     from: "- jobs.yaml", to: "- jobs.yaml\n  - missing.yaml", refused: /kubectl kustomize .*load: .*missing\.yaml/ },
   { what: "a MaestroAutoscaler whose minReplicas is over its maxReplicas", file: "crd/example.yaml",
