@@ -3,14 +3,11 @@
 // several loads with one and several pods, start-up), fits the simulator to it (calibrate::fit_cluster) and
 // writes a scenario file whose cluster section reproduces it, the measurements as comments; prints the
 // measured and simulated figures side by side.
-#include <signal.h>
 
-#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +15,7 @@
 #include "calibrate/fit.hpp"
 #include "calibrate/measure.hpp"
 #include "cli/command.hpp"
+#include "cli/stop_signals.hpp"
 #include "local/local_cluster.hpp"
 
 namespace maestro::cli {
@@ -69,22 +67,6 @@ void run(const Options& options) {
       std::chrono::milliseconds(static_cast<long long>(options.capacity_step_seconds * 1000));
   measure.on_progress = [](const std::string& line) { std::cout << "calibrate: " << line << std::endl; };
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::atomic<bool> stop{false};
-  std::thread watcher([&] {
-    int received = 0;
-    sigwait(&signals, &received);
-    stop = true;
-  });
-  const auto finish_watcher = [&] {
-    if (!stop) ::pthread_kill(watcher.native_handle(), SIGTERM);
-    watcher.join();
-  };
-
   Result<calibrate::Measurements> measured = fail("not measured");
   if (!options.from.empty()) {
     std::ifstream saved(options.from);
@@ -92,19 +74,18 @@ void run(const Options& options) {
     if (json.is_discarded()) throw CommandFailed("cannot read measurements from " + options.from);
     measured = json.get<calibrate::Measurements>();
   } else {
+    const StopOnSignals stop;  // Ctrl-C ends the measurement early
     local::LocalCluster cluster(config);
     if (auto started = cluster.start(); !started) {
       cluster.stop();
-      finish_watcher();
       throw CommandFailed(started.error().message);
     }
     std::cout << fmt::format("calibrate: measuring {}/{} ({} cores a pod); this takes several minutes",
                              measure.namespace_, measure.deployment, measure.cpu_limit_cores)
               << std::endl;
-    measured = calibrate::measure(cluster, measure, stop);
+    measured = calibrate::measure(cluster, measure, stop.requested());
     cluster.stop();
   }
-  finish_watcher();
   if (!measured) throw CommandFailed(measured.error().message);
   if (!options.save.empty()) {
     std::ofstream saved(options.save);

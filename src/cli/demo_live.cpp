@@ -24,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.hpp"
+#include "cli/stop_signals.hpp"
 #include "eval/oracle.hpp"
 #include "eval/report.hpp"
 #include "eval/runner.hpp"
@@ -356,24 +357,7 @@ void run_live_demo(const LiveDemoOptions& options) {
             << std::endl;
 
   // Ctrl-C and SIGTERM stop the load and the phases; everything is torn down on the way out.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread watcher([signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    g_stop = true;
-  });
-  // However the demo ends, the watcher ends with it (woken with SIGTERM if no signal came).
-  struct Joiner {
-    std::thread& thread;
-    ~Joiner() {
-      if (!g_stop) ::pthread_kill(thread.native_handle(), SIGTERM);
-      thread.join();
-    }
-  } joiner{watcher};
+  const StopOnSignals stop([] { g_stop = true; });
 
   // The cluster's and the services' own lines go to their logs; the terminal shows the live view.
   spdlog::set_level(spdlog::level::warn);

@@ -3,19 +3,17 @@
 // [--window-start S]) or from a synthetic shape (--shape ramp --peak RPS --duration S), the last two rendered
 // by the same traffic library the simulator uses. Prints progress, then the rate achieved and the client-side
 // latency percentiles; exits 3 if it could not keep up with the rate asked.
-#include <signal.h>
 
-#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "cli/stop_signals.hpp"
 #include "local/load_generator.hpp"
 #include "traffic/shape.hpp"
 #include "traffic/trace.hpp"
@@ -99,20 +97,10 @@ void run(const Options& options) {
             << std::endl;
 
   // Ctrl-C ends the run early; the report covers what ran.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::atomic<bool> stop{false};
-  std::thread watcher([&] {
-    int received = 0;
-    sigwait(&signals, &received);
-    stop = true;
-  });
-  const local::LoadReport report = local::run_load(plan, load, options.seed, stop);
-  if (!stop) ::pthread_kill(watcher.native_handle(), SIGTERM);  // end the watcher's sigwait
-  watcher.join();
+  const local::LoadReport report = [&] {
+    const StopOnSignals stop;
+    return local::run_load(plan, load, options.seed, stop.requested());
+  }();
 
   std::cout << report.summary() << std::endl;
   if (!options.report.empty()) {
