@@ -24,7 +24,7 @@ TEST(Calibrate, CountersAreRightAndTheCalibratedSimulatorsCpuAgreesAtThreeLoads)
   ASSERT_TRUE(run.has_value()) << run.error().message;
   EXPECT_GT(run->measured.cpu_seconds_per_request, 0.004);  // 5 ms of work, plus the HTTP server's
   EXPECT_LT(run->measured.cpu_seconds_per_request, 0.010);
-  EXPECT_GT(run->measured.startup_seconds, 0.2);  // never before the start-up delay
+  EXPECT_GE(run->measured.startup_seconds, 0.2);  // never before the start-up delay (200 ms)
 
   ASSERT_EQ(run->measured.holdout.size(), 3u);
   for (const auto& level : run->measured.holdout) {

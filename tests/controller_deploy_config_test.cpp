@@ -1,8 +1,12 @@
 // The controller configuration shipped in deploy/base/controller.yaml's ConfigMap is one the controller
 // accepts, with the settings the manifests rely on (in-cluster credentials, discovery, metrics on the probed
-// port).
+// port, leader election).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "services/controller/config.hpp"
 
@@ -31,6 +35,13 @@ TEST(DeployManifests, ControllerConfigMapIsAValidConfiguration) {
     const auto container = document["spec"]["template"]["spec"]["containers"][0];
     EXPECT_EQ(container["ports"][0]["containerPort"].as<int>(), 9102);
     EXPECT_EQ(container["args"][2].as<std::string>(), "/etc/maestro/controller.yaml");
+    // Its replicas elect a leader, each under its own pod's name.
+    EXPECT_GE(document["spec"]["replicas"].as<int>(), 2);
+    std::vector<std::string> args;
+    for (const auto& arg : container["args"]) args.push_back(arg.as<std::string>());
+    EXPECT_NE(std::ranges::find(args, "--leader-elect"), args.end());
+    EXPECT_NE(std::ranges::find(args, "--leader-elect-identity=$(POD_NAME)"), args.end());
+    EXPECT_EQ(container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>(), "metadata.name");
     EXPECT_EQ(container["volumeMounts"][0]["mountPath"].as<std::string>(), "/etc/maestro");
     EXPECT_EQ(document["spec"]["template"]["spec"]["serviceAccountName"].as<std::string>(),
               "maestro-controller");
