@@ -1,8 +1,8 @@
-// maestro calibrate against real pods (ctest label "live"): calibrate the simulator on a local cluster at three
-// load levels, each run followed by a held-out run the fit never sees; the counters' figures (CPU per request,
-// start-up) are what they must be, and the calibrated simulator's CPU is within 25 % of every held-out run's.
-// Its p95 is compared, at the same tolerance, by calibrate_goal_test (label "goal"), which this shared
-// machine does not pass reliably (docs/calibration.md).
+// maestro calibrate against real pods (ctest label "live"): calibrate the simulator on a local cluster at
+// three load levels, each run followed by a held-out run the fit never sees; the counters' figures (CPU per
+// request, start-up) are what they must be, and the calibrated simulator's CPU is within 25 % of every
+// held-out run's. Its p95 is compared, at the same tolerance, by calibrate_goal_test (label "goal"), which
+// this shared machine does not pass reliably (docs/calibration.md).
 #include <gtest/gtest.h>
 
 #include "local/pod_cgroup.hpp"

@@ -139,7 +139,8 @@ RC_GTEST_PROP(ChaosSpec, ModesNeverPickMorePodsThanThereAre, (unsigned candidate
 }
 
 TEST(LocalConfigChaos, ReadsChaosFilesAndRandomRates) {
-  const auto config = parse_local_config("chaos:\n  - file: kill.yaml\n  - {file: stress.yaml, per_hour: 4}\n");
+  const auto config =
+      parse_local_config("chaos:\n  - file: kill.yaml\n  - {file: stress.yaml, per_hour: 4}\n");
   ASSERT_TRUE(config.has_value()) << config.error().message;
   ASSERT_EQ(config->chaos.size(), 2u);
   EXPECT_EQ(config->chaos[0].file, "kill.yaml");
