@@ -175,6 +175,9 @@ void Controller::tick() {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   for (auto& [key, target] : targets_) {
+    // Due further ahead than one interval: the clock went back. Due now, rather than once the clock has
+    // caught up with where it was.
+    if (target->next_due > now + target->settings.interval) target->next_due = now;
     if (target->in_flight || now < target->next_due) continue;
     // Keep the phase; after a long stall, start from now rather than running a burst of missed intervals.
     target->next_due += target->settings.interval;

@@ -225,6 +225,7 @@ void Controller::report_autoscaled(Target& target, const Autoscaler& autoscaler,
                   kube_.patch_scale(target.namespace_, target.name, *replicas, scale->resource_version)) {
             status.last_scale_time = now;
             status.current_replicas = *replicas;
+            target.history.belong_to(scale->uid);
             target.history.record(scale->replicas, *replicas, clock_.now());
           } else {
             decision.message += fmt::format(" (failed: {})", patched.error().message);

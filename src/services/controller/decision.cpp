@@ -4,6 +4,13 @@
 
 namespace maestro::controller {
 
+void ScalingHistory::belong_to(const std::string& deployment_uid) {
+  if (uid == deployment_uid) return;
+  up.clear();
+  down.clear();
+  uid = deployment_uid;
+}
+
 void ScalingHistory::record(int from, int to, core::Clock::TimePoint at) {
   if (to > from) up.push_back({at, to - from});
   if (to < from) down.push_back({at, from - to});
@@ -13,6 +20,8 @@ void ScalingHistory::prune(core::Clock::TimePoint now, std::chrono::seconds keep
   const auto old = [&](const core::ScaleEvent& event) { return event.at <= now - keep; };
   std::erase_if(up, old);
   std::erase_if(down, old);
+  for (auto* events : {&up, &down})
+    for (auto& event : *events) event.at = std::min(event.at, now);
 }
 
 std::string_view decision_reason_name(DecisionReason reason) {

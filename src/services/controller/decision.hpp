@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,9 +46,13 @@ std::chrono::seconds history_window(const DeploymentSettings& settings);
 struct ScalingHistory {
   std::vector<core::ScaleEvent> up;
   std::vector<core::ScaleEvent> down;
+  std::string uid;  // the deployment they were made to: a deployment recreated under its name starts afresh
 
+  // Forgets the changes if they were made to another deployment than the one of `deployment_uid`.
+  void belong_to(const std::string& deployment_uid);
   void record(int from, int to, core::Clock::TimePoint at);
-  // Drops events older than `keep` before `now`.
+  // Drops events older than `keep` before `now`. Events after `now` (the clock went back) count as made
+  // `now`, so that a cooldown lasts at most its length after the jump, not until the clock catches up.
   void prune(core::Clock::TimePoint now, std::chrono::seconds keep);
 };
 

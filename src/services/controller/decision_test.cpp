@@ -118,6 +118,31 @@ TEST(ScalingHistory, KeepsChangesByDirectionAndForgetsOldOnes) {
   EXPECT_EQ(history.down.size(), 1u);
 }
 
+// The clock went back an hour after a change: the change counts as made at the jump, so a 60 s cooldown holds
+// for 60 s after it — not for the hour until the clock catches up.
+TEST(ScalingHistory, AChangeAfterNowAfterTheClockWentBackCountsAsMadeNow) {
+  ScalingHistory history;
+  history.record(3, 4, kNow);
+  const auto jumped = kNow - 1h;
+  history.prune(jumped, 60s);
+  ASSERT_EQ(history.up.size(), 1u);
+  EXPECT_EQ(history.up[0].at, jumped);
+  const auto s = settings(1, 10, 1, 60s);
+  EXPECT_EQ(decide(4, 5, s, history, jumped + 30s).reason, DecisionReason::kCooldown);
+  EXPECT_EQ(decide(4, 5, s, history, jumped + 60s).desired, 5);
+}
+
+TEST(ScalingHistory, BelongsToOneDeploymentAndForgetsItsChangesForAnother) {
+  ScalingHistory history;
+  history.belong_to("uid-1");
+  history.record(3, 4, kNow);
+  history.belong_to("uid-1");
+  EXPECT_EQ(history.up.size(), 1u);
+  history.belong_to("uid-2");  // deleted and created again under the same name
+  EXPECT_TRUE(history.up.empty());
+  EXPECT_EQ(history.uid, "uid-2");
+}
+
 RC_GTEST_PROP(Decide, NeverLeavesTheBoundsAndMovesAtMostOneStep, ()) {
   const int min = *rc::gen::inRange(0, 20);
   const int max = *rc::gen::inRange(std::max(1, min), 40);

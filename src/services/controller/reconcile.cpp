@@ -38,6 +38,7 @@ ReconcileOutcome reconcile_deployment(const ReconcileRequest& request, ScalingHi
                     suggestion->action_name, suggestion->replicas, scale->replicas));
 
   const DeploymentSettings& settings = request.settings;
+  history.belong_to(scale->uid);
   history.prune(request.now, history_window(settings));
   const int wanted =
       wanted_replicas(suggestion->action_set, suggestion->replica_change, scale->replicas, settings.step);
@@ -62,6 +63,11 @@ ReconcileOutcome reconcile_deployment(const ReconcileRequest& request, ScalingHi
       return held(outcome, kube_cause(patched.error()), patched.error().message);
     auto reread = kube.get_scale(request.namespace_, request.name);
     if (!reread) return held(outcome, kube_cause(reread.error()), reread.error().message);
+    if (reread->uid != scale->uid)
+      return held(outcome, "deployment_recreated",
+                  fmt::format("the deployment was deleted and created again (uid {} is now {}); deciding "
+                              "again next interval",
+                              scale->uid, reread->uid));
     if (reread->replicas != decision.current)
       return held(outcome, "kube_conflict",
                   fmt::format("replicas changed from {} to {} by someone else; deciding again next interval",

@@ -6,8 +6,10 @@
 //
 // The step: ask for a suggestion; read the scale; hold if the suggestion was decided for other replicas than
 // the deployment has; decide (decision.hpp); merge-patch with the resourceVersion read, re-reading and
-// retrying up to `conflict_retries` times on 409 as long as only the version moved; record the change and an
-// Event. Any failure holds the current replicas: nothing is written.
+// retrying up to `conflict_retries` times on 409 as long as only the version moved (not the replicas, not the
+// uid: a deployment deleted and created again meanwhile is another one); record the change and an Event. Any
+// failure holds the current replicas: nothing is written. The scaling history belongs to the deployment's
+// uid: one created again under the same name starts without the old one's cooldown.
 #pragma once
 
 #include <optional>

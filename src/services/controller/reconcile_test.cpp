@@ -1,9 +1,10 @@
 // Faults through one reconcile, with in-memory fakes of the Kubernetes API and the suggestion server (no
 // HTTP): for each — the suggestion server unreachable, timing out, answering 503 (Prometheus down, slow, NaN,
 // stale, partial: the suggestion server says so with 503), garbage or an invalid action; Kubernetes 403, 500,
-// hanging (timeout), a 409 storm, someone else scaling meanwhile, the deployment deleted — the reconcile
-// holds (writes nothing), says why (a cause), and the next reconcile after the fault clears acts again. A
-// property drives random actions and faults: replicas never leave [min, max] and a fault never changes them.
+// hanging (timeout), a 409 storm, someone else scaling meanwhile, the deployment deleted or created again —
+// the reconcile holds (writes nothing), says why (a cause), and the next reconcile after the fault clears
+// acts again. A property drives random actions and faults: replicas never leave [min, max] and a fault never
+// changes them.
 #include "services/controller/reconcile.hpp"
 
 #include <gtest/gtest.h>
@@ -29,6 +30,7 @@ class FakeScale final : public ScaleClient {
  public:
   int replicas = 3;
   int version = 1;
+  std::string uid = "uid-1";
   int patches = 0;
   int events = 0;
   std::deque<kube::KubeErrorKind> get_faults, patch_faults, event_faults;
@@ -71,6 +73,7 @@ class FakeScale final : public ScaleClient {
     kube::Scale scale;
     scale.name = "web";
     scale.namespace_ = "shop";
+    scale.uid = uid;
     scale.resource_version = std::to_string(version);
     scale.replicas = replicas;
     return scale;
@@ -206,6 +209,34 @@ TEST(Reconcile, HoldsWhenSomeoneElseScalesMeanwhile) {
   h.suggestions.decided_for = 3;
   EXPECT_EQ(h.reconcile().fault_cause, "suggestion_replicas_changed");
   EXPECT_EQ(h.kube.replicas, 5);
+}
+
+// Deleted and created again between the read and the write, with the same replicas: the write meets a 409,
+// the re-read shows another uid — another deployment, which the suggestion was not decided for: hold.
+TEST(Reconcile, HoldsWhenTheDeploymentIsCreatedAgainMidReconcileThenManagesTheNewOne) {
+  Harness h;
+  h.kube.before_patch = [&] {
+    h.kube.before_patch = nullptr;
+    h.kube.uid = "uid-2";
+    ++h.kube.version;
+  };
+  const auto outcome = h.reconcile();
+  EXPECT_EQ(outcome.fault_cause, "deployment_recreated");
+  EXPECT_NE(outcome.fault_message.find("uid uid-1 is now uid-2"), std::string::npos) << outcome.fault_message;
+  EXPECT_EQ(h.kube.patches, 0);
+  EXPECT_EQ(h.reconcile().result, "scaled");  // the next interval manages the new one
+  EXPECT_EQ(h.kube.replicas, 4);
+}
+
+TEST(Reconcile, ADeploymentCreatedAgainDoesNotInheritTheOldOnesCooldown) {
+  Harness h;
+  h.request.settings.cooldown = 300s;
+  EXPECT_EQ(h.reconcile().result, "scaled");
+  EXPECT_EQ(h.reconcile().decision->reason, DecisionReason::kCooldown);
+  h.kube.uid = "uid-2";
+  h.kube.replicas = 2;
+  EXPECT_EQ(h.reconcile().result, "scaled");
+  EXPECT_EQ(h.kube.replicas, 3);
 }
 
 TEST(Reconcile, AnEventThatCannotBeRecordedDoesNotUndoTheScale) {
