@@ -18,6 +18,7 @@
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/suggestion_client.hpp"
+#include "support/controller_harness.hpp"
 #include "support/fake_suggestion_server.hpp"
 
 namespace maestro {
@@ -26,88 +27,12 @@ namespace {
 using namespace std::chrono_literals;
 using local::FaultRule;
 using local::KubeFault;
+using testing::ControllerHarness;
+using testing::metric_value;
 
 constexpr int kScaleDown = 0;
 constexpr int kHold = 1;
 constexpr int kScaleUp = 2;
-
-// The counter or gauge of `name` whose labels include `labels`, summed; 0 if none.
-double metric_value(prometheus::Registry& registry, const std::string& name,
-                    const std::map<std::string, std::string>& labels) {
-  double total = 0;
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& metric : family.metric) {
-      bool matches = true;
-      for (const auto& [key, value] : labels) {
-        const auto it =
-            std::ranges::find_if(metric.label, [&](const auto& pair) { return pair.name == key; });
-        matches = matches && it != metric.label.end() && it->value == value;
-      }
-      if (matches) total += metric.counter.value + metric.gauge.value;
-    }
-  }
-  return total;
-}
-
-class ControllerHarness {
- public:
-  explicit ControllerHarness(const std::string& settings_yaml = "min_replicas: 2\n  max_replicas: 6",
-                             int initial_replicas = 3, bool discovery = false) {
-    api.put_deployment(local::fake_deployment("shop", "web", initial_replicas));
-    if (!api.start()) throw std::runtime_error("fake kube api did not start");
-    if (!suggestions.start()) throw std::runtime_error("fake suggestion server did not start");
-    const std::string yaml = fmt::format(
-        R"(
-suggestion_server: {}
-suggestion_timeout_ms: 300
-listen: 127.0.0.1:0
-workers: 2
-kubernetes:
-  server: {}
-  token: test-token
-  timeout_ms: 300
-defaults:
-  {}
-{}
-)",
-        suggestions.url(), api.url(), settings_yaml,
-        discovery ? "discovery: {refresh_seconds: 60}" : "deployments: [{namespace: shop, name: web}]");
-    auto parsed = controller::parse_controller_config(yaml);
-    if (!parsed) throw std::runtime_error(parsed.error().message);
-    config = *parsed;
-    auto kube_options = controller::kubernetes_http_options(config.kubernetes, clock);
-    if (!kube_options) throw std::runtime_error(kube_options.error().message);
-    kube_options->retry.max_attempts = 1;
-    kube = std::make_unique<kube::KubeClient>(*kube_options);
-    net::HttpClientOptions suggestion_options;
-    suggestion_options.base_url = config.suggestion_server;
-    suggestion_options.total_timeout = config.suggestion_timeout;
-    suggestion_options.retry.max_attempts = 1;
-    suggestion_client = std::make_unique<controller::SuggestionClient>(suggestion_options);
-    controller = std::make_unique<controller::Controller>(config, *kube, *suggestion_client, clock, registry);
-  }
-
-  // One interval: advance the clock and run what is due.
-  void interval() {
-    clock.advance(config.deployments.empty() ? config.defaults.interval
-                                             : config.deployments[0].settings.interval);
-    controller->run_due();
-  }
-  int replicas() { return api.replicas("shop", "web").value_or(-1); }
-  double errors(const std::string& cause) {
-    return metric_value(registry, "maestro_controller_errors_total", {{"cause", cause}});
-  }
-
-  local::FakeKubeApi api{"test-token"};
-  testing::FakeSuggestionServer suggestions{api};
-  core::ManualClock clock;
-  prometheus::Registry registry;
-  controller::ControllerConfig config;
-  std::unique_ptr<kube::KubeClient> kube;
-  std::unique_ptr<controller::SuggestionClient> suggestion_client;
-  std::unique_ptr<controller::Controller> controller;
-};
 
 TEST(Controller, ScalesOneStepPerIntervalWithinBoundsAndRecordsEachAction) {
   ControllerHarness h;
@@ -199,6 +124,7 @@ class ControllerFault : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(ControllerFault, HoldsWhileItLastsAndRecoversAfter) {
   ControllerHarness h;
+  testing::CapturedLog log;
   h.suggestions.answer_action(kScaleUp);
   GetParam().inject(h);
   h.controller->run_due();
@@ -206,6 +132,10 @@ TEST_P(ControllerFault, HoldsWhileItLastsAndRecoversAfter) {
   h.interval();
   EXPECT_EQ(h.replicas(), 3) << "acted during the fault";
   EXPECT_GE(h.errors(GetParam().cause), 2) << "cause not counted";
+  EXPECT_NE(log.text().find("hold namespace=shop deployment=web cause=" + GetParam().cause),
+            std::string::npos)
+      << "no log line says why:\n"
+      << log.text();
   EXPECT_TRUE(h.api.events().empty());
 
   h.api.clear_faults();
