@@ -1,13 +1,16 @@
 // Test support: a stand-in for Prometheus's instant-query API (GET /api/v1/query) on loopback that answers
 // the StateBuilder's four default queries — CPU, memory, p95 latency, rps — with the values a test sets (and
 // its pods-reporting query with as many fresh pods as a test sets), as
-// one sample stamped at the evaluation time asked for (never stale); it may require an Authorization header.
+// one sample stamped at the evaluation time asked for (never stale); it may require an Authorization header,
+// answer late (slow) or answer 503 (down, as behind a proxy). Give the server handler threads to answer late.
 // Values travel as Prometheus sends them: strings, here in the shortest form that reads back to the same
 // double. Header-only.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -18,15 +21,27 @@ namespace maestro::testing {
 
 class FakePrometheus {
  public:
-  FakePrometheus() {
+  explicit FakePrometheus(net::HttpServerOptions options = {}) : server_(std::move(options)) {
     server_.route(
         "GET", "/api/v1/query", [this](const net::HttpRequest& request, net::HttpResponse& response) {
           const std::string query = request.query_param("query").value_or("");
           const std::string time = request.query_param("time").value_or("0");
           double value = 0;
+          std::chrono::milliseconds delay{0};
+          {
+            std::lock_guard lock(mutex_);
+            delay = delay_;
+          }
+          if (delay > delay.zero()) std::this_thread::sleep_for(delay);  // the fault: a slow query
           {
             std::lock_guard lock(mutex_);
             ++queries_;
+            if (down_) {
+              response = net::json_response(
+                  503,
+                  net::json_text({{"status", "error"}, {"errorType", "unavailable"}, {"error", "down"}}));
+              return;
+            }
             if (!authorization_.empty() && request.header("Authorization") != authorization_) {
               response = net::json_response(
                   401, net::json_text({{"status", "error"}, {"errorType", "unauthorized"}, {"error", ""}}));
@@ -89,6 +104,16 @@ class FakePrometheus {
     std::lock_guard lock(mutex_);
     authorization_ = std::move(authorization);
   }
+  // Every query is answered this much later from now on (0: at once).
+  void set_delay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mutex_);
+    delay_ = delay;
+  }
+  // Every query is answered 503 from now on, until set_down(false).
+  void set_down(bool down) {
+    std::lock_guard lock(mutex_);
+    down_ = down;
+  }
   int queries() const {
     std::lock_guard lock(mutex_);
     return queries_;
@@ -100,6 +125,8 @@ class FakePrometheus {
   core::Observation metrics_;
   std::string authorization_;
   int pods_reporting_ = 1000;
+  std::chrono::milliseconds delay_{0};
+  bool down_ = false;
   int queries_ = 0;
 };
 
