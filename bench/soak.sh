@@ -29,6 +29,9 @@ maestro="$build/maestro"
 work=""
 server_pid=""
 
+# The number after NAME= in a line.
+field() { if [[ $2 =~ (^| )$1=([0-9]+) ]]; then echo "${BASH_REMATCH[2]}"; else echo 0; fi; }
+
 soak_predict() {
   command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
   [ -x "$maestro" ] || { echo "no $maestro: build the maestro target first" >&2; exit 1; }
@@ -67,9 +70,9 @@ soak_predict() {
     SOAK_RATE="$target" SOAK_THREADS=2 wrk -c"$connections" -t2 -d60s -s "$here/soak_predict_paced.lua" "$url" \
       >"$work/minute.out" 2>&1 || true
     line="$(grep '^SOAK ' "$work/minute.out" || echo "SOAK requests=0 status_errors=0 socket_errors=1 p99_us=0")"
-    requests="$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")"
-    errors=$(($(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$line") + $(sed 's/.* socket_errors=\([0-9]*\).*/\1/' <<<"$line")))
-    p99_us="$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")"
+    requests="$(field requests "$line")"
+    errors=$(($(field status_errors "$line") + $(field socket_errors "$line")))
+    p99_us="$(field p99_us "$line")"
     total_errors=$((total_errors + errors))
     kill -0 "$server_pid" 2>/dev/null || { echo "the model server died" >&2; exit 1; }
     printf '%6d %10d %10.0f %8d %9.3f %9s\n' "$minute" "$requests" "$(awk -v n="$requests" 'BEGIN { print n / 60 }')" \
