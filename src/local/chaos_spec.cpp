@@ -364,5 +364,4 @@ Result<std::size_t> pods_to_pick(const ChaosExperiment& experiment, std::size_t 
   return std::size_t{0};
 }
 
-
 }  // namespace maestro::local

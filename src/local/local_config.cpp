@@ -113,7 +113,6 @@ Result<LocalConfig> parse_local_config(const std::string& yaml_text) {
   return config;
 }
 
-
 Result<LocalConfig> load_local_config(const std::filesystem::path& path) {
   std::ifstream file(path);
   if (!file) return fail("cannot read {}", path.string());

@@ -243,7 +243,6 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::ui
   return file;
 }
 
-
 std::string hex16(std::uint64_t value) {
   return fmt::format("{:016x}", value);
 }
