@@ -72,7 +72,10 @@ std::optional<std::int64_t> cpu_millicores(const std::string& quantity) {
   }
   char* end = nullptr;
   const double value = std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0)
+  // A billion cores bounds any request, and keeps the conversion below (and a pod's sum) from overflowing.
+  constexpr double kMaxMillicores = 1e12;
+  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0 ||
+      value * scale > kMaxMillicores)
     return std::nullopt;
   // The API rounds a quantity up to its smallest unit, as MilliValue() does.
   return static_cast<std::int64_t>(std::ceil(value * scale));
