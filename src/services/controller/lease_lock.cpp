@@ -87,6 +87,8 @@ Result<std::chrono::system_clock::time_point> parse_micro_time(const std::string
   std::tm utc{};
   const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
   if (rest == nullptr) return fail("time {:?} is not RFC 3339", text);
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): a later year would overflow it.
+  if (utc.tm_year + 1900 < 1970 || utc.tm_year + 1900 > 2200) return fail("time {:?} is out of range", text);
   long long micros = 0;
   if (*rest == '.') {
     int digits = 0;

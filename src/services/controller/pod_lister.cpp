@@ -87,6 +87,8 @@ std::optional<std::chrono::system_clock::time_point> parse_kube_time(const std::
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
                   &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &consumed) != 6)
     return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): a later year would overflow it.
+  if (parts.tm_year < 1970 || parts.tm_year > 2200) return std::nullopt;
   parts.tm_year -= 1900;
   parts.tm_mon -= 1;
   auto at = std::chrono::system_clock::from_time_t(timegm(&parts));
