@@ -206,6 +206,18 @@ TEST(KubeParse, RefusesReplicaCountsOutOfRangeRatherThanTruncatingThem) {
   EXPECT_NE(ready.error().message.find("status.readyReplicas"), std::string::npos);
 }
 
+// A field of the wrong type is a malformed answer, not an exception: {"kind": 5} used to end the controller
+// through nlohmann's value() (found by fuzz/kube_response).
+TEST(KubeParse, RefusesFieldsOfTheWrongTypeWithoutThrowing) {
+  for (const char* body : {R"({"kind":5})", R"([1])", R"({"kind":"Deployment","metadata":"web"})"})
+    EXPECT_EQ(kube::parse_deployment(body).error().kind, KubeErrorKind::kBadResponse) << body;
+  EXPECT_EQ(kube::parse_scale(R"({"kind":["Scale"]})").error().kind, KubeErrorKind::kBadResponse);
+  EXPECT_FALSE(kube::parse_scale(R"({"kind":"Scale","metadata":3,"spec":{"replicas":2}})").has_value());
+  const auto error = kube::error_from_response({409, {}, R"({"kind":{"a":1},"reason":5})"}, "patch");
+  EXPECT_EQ(error.kind, KubeErrorKind::kConflict);
+  EXPECT_EQ(error.reason, "");
+}
+
 // A server whose continue token never ends is given up on after a bounded number of pages.
 TEST(KubeList, GivesUpOnAContinueTokenThatNeverEnds) {
   net::HttpServer endless;

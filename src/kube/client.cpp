@@ -5,6 +5,8 @@
 #include <ctime>
 #include <optional>
 
+#include "core/json_fields.hpp"
+
 namespace maestro::kube {
 
 namespace {
@@ -51,16 +53,16 @@ std::string string_or_empty(const json& object, const char* key) {
 }
 
 KubeResult<Deployment> deployment_from(const json& object) {
-  const json& metadata = object.value("metadata", json::object());
-  const json& spec = object.value("spec", json::object());
-  const json& status = object.value("status", json::object());
+  const json& metadata = core::json_object(object, "metadata");
+  const json& spec = core::json_object(object, "spec");
+  const json& status = core::json_object(object, "status");
   Deployment deployment;
   deployment.name = string_or_empty(metadata, "name");
   deployment.namespace_ = string_or_empty(metadata, "namespace");
   deployment.uid = string_or_empty(metadata, "uid");
   deployment.resource_version = string_or_empty(metadata, "resourceVersion");
-  deployment.labels = string_map(metadata.value("labels", json::object()));
-  deployment.annotations = string_map(metadata.value("annotations", json::object()));
+  deployment.labels = string_map(core::json_object(metadata, "labels"));
+  deployment.annotations = string_map(core::json_object(metadata, "annotations"));
   const auto replicas = replicas_or(spec, "replicas", 1);
   const auto ready = replicas_or(status, "readyReplicas", 0);
   if (!replicas || !ready)
@@ -98,7 +100,7 @@ KubeError error_from_response(const net::Response& response, const std::string& 
   std::string message;
   // The API explains failures with a v1 Status object; use its reason and message when there is one.
   const json status = json::parse(response.body, nullptr, false);
-  if (status.is_object() && status.value("kind", "") == "Status") {
+  if (core::json_string(status, "kind") == "Status") {
     error.reason = string_or_empty(status, "reason");
     message = string_or_empty(status, "message");
   }
@@ -110,7 +112,7 @@ KubeError error_from_response(const net::Response& response, const std::string& 
 
 KubeResult<Deployment> parse_deployment(const std::string& body) {
   const json object = json::parse(body, nullptr, false);
-  if (!object.is_object() || object.value("kind", "") != "Deployment")
+  if (core::json_string(object, "kind") != "Deployment")
     return std::unexpected(bad_response("deployment", "not a Deployment object"));
   auto deployment = deployment_from(object);
   if (deployment && deployment->name.empty())
@@ -120,11 +122,11 @@ KubeResult<Deployment> parse_deployment(const std::string& body) {
 
 KubeResult<Scale> parse_scale(const std::string& body) {
   const json object = json::parse(body, nullptr, false);
-  if (!object.is_object() || object.value("kind", "") != "Scale")
+  if (core::json_string(object, "kind") != "Scale")
     return std::unexpected(bad_response("scale", "not a Scale object"));
-  const json& metadata = object.value("metadata", json::object());
-  const json& spec = object.value("spec", json::object());
-  const json& status = object.value("status", json::object());
+  const json& metadata = core::json_object(object, "metadata");
+  const json& spec = core::json_object(object, "spec");
+  const json& status = core::json_object(object, "status");
   Scale scale;
   scale.name = string_or_empty(metadata, "name");
   scale.namespace_ = string_or_empty(metadata, "namespace");
@@ -180,7 +182,7 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
     if (!response) return std::unexpected(transport_error(response.error(), what));
     if (response->status != 200) return std::unexpected(error_from_response(*response, what));
     const json list = json::parse(response->body, nullptr, false);
-    if (!list.is_object() || list.value("kind", "") != "DeploymentList" || !list.contains("items") ||
+    if (core::json_string(list, "kind") != "DeploymentList" || !list.contains("items") ||
         !list["items"].is_array())
       return std::unexpected(bad_response(what, "not a DeploymentList"));
     for (const auto& item : list["items"]) {
@@ -189,7 +191,7 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
       const auto it = deployment->annotations.find(key);
       if (it != deployment->annotations.end() && it->second == value) found.push_back(std::move(*deployment));
     }
-    continue_token = string_or_empty(list.value("metadata", json::object()), "continue");
+    continue_token = string_or_empty(core::json_object(list, "metadata"), "continue");
   } while (!continue_token.empty());
   return found;
 }

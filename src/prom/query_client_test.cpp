@@ -59,6 +59,18 @@ TEST(ParseQueryResponse, ClassifiesFailures) {
             QueryErrorKind::kMalformed);
 }
 
+// Fields of the wrong type are a malformed answer, not an exception ({"status": 5} used to end the process
+// through nlohmann's value(); found by fuzz/prom_response).
+TEST(ParseQueryResponse, RefusesFieldsOfTheWrongTypeWithoutThrowing) {
+  EXPECT_EQ(parse_query_response(200, R"({"status":5})").error().kind, QueryErrorKind::kMalformed);
+  EXPECT_EQ(
+      parse_query_response(200, R"({"status":"success","data":{"resultType":5,"result":[]}})").error().kind,
+      QueryErrorKind::kMalformed);
+  const auto failed = parse_query_response(400, R"({"status":"error","errorType":[1],"error":{"a":2}})");
+  EXPECT_EQ(failed.error().kind, QueryErrorKind::kRejected);
+  EXPECT_NE(failed.error().message.find("(no message)"), std::string::npos);
+}
+
 TEST(SingleValue, EmptyAndNaNAreNoDataNeverZero) {
   EXPECT_EQ(single_value({}).error().kind, QueryErrorKind::kNoData);
   EXPECT_EQ(single_value({Sample{{}, 1000, std::nan("")}}).error().kind, QueryErrorKind::kNoData);

@@ -122,6 +122,12 @@ TEST(Autoscaler, RefusesAnotherKind) {
   object["kind"] = "HorizontalPodAutoscaler";
   EXPECT_FALSE(parse_autoscaler(object));
   EXPECT_FALSE(parse_autoscaler(json::array()));
+  // Of the wrong type: refused, not thrown (found by fuzz/kube_response).
+  object["kind"] = 5;
+  EXPECT_FALSE(parse_autoscaler(object));
+  object = example();
+  object["apiVersion"] = json::array();
+  EXPECT_FALSE(parse_autoscaler(object));
 }
 
 TEST(AutoscalerStatus, ConditionTransitionTimeMovesOnlyWithItsStatus) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.hpp"
 #include "net/http_client.hpp"
 
 namespace maestro::controller {
@@ -66,7 +67,7 @@ kube::KubeResult<std::pair<LeaseRecord, std::string>> parse_lease(const std::str
     if (!at) return std::unexpected(bad_response(what, at.error().message));
     *field = *at;
   }
-  return std::pair{record, lease["metadata"].value("resourceVersion", "")};
+  return std::pair{record, core::json_string(lease["metadata"], "resourceVersion")};
 }
 
 }  // namespace
@@ -86,6 +87,8 @@ Result<std::chrono::system_clock::time_point> parse_micro_time(const std::string
   std::tm utc{};
   const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
   if (rest == nullptr) return fail("time {:?} is not RFC 3339", text);
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): a later year would overflow it.
+  if (utc.tm_year + 1900 < 1970 || utc.tm_year + 1900 > 2200) return fail("time {:?} is out of range", text);
   long long micros = 0;
   if (*rest == '.') {
     int digits = 0;

@@ -72,7 +72,10 @@ std::optional<std::int64_t> cpu_millicores(const std::string& quantity) {
   }
   char* end = nullptr;
   const double value = std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0)
+  // A billion cores bounds any request, and keeps the conversion below (and a pod's sum) from overflowing.
+  constexpr double kMaxMillicores = 1e12;
+  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0 ||
+      value * scale > kMaxMillicores)
     return std::nullopt;
   // The API rounds a quantity up to its smallest unit, as MilliValue() does.
   return static_cast<std::int64_t>(std::ceil(value * scale));
@@ -84,6 +87,8 @@ std::optional<std::chrono::system_clock::time_point> parse_kube_time(const std::
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
                   &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &consumed) != 6)
     return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): a later year would overflow it.
+  if (parts.tm_year < 1970 || parts.tm_year > 2200) return std::nullopt;
   parts.tm_year -= 1900;
   parts.tm_mon -= 1;
   auto at = std::chrono::system_clock::from_time_t(timegm(&parts));

@@ -492,7 +492,9 @@ TEST(Coalescer, WorkSeesWhenEveryCallersDeadlineHasPassed) {
   std::promise<void> release;
   auto released = release.get_future().share();
   const auto outcome =
-      calls.run("web", std::chrono::steady_clock::now() + 20ms, [&](const Coalescer<bool>::Flight& flight) {
+      // Long enough for the work's thread to start before it on a loaded machine (TSan, 2 shared cores: 20 ms
+      // was not).
+      calls.run("web", std::chrono::steady_clock::now() + 500ms, [&](const Coalescer<bool>::Flight& flight) {
         abandoned_at_start = flight.abandoned();
         released.wait();
         saw_abandoned = flight.abandoned();
