@@ -19,11 +19,26 @@ function(maestro_add_library name)
   add_library(maestro::${name} ALIAS maestro_${name})
   target_include_directories(maestro_${name} ${scope} "${PROJECT_SOURCE_DIR}/src")
   target_link_libraries(maestro_${name} ${scope} ${ARG_DEPENDS})
+  if(sources AND name IN_LIST MAESTRO_HOT_PARTS)
+    target_compile_options(maestro_${name} PRIVATE $<$<CONFIG:Release>:-O3>)
+  endif()
   set_property(GLOBAL APPEND PROPERTY MAESTRO_LIBRARIES maestro::${name})
 
   if(tests)
     maestro_add_test(maestro_${name}_tests SOURCES ${tests} DEPENDS maestro::${name} ${ARG_TEST_DEPENDS})
   endif()
+endfunction()
+
+# What every test program, and the target its precompiled header is built in, is compiled with: the same
+# flags, or GCC refuses the header. Test code at -O1 (what it tests is built with the project's levels).
+function(maestro_test_settings target)
+  target_compile_options(${target} PRIVATE $<$<CONFIG:Release>:-O1>)
+  target_link_libraries(${target} PRIVATE GTest::gtest GTest::gmock GTest::gtest_main
+                        rapidcheck rapidcheck_gtest Threads::Threads)
+  target_compile_definitions(${target} PRIVATE
+    MAESTRO_SHARED_DIR="${MAESTRO_SHARED_DIR}"
+    MAESTRO_BINARY_DIR="${PROJECT_BINARY_DIR}"
+    MAESTRO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endfunction()
 
 # maestro_add_test(TARGET SOURCES file... DEPENDS target... [LABELS label...] [SERIAL])
@@ -33,12 +48,19 @@ endfunction()
 function(maestro_add_test target)
   cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPENDS;LABELS" ${ARGN})
   add_executable(${target} ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE ${ARG_DEPENDS} GTest::gtest GTest::gmock GTest::gtest_main
-                        rapidcheck rapidcheck_gtest Threads::Threads)
-  target_compile_definitions(${target} PRIVATE
-    MAESTRO_SHARED_DIR="${MAESTRO_SHARED_DIR}"
-    MAESTRO_BINARY_DIR="${PROJECT_BINARY_DIR}"
-    MAESTRO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_link_libraries(${target} PRIVATE ${ARG_DEPENDS})
+  maestro_test_settings(${target})
+  if(MAESTRO_PCH)
+    if(NOT TARGET maestro_test_pch)
+      # The test framework's headers, parsed once for every test program (~3 s a test file otherwise).
+      add_library(maestro_test_pch OBJECT "${PROJECT_SOURCE_DIR}/cmake/test_pch.cpp")
+      maestro_test_settings(maestro_test_pch)
+      target_precompile_headers(maestro_test_pch PRIVATE
+        <gtest/gtest.h> <gmock/gmock.h> <rapidcheck.h> <rapidcheck/gtest.h>
+        <algorithm> <atomic> <chrono> <cmath> <filesystem> <fstream> <string> <thread> <vector>)
+    endif()
+    target_precompile_headers(${target} REUSE_FROM maestro_test_pch)
+  endif()
   set(properties TIMEOUT 300)
   if(ARG_LABELS)
     list(APPEND properties LABELS "${ARG_LABELS}")

@@ -18,7 +18,7 @@ TEST(CalibrateGoal, TheCalibratedSimulatorsP95IsWithinAQuarterOfTheLocalClusters
   auto config = testing::calibration_cluster();
   local::LocalCluster cluster(config);
   ASSERT_TRUE(cluster.start().has_value());
-  const auto run = testing::calibrate_three_levels(cluster);
+  const auto run = testing::calibrate_three_levels(cluster, /*repeats=*/3);
   ASSERT_TRUE(run.has_value()) << run.error().message;
   ASSERT_EQ(run->measured.holdout.size(), 3u);
   for (const auto& level : run->measured.holdout) {

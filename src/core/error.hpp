@@ -24,3 +24,11 @@ std::unexpected<Error> fail(fmt::format_string<Args...> format, Args&&... args) 
 }
 
 }  // namespace maestro
+
+// MAESTRO_TRY(expression): if the Result `expression` failed, return its error from the enclosing function.
+#define MAESTRO_TRY(expression) \
+  if (auto maestro_try_ = (expression); !maestro_try_) return std::unexpected(std::move(maestro_try_).error())
+// MAESTRO_TRY_BIND(name, expression): `auto name = expression;`, returning its error if it failed.
+#define MAESTRO_TRY_BIND(name, expression) \
+  auto name = (expression);                \
+  if (!name) return std::unexpected(std::move(name).error())

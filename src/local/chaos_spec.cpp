@@ -16,9 +16,6 @@ namespace {
 using core::only_keys;
 using core::read;
 
-#define MAESTRO_TRY(expression) \
-  if (auto done = (expression); !done) return std::unexpected(done.error())
-
 Result<ChaosMode> parse_mode(const std::string& text, const std::string& where) {
   for (const auto mode : {ChaosMode::kOne, ChaosMode::kAll, ChaosMode::kFixed, ChaosMode::kFixedPercent,
                           ChaosMode::kRandomMaxPercent})
@@ -366,7 +363,5 @@ Result<std::size_t> pods_to_pick(const ChaosExperiment& experiment, std::size_t 
   }
   return std::size_t{0};
 }
-
-#undef MAESTRO_TRY
 
 }  // namespace maestro::local

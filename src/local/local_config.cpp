@@ -24,9 +24,6 @@ Result<void> read_ms(const YAML::Node& node, const char* key, const std::string&
   return {};
 }
 
-#define MAESTRO_TRY(expression) \
-  if (auto done = (expression); !done) return std::unexpected(done.error())
-
 Result<LocalDeploymentConfig> parse_deployment(const YAML::Node& node, const std::string& where) {
   LocalDeploymentConfig d;
   MAESTRO_TRY(only_keys(node, where,
@@ -115,8 +112,6 @@ Result<LocalConfig> parse_local_config(const std::string& yaml_text) {
   }
   return config;
 }
-
-#undef MAESTRO_TRY
 
 Result<LocalConfig> load_local_config(const std::filesystem::path& path) {
   std::ifstream file(path);

@@ -130,25 +130,21 @@ Result<void> get_parameters(Reader& r, Mlp<float>& mlp, std::string_view network
   return r.get_array(mlp.parameters(), fmt::format("{} parameters", network));
 }
 
-#define MAESTRO_TRY(var, expr) \
-  auto var = (expr);           \
-  if (!var) return std::unexpected(std::move(var).error())
-
 Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::uint32_t version) {
   Reader r(payload);
   PolicyFile file;
 
   // Architecture.
-  MAESTRO_TRY(observation_size, r.get<std::uint32_t>("observation size"));
-  MAESTRO_TRY(action_count, r.get<std::uint32_t>("action count"));
-  MAESTRO_TRY(activation, r.get<std::uint32_t>("activation"));
+  MAESTRO_TRY_BIND(observation_size, r.get<std::uint32_t>("observation size"));
+  MAESTRO_TRY_BIND(action_count, r.get<std::uint32_t>("action count"));
+  MAESTRO_TRY_BIND(activation, r.get<std::uint32_t>("activation"));
   if (*activation != kTanh) return fail("activation code {} is unknown (1 = tanh)", *activation);
   if (*observation_size < 1 || *observation_size > std::uint32_t(kMaxWidth))
     return fail("observation size {} is outside [1, {}]", *observation_size, kMaxWidth);
   if (*action_count < 2 || *action_count > std::uint32_t(kMaxWidth))
     return fail("action count {} is outside [2, {}]", *action_count, kMaxWidth);
-  MAESTRO_TRY(actor_hidden, get_hidden(r, "actor"));
-  MAESTRO_TRY(critic_hidden, get_hidden(r, "critic"));
+  MAESTRO_TRY_BIND(actor_hidden, get_hidden(r, "actor"));
+  MAESTRO_TRY_BIND(critic_hidden, get_hidden(r, "critic"));
   const ActorCriticShape shape{static_cast<int>(*observation_size), static_cast<int>(*action_count),
                                *actor_hidden, *critic_hidden};
   file.network = ActorCritic<float>(shape);
@@ -158,12 +154,12 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::ui
   if (auto ok = get_parameters(r, file.network.critic, "critic"); !ok) return std::unexpected(ok.error());
 
   // Observation normalisation.
-  MAESTRO_TRY(enabled, r.get<std::uint8_t>("normalisation flag"));
+  MAESTRO_TRY_BIND(enabled, r.get<std::uint8_t>("normalisation flag"));
   if (*enabled > 1) return fail("normalisation flag is {}, not 0 or 1", *enabled);
   file.normalizer = ObservationNormalizer(*observation_size, *enabled == 1);
-  MAESTRO_TRY(clip, r.get<double>("normalisation clip"));
-  MAESTRO_TRY(epsilon, r.get<double>("normalisation epsilon"));
-  MAESTRO_TRY(count, r.get<double>("normalisation count"));
+  MAESTRO_TRY_BIND(clip, r.get<double>("normalisation clip"));
+  MAESTRO_TRY_BIND(epsilon, r.get<double>("normalisation epsilon"));
+  MAESTRO_TRY_BIND(count, r.get<double>("normalisation count"));
   file.normalizer.clip = *clip;
   file.normalizer.epsilon = *epsilon;
   file.normalizer.stats.count = *count;
@@ -173,32 +169,32 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::ui
     return std::unexpected(ok.error());
 
   // Features.
-  MAESTRO_TRY(feature_set, r.get_string("feature set"));
-  MAESTRO_TRY(memory_limit, r.get<double>("memory limit per pod"));
+  MAESTRO_TRY_BIND(feature_set, r.get_string("feature set"));
+  MAESTRO_TRY_BIND(memory_limit, r.get<double>("memory limit per pod"));
   file.feature_set = *feature_set;
   file.memory_limit_bytes_per_pod = *memory_limit;
 
   // Action encoding. Version 1 knew only the original set (or an environment's own, named as its features).
   const bool autoscaling = file.feature_spec().has_value();
   if (version >= 2) {
-    MAESTRO_TRY(action_set, r.get_string("action set"));
+    MAESTRO_TRY_BIND(action_set, r.get_string("action set"));
     file.action_set = *action_set;
   } else {
     file.action_set = autoscaling ? "original" : file.feature_set;
   }
-  MAESTRO_TRY(name_count, r.get<std::uint32_t>("action name count"));
+  MAESTRO_TRY_BIND(name_count, r.get<std::uint32_t>("action name count"));
   if (*name_count != *action_count) return fail("{} action names for {} actions", *name_count, *action_count);
   for (std::uint32_t i = 0; i < *name_count; ++i) {
-    MAESTRO_TRY(name, r.get_string("action names"));
+    MAESTRO_TRY_BIND(name, r.get_string("action names"));
     file.action_names.push_back(*name);
   }
 
   // Training metadata.
-  MAESTRO_TRY(algorithm, r.get_string("algorithm"));
-  MAESTRO_TRY(environment, r.get_string("environment"));
-  MAESTRO_TRY(steps, r.get<std::uint64_t>("training steps"));
-  MAESTRO_TRY(seed, r.get<std::uint64_t>("seed"));
-  MAESTRO_TRY(hyperparameter_count, r.get<std::uint32_t>("hyperparameter count"));
+  MAESTRO_TRY_BIND(algorithm, r.get_string("algorithm"));
+  MAESTRO_TRY_BIND(environment, r.get_string("environment"));
+  MAESTRO_TRY_BIND(steps, r.get<std::uint64_t>("training steps"));
+  MAESTRO_TRY_BIND(seed, r.get<std::uint64_t>("seed"));
+  MAESTRO_TRY_BIND(hyperparameter_count, r.get<std::uint32_t>("hyperparameter count"));
   if (*hyperparameter_count > kMaxEntries)
     return fail("{} hyperparameters, more than the limit of {}", *hyperparameter_count, kMaxEntries);
   file.metadata.algorithm = *algorithm;
@@ -206,33 +202,33 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::ui
   file.metadata.steps = *steps;
   file.metadata.seed = *seed;
   for (std::uint32_t i = 0; i < *hyperparameter_count; ++i) {
-    MAESTRO_TRY(name, r.get_string("hyperparameter name"));
-    MAESTRO_TRY(value, r.get_string("hyperparameter value"));
+    MAESTRO_TRY_BIND(name, r.get_string("hyperparameter name"));
+    MAESTRO_TRY_BIND(value, r.get_string("hyperparameter value"));
     file.metadata.hyperparameters.emplace_back(*name, *value);
   }
-  MAESTRO_TRY(trained_at, r.get_string("training time"));
+  MAESTRO_TRY_BIND(trained_at, r.get_string("training time"));
   file.metadata.trained_at = *trained_at;
 
   // Reward and training data: version 1 trained autoscaling policies with the original reward only and
   // did not record its data.
   if (version >= 2) {
-    MAESTRO_TRY(reward, r.get_string("reward"));
+    MAESTRO_TRY_BIND(reward, r.get_string("reward"));
     file.metadata.reward = *reward;
-    MAESTRO_TRY(weight_count, r.get<std::uint32_t>("reward weight count"));
+    MAESTRO_TRY_BIND(weight_count, r.get<std::uint32_t>("reward weight count"));
     if (*weight_count > kMaxEntries)
       return fail("{} reward weights, more than the limit of {}", *weight_count, kMaxEntries);
     for (std::uint32_t i = 0; i < *weight_count; ++i) {
-      MAESTRO_TRY(name, r.get_string("reward weight name"));
-      MAESTRO_TRY(value, r.get<double>("reward weight value"));
+      MAESTRO_TRY_BIND(name, r.get_string("reward weight name"));
+      MAESTRO_TRY_BIND(value, r.get<double>("reward weight value"));
       file.metadata.reward_weights.emplace_back(*name, *value);
     }
-    MAESTRO_TRY(window_count, r.get<std::uint32_t>("training data window count"));
+    MAESTRO_TRY_BIND(window_count, r.get<std::uint32_t>("training data window count"));
     if (*window_count > kMaxEntries)
       return fail("{} training data windows, more than the limit of {}", *window_count, kMaxEntries);
     for (std::uint32_t i = 0; i < *window_count; ++i) {
-      MAESTRO_TRY(trace, r.get_string("training data trace"));
-      MAESTRO_TRY(start, r.get<double>("training data start"));
-      MAESTRO_TRY(end, r.get<double>("training data end"));
+      MAESTRO_TRY_BIND(trace, r.get_string("training data trace"));
+      MAESTRO_TRY_BIND(start, r.get<double>("training data start"));
+      MAESTRO_TRY_BIND(end, r.get<double>("training data end"));
       file.metadata.training_data.push_back({*trace, *start, *end});
     }
   } else if (autoscaling) {
@@ -246,8 +242,6 @@ Result<PolicyFile> decode_payload(std::span<const std::uint8_t> payload, std::ui
   if (auto ok = validate(file); !ok) return std::unexpected(ok.error());
   return file;
 }
-
-#undef MAESTRO_TRY
 
 std::string hex16(std::uint64_t value) {
   return fmt::format("{:016x}", value);

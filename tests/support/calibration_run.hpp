@@ -49,14 +49,15 @@ struct CalibrationRun {
   calibrate::Fit fit;
 };
 
-// Measures `cluster` (started from calibration_cluster()) and fits the simulator to it; prints both tables.
-inline Result<CalibrationRun> calibrate_three_levels(local::LocalCluster& cluster) {
+// Measures `cluster` (started from calibration_cluster()) and fits the simulator to it, `repeats` runs per
+// level (medians: more repeats steady the p95, CPU needs few); prints both tables.
+inline Result<CalibrationRun> calibrate_three_levels(local::LocalCluster& cluster, int repeats) {
   calibrate::MeasureOptions options;
   options.deployment = "web";
   options.cpu_limit_cores = 0.5;
   options.fractions = {0.2, 0.5, 0.8};
   options.pod_counts = {1};
-  options.repeats = 3;
+  options.repeats = repeats;
   options.level_duration = std::chrono::seconds(3);
   options.capacity_step = std::chrono::seconds(3);
   options.capacity_searches = 1;

@@ -82,15 +82,6 @@ std::string_view decision_source_name(DecisionSource source) {
   return source == DecisionSource::kHpa ? "hpa" : "learned";
 }
 
-namespace {
-
-#define MAESTRO_TRY(expression)          \
-  if (auto ok_ = (expression); !ok_) {   \
-    return std::unexpected(ok_.error()); \
-  }
-
-}  // namespace
-
 Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
   YAML::Node root;
   try {
