@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/command.hpp"
 #include "core/observation.hpp"
 #include "nn/policy.hpp"
@@ -46,10 +44,11 @@ const Registration kRegistration{
                                     ? policy->predict(options->observation)
                                     : policy->predict(options->observation, options->features);
         if (!prediction) throw CLI::ValidationError("observation", prediction.error().message);
-        const nlohmann::json out = model_server::prediction_json(
-            policy->action_set(), {.action = prediction->action, .probabilities = prediction->probabilities},
-            policy->version(), options->observation.replicas);
-        std::cout << out.dump() << "\n";
+        std::string out;
+        model_server::PredictionJson(policy->action_set(), policy->version())
+            .write({.action = prediction->action, .probabilities = prediction->probabilities},
+                   options->observation.replicas, out);
+        std::cout << out << "\n";
       });
     }};
 

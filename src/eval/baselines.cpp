@@ -93,7 +93,7 @@ void KpaAutoscaler::reset(const sim::Cluster&) {
 }
 
 void KpaAutoscaler::observe_second(const sim::Cluster& cluster) {
-  requests_[seen_ % requests_.size()] = cluster.last_tick().arrivals;
+  requests_[seen_ % requests_.size()] = cluster.last_arrivals();
   ++seen_;
 }
 

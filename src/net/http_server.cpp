@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <thread>
@@ -150,6 +151,15 @@ struct Route {
   RouteMetrics* metrics;
 };
 
+// Routes are found by a request's path as it lies in the read buffer, without copying it.
+struct PathHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
+};
+
+constexpr std::string_view kJsonContentType = "application/json";
+constexpr std::size_t kReadSize = 65536;  // at most this much per read, as Beast reads
+
 enum class Builtin { kNone, kHealthz, kReadyz, kMetrics };
 
 Builtin builtin_for(std::string_view path) {
@@ -187,7 +197,7 @@ struct HttpServer::Impl {
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& durations_family;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics;
-  std::unordered_map<std::string, std::vector<Route>> routes;  // by path
+  std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> routes;  // by path
   std::optional<Route> fallback;
   RouteMetrics* unmatched_metrics = nullptr;
   std::function<bool()> ready = [] { return true; };
@@ -283,12 +293,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
                   chunk_extensions_);
     if (buffer_.size() > 0) return begin_request();
     if (loop_.stopping) return close();
-    // Idle until the first byte: from then on the read timeout applies, not the idle timeout.
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
-      if (self->closed_) return;
-      if (ec) return self->close();
-      self->begin_request();
-    });
+    // Idle until the first byte: from then on the read timeout applies, not the idle timeout. Reading (not
+    // waiting for readability) takes a request that is already there at once, and spares re-arming epoll
+    // for every request of a keep-alive connection.
+    socket_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadSize)),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              if (self->closed_) return;
+                              if (ec) return self->close();
+                              self->buffer_.commit(bytes);
+                              self->begin_request();
+                            });
   }
 
   void begin_request() {
@@ -361,7 +375,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   RouteMetrics* metrics_for_path(std::string_view path, std::string_view method) const {
-    if (const auto found = server_.routes.find(std::string(path)); found != server_.routes.end()) {
+    if (const auto found = server_.routes.find(path); found != server_.routes.end()) {
       for (const auto& route : found->second)
         if (route.method == method) return route.metrics;
       return found->second.front().metrics;
@@ -377,7 +391,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep_alive_ = parser_->get().keep_alive() && !loop_.stopping;
     head_ = request.method == "HEAD";
     method_.assign(request.method);
-    response_ = HttpResponse{};
+    // A fresh response that keeps the last one's storage: a handler that fills it in place allocates nothing.
+    response_.status = 200;
+    response_.content_type = kJsonContentType;
+    response_.body.clear();
+    response_.headers.clear();
 
     if (const Builtin builtin = builtin_for(request.path); builtin != Builtin::kNone) {
       metrics_ = nullptr;  // probes and scrapes are not application traffic
@@ -386,7 +404,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     const Route* route = nullptr;
-    if (const auto found = server_.routes.find(std::string(request.path)); found != server_.routes.end()) {
+    if (const auto found = server_.routes.find(request.path); found != server_.routes.end()) {
       for (const auto& candidate : found->second)
         if (candidate.method == request.method) route = &candidate;
       if (route == nullptr) {

@@ -595,11 +595,8 @@ const TickRecord& Cluster::last_tick() const {
     lo = std::min(lo, queue.fixed_delay);
     hi = std::max(hi, queue.fixed_delay + SojournDistribution::kMaxTime / queue.speed);
   }
-  struct Shape {
-    double wait_probability, wait_position;
-  };
-  std::vector<Shape> shapes;
-  shapes.reserve(queue_seconds_.size());
+  auto& shapes = queue_shapes_;
+  shapes.clear();
   for (const auto& queue : queue_seconds_) {
     const Wait wait = queue_wait(config_, queue.servers, queue.utilisation);
     shapes.push_back({wait.probability, SojournDistribution::wait_position(wait.mean)});
@@ -617,7 +614,10 @@ const TickRecord& Cluster::last_tick() const {
   };
   for (int i = 0; i < 100; ++i) {
     const double mid = 0.5 * (lo + hi);
+    const bool converged = mid == lo || mid == hi;
     (tail(mid) > 0.05 * total ? lo : hi) = mid;
+    // lo and hi are adjacent doubles (or equal): every further step would repeat this one and change nothing.
+    if (converged) break;
   }
   last_tick_.p95_ms = 1000 * 0.5 * (lo + hi);
   p95_stale_ = false;

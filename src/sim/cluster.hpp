@@ -188,7 +188,11 @@ class Cluster {
   int starting_pods() const { return replicas_ - ready_count_; }  // starting or restarting
   double queued() const { return queued_; }
   const ClusterTotals& totals() const { return totals_; }
+  // The last second; its p95 is worked out on the first call after a tick (a bisection over the second's
+  // queues: cheap next to a tick only when called once a second or less).
   const TickRecord& last_tick() const;
+  // The requests that arrived in the last second: last_tick().arrivals without working out the p95.
+  double last_arrivals() const { return last_tick_.arrivals; }
   const ClusterConfig& config() const { return config_; }
   std::span<const double> arrivals() const { return arrivals_; }
   std::span<const Pod> pods() const { return pods_; }
@@ -305,7 +309,11 @@ class Cluster {
     double served = 0, dropped = 0, over_soft = 0, over_hard = 0, in_flight = 0, cpu_cores = 0;
   } second_;
   std::vector<QueueSecond> queue_seconds_;
-  std::vector<BoundRows> bound_rows_;  // built on first use per queue shape
+  struct QueueShape {
+    double wait_probability, wait_position;
+  };
+  mutable std::vector<QueueShape> queue_shapes_;  // last_tick()'s, by queue second
+  std::vector<BoundRows> bound_rows_;             // built on first use per queue shape
   mutable bool p95_stale_ = false;
 
   // Counters as the application and cAdvisor export them, and Prometheus' scrapes of them.

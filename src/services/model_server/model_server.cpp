@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <csignal>
+#include <iterator>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -50,6 +51,12 @@ struct ModelServer::Metrics {
   prometheus::Gauge* current_version = nullptr;
 };
 
+struct ModelServer::Serving {
+  std::shared_ptr<const ServedPolicy> policy;
+  PredictionJson prediction;
+  std::vector<prometheus::Counter*> action_counters;  // maestro_model_actions_total, by action index
+};
+
 ModelServer::ModelServer(ModelServerOptions options)
     : options_(std::move(options)),
       slot_(options_.loader),
@@ -80,6 +87,12 @@ Result<void> ModelServer::load() {
   }
   metrics_->reload_success.Increment();
   metrics_->serving((*loaded)->version());
+  const core::ActionSet& actions = (*loaded)->action_set();
+  std::vector<prometheus::Counter*> action_counters;
+  for (const auto& name : actions.names)
+    action_counters.push_back(&metrics_->actions.Add({{"action", name}}));
+  serving_.store(std::make_shared<const Serving>(
+      Serving{*loaded, PredictionJson(actions, (*loaded)->version()), std::move(action_counters)}));
   spdlog::info("serving policy {} version {}", options_.policy_file.string(), (*loaded)->version());
   return {};
 }
@@ -109,27 +122,56 @@ nlohmann::json replica_change_json(const core::ReplicaChange& change) {
   return {{"kind", core::replica_change_kind_name(change.kind)}, {"amount", change.amount}};
 }
 
+// A probability as the shortest text that reads back the same double (fmt's), and with ".0" when whole (fmt
+// prints 1.0 as "1"), so that it stays a float for typed clients, as nlohmann::json prints it; null if not
+// finite.
+void append_probability(std::string& out, double probability) {
+  if (!std::isfinite(probability)) {
+    out += "null";
+    return;
+  }
+  const std::size_t start = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", probability);
+  if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
+}
+
 }  // namespace
 
-nlohmann::json prediction_json(const core::ActionSet& actions, const PolicyAnswer& answer,
-                               const std::string& model_version, double replicas) {
-  const auto index = static_cast<std::size_t>(answer.action);
-  const core::ReplicaChange& change = actions.changes[index];
+PredictionJson::PredictionJson(const core::ActionSet& actions, const std::string& model_version) {
+  const std::string set_name = net::json_text(actions.name);
+  for (int code = 0; code < actions.size(); ++code) {
+    const auto index = static_cast<std::size_t>(code);
+    actions_.push_back(Action{
+        .change = actions.changes[index],
+        .after_index = fmt::format(R"(,"action_name":{},"action_set":{},"desired_replicas":)",
+                                   net::json_text(actions.names[index]), set_name),
+        .after_probabilities = fmt::format(R"(],"replica_change":{},"replicas":)",
+                                           net::json_text(replica_change_json(actions.changes[index])))});
+  }
+  after_desired_ = fmt::format(R"(,"model_version":{},"probabilities":[)", net::json_text(model_version));
+}
+
+void PredictionJson::write(const PolicyAnswer& answer, double replicas, std::string& out) const {
+  const Action& action = actions_[static_cast<std::size_t>(answer.action)];
   // The replicas it was decided for, as a count (an observation's replicas are whole in practice).
   const int decided_for = static_cast<int>(std::min(std::round(replicas), 1e9));
-  return {{"action", answer.action},
-          {"action_name", actions.names[index]},
-          {"probabilities", answer.probabilities},
-          {"model_version", model_version},
-          {"action_set", actions.name},
-          {"replica_change", replica_change_json(change)},
-          {"replicas", decided_for},
-          {"desired_replicas", core::replicas_after(change, decided_for)}};
+  out.clear();
+  const auto end = std::back_inserter(out);
+  fmt::format_to(end, R"({{"action":{})", answer.action);
+  out += action.after_index;
+  fmt::format_to(end, "{}", core::replicas_after(action.change, decided_for));
+  out += after_desired_;
+  for (std::size_t i = 0; i < answer.probabilities.size(); ++i) {
+    if (i > 0) out += ',';
+    append_probability(out, answer.probabilities[i]);
+  }
+  out += action.after_probabilities;
+  fmt::format_to(end, "{}}}", decided_for);
 }
 
 void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& response) {
-  const auto policy = slot_.current();  // held for the whole request, whatever a reload does meanwhile
-  if (policy == nullptr) {
+  const auto serving = serving_.load(std::memory_order_acquire);  // held for the whole request
+  if (serving == nullptr) {
     response = net::error_response(503, "no policy loaded");
     return;
   }
@@ -145,15 +187,14 @@ void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& re
     response = net::error_response(400, parsed.error().message);
     return;
   }
-  auto answer = policy->predict(*parsed);
+  auto answer = serving->policy->predict(*parsed);
   if (!answer) {
     response = net::error_response(400, answer.error().message);
     return;
   }
-  const core::ActionSet& actions = policy->action_set();
-  metrics_->actions.Add({{"action", actions.names[static_cast<std::size_t>(answer->action)]}}).Increment();
-  response = net::json_response(200, net::json_text(prediction_json(actions, *answer, policy->version(),
-                                                                    parsed->observation.replicas)));
+  serving->action_counters[static_cast<std::size_t>(answer->action)]->Increment();
+  response.status = 200;
+  serving->prediction.write(*answer, parsed->observation.replicas, response.body);
 }
 
 void ModelServer::describe(net::HttpResponse& response) {

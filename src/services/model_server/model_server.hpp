@@ -7,12 +7,13 @@
 // SIGHUP and when its file changes on disk, without dropping a request. docs/api.md has the JSON.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
-
-#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "net/http_server.hpp"
@@ -28,11 +29,27 @@ struct ModelServerOptions {
   std::optional<std::chrono::milliseconds> watch_interval = std::chrono::seconds(1);  // nothing: no watching
 };
 
-// The answer to POST /predict (and `maestro predict`): the action's index and name, the probabilities, the
-// model's version, the action set, the replica change the action means, the replicas it was decided for and
-// the replicas it asks for (core::replicas_after, before any bounds).
-nlohmann::json prediction_json(const core::ActionSet& actions, const PolicyAnswer& answer,
-                               const std::string& model_version, double replicas);
+// The answer to POST /predict (and `maestro predict`) as JSON text: the action's index and name, the
+// probabilities, the model's version, the action set, the replica change the action means, the replicas it
+// was decided for and the replicas it asks for (core::replicas_after, before any bounds) — keys in
+// alphabetical order, probabilities as the shortest text that reads back the same double. What one policy's
+// answers share (names, version, changes) is serialised once, when it is built; write() adds the numbers,
+// without allocating once `out` has grown to an answer's size.
+class PredictionJson {
+ public:
+  PredictionJson(const core::ActionSet& actions, const std::string& model_version);
+  // Replaces `out` with the answer `answer` (its action must be in the set) decided for `replicas`.
+  void write(const PolicyAnswer& answer, double replicas, std::string& out) const;
+
+ private:
+  struct Action {
+    core::ReplicaChange change;
+    std::string after_index;          // ,"action_name":…,"action_set":…,"desired_replicas":
+    std::string after_probabilities;  // ],"replica_change":{…},"replicas":
+  };
+  std::vector<Action> actions_;
+  std::string after_desired_;  // ,"model_version":…,"probabilities":[
+};
 
 class ModelServer {
  public:
@@ -55,6 +72,7 @@ class ModelServer {
 
  private:
   struct Metrics;
+  struct Serving;
   void predict(const net::HttpRequest& request, net::HttpResponse& response);
   void describe(net::HttpResponse& response);
   void begin_watching();
@@ -63,6 +81,8 @@ class ModelServer {
   PolicySlot slot_;
   net::HttpServer http_;
   std::unique_ptr<Metrics> metrics_;
+  // The policy being served with what its answers need, swapped with it on reload.
+  std::atomic<std::shared_ptr<const Serving>> serving_;
   std::unique_ptr<FileWatcher> watcher_;
 };
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -74,45 +75,157 @@ std::optional<std::string> non_finite_field(std::string_view body) {
   return std::nullopt;
 }
 
+// The body's events as nlohmann's SAX parser reports them, kept as what parse_predict_request checks: the
+// top-level object's fields (numbers kept, anything else by its JSON type name), "features", the first key
+// given twice in any object and the alphabetically first unknown field (the order of nlohmann's object
+// map, which the messages followed before). No document is built: a well-formed request allocates only
+// its feature vector.
+class PredictRequestEvents final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  struct Field {
+    bool given = false;
+    double number = 0;
+    const char* non_number = nullptr;  // the JSON type name of a value that is no number
+  };
+
+  bool top_level_object = false;
+  std::array<Field, core::Observation::kSize> fields;
+  Field features_field;  // non_number: "features" is not an array
+  std::vector<double> features;
+  std::optional<std::pair<std::size_t, const char*>> non_number_feature;  // index and type name
+  std::optional<std::string> duplicate;
+  std::optional<std::string> first_unknown;
+
+  bool null() override { return value("null"); }
+  bool boolean(bool) override { return value("boolean"); }
+  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return number(v); }
+  bool string(string_t&) override { return value("string"); }
+  bool binary(binary_t&) override { return value("binary"); }
+
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) top_level_object = true;
+    value("object");
+    ++depth_;
+    if (depth_ > 1) nested_keys_.emplace_back();
+    return true;
+  }
+  bool end_object() override {
+    if (depth_ > 1) nested_keys_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1 && current_ == kFeaturesIndex && !features_field.given) {
+      features_field.given = true;
+      in_features_ = true;
+    } else {
+      value("array");
+    }
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    if (depth_ == 1) in_features_ = false;
+    return true;
+  }
+
+  bool key(string_t& name) override {
+    if (depth_ > 1) {
+      auto& keys = nested_keys_.back();
+      if (!keys.insert(name).second) note_duplicate(name);
+      return true;
+    }
+    current_ = field_index(name);
+    if (current_ == kUnknownIndex) {
+      if (!unknown_keys_.insert(name).second) note_duplicate(name);
+      if (!first_unknown || name < *first_unknown) first_unknown = name;
+    } else if (seen_[current_]) {
+      note_duplicate(name);
+      current_ = kRepeatedIndex;  // the first value stands; the request is refused anyway
+    } else {
+      seen_[current_] = true;
+    }
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  static constexpr std::size_t kFeaturesIndex = core::Observation::kSize;
+  static constexpr std::size_t kUnknownIndex = kFeaturesIndex + 1;
+  static constexpr std::size_t kRepeatedIndex = kFeaturesIndex + 2;
+
+  static std::size_t field_index(std::string_view name) {
+    if (name == kFeatures) return kFeaturesIndex;
+    const auto& names = core::Observation::kFieldNames;
+    const auto found = std::ranges::find(names, name);
+    return found == names.end() ? kUnknownIndex : static_cast<std::size_t>(found - names.begin());
+  }
+
+  void note_duplicate(const std::string& name) {
+    if (!duplicate) duplicate = name;
+  }
+
+  // A scalar, or the start of a container, at the current depth.
+  bool value(const char* type_name) {
+    if (in_features_ && depth_ == 2) {
+      if (!non_number_feature) non_number_feature.emplace(features.size(), type_name);
+      features.push_back(0);
+    } else if (depth_ == 1 && current_ < kFeaturesIndex) {
+      fields[current_] = Field{.given = true, .number = 0, .non_number = type_name};
+    } else if (depth_ == 1 && current_ == kFeaturesIndex && !features_field.given) {
+      features_field = Field{.given = true, .number = 0, .non_number = type_name};
+    }
+    return true;
+  }
+  bool number(double v) {
+    if (in_features_ && depth_ == 2) {
+      features.push_back(v);
+    } else if (depth_ == 1 && current_ < kFeaturesIndex) {
+      fields[current_] = Field{.given = true, .number = v, .non_number = nullptr};
+    } else {
+      value("number");  // "features" given as one number
+    }
+    return true;
+  }
+
+  int depth_ = 0;
+  std::size_t current_ = kUnknownIndex;  // the top-level field whose value comes next
+  std::array<bool, kFeaturesIndex + 1> seen_{};
+  bool in_features_ = false;
+  std::set<std::string> unknown_keys_;
+  std::vector<std::set<std::string>> nested_keys_;  // the keys of each nested object open
+};
+
 }  // namespace
 
 Result<PredictRequest> parse_predict_request(std::string_view body) {
-  // nlohmann keeps the last of duplicate keys; a body that says a field twice is ambiguous, so it is refused.
-  std::vector<std::set<std::string>> keys_by_object;
-  std::optional<std::string> duplicate;
-  const auto document = nlohmann::json::parse(
-      body,
-      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        using Event = nlohmann::json::parse_event_t;
-        if (event == Event::object_start) keys_by_object.emplace_back();
-        if (event == Event::object_end && !keys_by_object.empty()) keys_by_object.pop_back();
-        if (event == Event::key && !keys_by_object.empty() &&
-            !keys_by_object.back().insert(parsed.get<std::string>()).second && !duplicate)
-          duplicate = parsed.get<std::string>();
-        return true;
-      },
-      /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
+  PredictRequestEvents events;
+  if (!nlohmann::json::sax_parse(body, &events)) {
     if (auto field = non_finite_field(body)) return fail("{}", *field);
     return fail("body is not valid JSON");
   }
-  if (duplicate) return fail("field '{}' is given more than once", *duplicate);
-  if (!document.is_object())
+  // nlohmann would keep the last of duplicate keys; a body that says a field twice is ambiguous, so it is
+  // refused.
+  if (events.duplicate) return fail("field '{}' is given more than once", *events.duplicate);
+  if (!events.top_level_object)
     return fail("body must be a JSON object with the fields {}",
                 fmt::join(core::Observation::kFieldNames, ", "));
-  for (const auto& [name, value] : document.items()) {
-    if (name != kFeatures &&
-        std::ranges::find(core::Observation::kFieldNames, name) == core::Observation::kFieldNames.end())
-      return fail("unknown field '{}' (expected {}, and {} if the policy needs it)", name,
-                  fmt::join(core::Observation::kFieldNames, ", "), kFeatures);
-  }
+  if (events.first_unknown)
+    return fail("unknown field '{}' (expected {}, and {} if the policy needs it)", *events.first_unknown,
+                fmt::join(core::Observation::kFieldNames, ", "), kFeatures);
   std::array<double, core::Observation::kSize> values{};
   for (std::size_t i = 0; i < core::Observation::kSize; ++i) {
     const std::string_view name = core::Observation::kFieldNames[i];
-    const auto field = document.find(name);
-    if (field == document.end()) return fail("missing field '{}'", name);
-    if (!field->is_number()) return fail("field '{}' must be a number, got {}", name, field->type_name());
-    values[i] = field->get<double>();
+    const auto& field = events.fields[i];
+    if (!field.given) return fail("missing field '{}'", name);
+    if (field.non_number) return fail("field '{}' must be a number, got {}", name, field.non_number);
+    values[i] = field.number;
   }
   // A count of pods: whole and within what Kubernetes can hold (int32), not 3.5 or 1e300.
   const double replicas = values[2];
@@ -123,16 +236,14 @@ Result<PredictRequest> parse_predict_request(std::string_view body) {
   auto observation = core::validate(core::Observation::from_values(values));
   if (!observation) return std::unexpected(observation.error());
   PredictRequest request{.observation = *observation, .features = std::nullopt};
-  if (const auto features = document.find(kFeatures); features != document.end()) {
-    if (!features->is_array())
-      return fail("field '{}' must be an array of numbers, got {}", kFeatures, features->type_name());
-    request.features.emplace();
-    for (std::size_t i = 0; i < features->size(); ++i) {
-      const auto& entry = (*features)[i];
-      if (!entry.is_number())
-        return fail("field '{}': features[{}] must be a number, got {}", kFeatures, i, entry.type_name());
-      request.features->push_back(entry.get<double>());
-    }
+  if (events.features_field.given) {
+    if (events.features_field.non_number)
+      return fail("field '{}' must be an array of numbers, got {}", kFeatures,
+                  events.features_field.non_number);
+    if (events.non_number_feature)
+      return fail("field '{}': features[{}] must be a number, got {}", kFeatures,
+                  events.non_number_feature->first, events.non_number_feature->second);
+    request.features = std::move(events.features);
   }
   return request;
 }
