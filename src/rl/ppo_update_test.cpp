@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include <gtest/gtest.h>
@@ -210,6 +211,11 @@ TEST_P(Sb3PpoUpdate, ParametersAfterTheUpdate) {
         expect_close(ours, values, 0, 5 * learning_rate * 1e-3,
                      fmt::format("{} {}.{}", name_, layer.name, kind));
       });
+}
+
+TEST(PpoUpdater, FreeCoresAreAtLeastOneAndAtMostTheMachines) {
+  EXPECT_GE(free_cores(), 1);
+  EXPECT_LE(unsigned(free_cores()), std::max(1u, std::thread::hardware_concurrency()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Sb3PpoUpdate,
