@@ -107,25 +107,29 @@ void gemm_rows(int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_
     }
 }
 
-// The whole product C = init + A·B, rows × cols, in tiles of 4 rows.
+// The rows left over after the full tiles, fewer than Rows.
+template <int Rows, typename Finish>
+void gemm_remaining_rows(int remaining, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k,
+                         int depth, const float* b, std::ptrdiff_t b_stride, const float* init, int row,
+                         Finish& finish) {
+  if constexpr (Rows > 0) {
+    if (remaining == Rows)
+      gemm_rows<Rows>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+    else
+      gemm_remaining_rows<Rows - 1>(remaining, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+  }
+}
+
+// The whole product C = init + A·B, rows × cols, in tiles of kTileRows rows × 2 vectors: 12 accumulators of
+// the 16 AVX registers, 8 of the 16 SSE ones (each vector two registers there).
+constexpr int kTileRows = kLanes == 8 ? 6 : 4;
 template <typename Finish>
 void gemm(int rows, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth,
           const float* b, std::ptrdiff_t b_stride, const float* init, Finish finish) {
   int row = 0;
-  for (; row + 4 <= rows; row += 4) gemm_rows<4>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
-  switch (rows - row) {
-    case 3:
-      gemm_rows<3>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
-      break;
-    case 2:
-      gemm_rows<2>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
-      break;
-    case 1:
-      gemm_rows<1>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
-      break;
-    default:
-      break;
-  }
+  for (; row + kTileRows <= rows; row += kTileRows)
+    gemm_rows<kTileRows>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+  gemm_remaining_rows<kTileRows - 1>(rows - row, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
 }
 
 void dense_forward(const float* weight, const float* bias, int out, int in, const float* input,
@@ -146,6 +150,12 @@ void dense_input_gradient(const float* weight, int out, int in, const float* del
     const T a = load_as<T>(activation + row * batch + col);
     store(input_delta + row * batch + col, value * ((T{} + 1.0f) - a * a));
   });
+}
+
+float sum_lanes(Vec v) {
+  float sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += v[l];
+  return sum;
 }
 
 // transposed[c][r] = matrix[r][c] for rows × cols, in blocks of kLanes × kLanes transposed in registers.
@@ -193,30 +203,31 @@ void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, f
 void dense_weight_gradient(const float* delta, int out, int batch, const float* input,
                            std::ptrdiff_t input_stride, int in, float* weight_gradient, float* bias_gradient,
                            float* scratch) {
-  const int vector_end = batch - batch % kLanes;
-  if (in >= kLanes) {
+  const bool narrow = in < kLanes;
+  if (!narrow) {
     transpose(input, input_stride, in, batch, scratch);
     gemm(out, in, delta, batch, 1, batch, scratch, in, nullptr,
          [&](auto value, int row, int col) { store(weight_gradient + row * in + col, value); });
-  } else {
-    for (int o = 0; o < out; ++o)
-      for (int i = 0; i < in; ++i) {
-        Vec acc = {};
-        for (int b = 0; b < vector_end; b += kLanes)
-          acc += load_as<Vec>(delta + o * batch + b) * load_as<Vec>(input + i * input_stride + b);
-        float sum = 0;
-        for (int l = 0; l < kLanes; ++l) sum += acc[l];
-        for (int b = vector_end; b < batch; ++b) sum += delta[o * batch + b] * input[i * input_stride + b];
-        weight_gradient[o * in + i] = sum;
-      }
   }
+  // The bias gradient, and a narrow layer's weight gradient, one output at a time along the batch.
+  const int vector_end = batch - batch % kLanes;
+  const int summed = narrow ? in : 0;
   for (int o = 0; o < out; ++o) {
-    Vec acc = {};
-    for (int b = 0; b < vector_end; b += kLanes) acc += load_as<Vec>(delta + o * batch + b);
-    float sum = 0;
-    for (int l = 0; l < kLanes; ++l) sum += acc[l];
-    for (int b = vector_end; b < batch; ++b) sum += delta[o * batch + b];
-    bias_gradient[o] = sum;
+    const float* d = delta + o * batch;
+    Vec acc[kLanes] = {}, bias_acc = {};
+    for (int b = 0; b < vector_end; b += kLanes) {
+      const Vec e = load_as<Vec>(d + b);
+      bias_acc += e;
+      for (int i = 0; i < summed; ++i) acc[i] += e * load_as<Vec>(input + i * input_stride + b);
+    }
+    float bias_sum = sum_lanes(bias_acc);
+    for (int b = vector_end; b < batch; ++b) bias_sum += d[b];
+    bias_gradient[o] = bias_sum;
+    for (int i = 0; i < summed; ++i) {
+      float sum = sum_lanes(acc[i]);
+      for (int b = vector_end; b < batch; ++b) sum += d[b] * input[i * input_stride + b];
+      weight_gradient[o * in + i] = sum;
+    }
   }
 }
 
