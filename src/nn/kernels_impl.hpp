@@ -215,7 +215,8 @@ void dense_weight_gradient(const float* delta, int out, int batch, const float* 
   const int summed = narrow ? in : 0;
   for (int o = 0; o < out; ++o) {
     const float* d = delta + o * batch;
-    Vec acc[kLanes] = {}, bias_acc = {};
+    Vec acc[kLanes], bias_acc = {};  // acc[i] for i < summed only (zeroing all costs a rep stos per row)
+    for (int i = 0; i < summed; ++i) acc[i] = Vec{};
     for (int b = 0; b < vector_end; b += kLanes) {
       const Vec e = load_as<Vec>(d + b);
       bias_acc += e;
