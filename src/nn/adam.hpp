@@ -1,16 +1,19 @@
 // Adam exactly as torch.optim.Adam (PyTorch 1.13, no weight decay, no amsgrad) computes it, and the global
-// gradient-norm clip of torch.nn.utils.clip_grad_norm_. One Adam holds the moments of one parameter block;
-// several blocks stepped with the same learning rate and step count behave as one torch optimiser over
-// all of them.
+// gradient-norm clip of torch.nn.utils.clip_grad_norm_ (float: the kernels of kernels.hpp). One Adam holds
+// the moments of one parameter block; several blocks stepped with the same learning rate and step count
+// behave as one torch optimiser over all of them.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
+
+#include "nn/kernels.hpp"
 
 namespace maestro::nn {
 
@@ -30,14 +33,19 @@ class Adam {
     const S step_size = S(learning_rate / bias_correction1);
     const S bias_correction2_sqrt = S(std::sqrt(bias_correction2));
     const S eps = S(eps_);
-    // Eigen arrays: vectorised (std::sqrt in a plain loop is not, as it may set errno).
-    using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
-    Eigen::Map<Array> m(exp_avg_.data(), exp_avg_.size()), v(exp_avg_sq_.data(), exp_avg_sq_.size());
-    Eigen::Map<Array> p(parameters.data(), parameters.size());
-    const Eigen::Map<const Array> g(gradient.data(), gradient.size());
-    m = m * b1 + g * one_minus_b1;
-    v = v * b2 + g * g * one_minus_b2;
-    p -= step_size * (m / (v.sqrt() / bias_correction2_sqrt + eps));
+    if constexpr (std::is_same_v<S, float>) {
+      kernels::active().adam_step(
+          parameters.data(), exp_avg_.data(), exp_avg_sq_.data(), gradient.data(), parameters.size(),
+          {b1, one_minus_b1, b2, one_minus_b2, step_size, bias_correction2_sqrt, eps});
+    } else {
+      using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
+      Eigen::Map<Array> m(exp_avg_.data(), exp_avg_.size()), v(exp_avg_sq_.data(), exp_avg_sq_.size());
+      Eigen::Map<Array> p(parameters.data(), parameters.size());
+      const Eigen::Map<const Array> g(gradient.data(), gradient.size());
+      m = m * b1 + g * one_minus_b1;
+      v = v * b2 + g * g * one_minus_b2;
+      p -= step_size * (m / (v.sqrt() / bias_correction2_sqrt + eps));
+    }
   }
 
   long steps() const { return steps_; }
@@ -55,7 +63,10 @@ template <typename S>
 double global_norm(std::initializer_list<std::span<const S>> blocks) {
   double sum = 0;
   for (auto block : blocks)
-    for (S g : block) sum += double(g) * double(g);
+    if constexpr (std::is_same_v<S, float>)
+      sum += kernels::active().squared_norm(block.data(), block.size());
+    else
+      for (S g : block) sum += double(g) * double(g);
   return std::sqrt(sum);
 }
 

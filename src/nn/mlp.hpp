@@ -4,9 +4,10 @@
 // Adam and the policy file work on one contiguous block.
 //
 // Two forward paths: one sample with caller-provided scratch (inference; allocates nothing), and a batch
-// (samples as columns) that keeps every layer's output so that backward() can compute the gradient of a
-// loss with respect to all parameters. Templated on the scalar: float for speed, double for
-// finite-difference checks.
+// (one row per unit, samples as columns, row-major so that samples are contiguous) that keeps every layer's
+// output so that backward() can compute the gradient of a loss with respect to all parameters. Templated on
+// the scalar: float for speed (the batch paths run the kernels of kernels.hpp chosen for the CPU), double
+// (Eigen) for finite-difference checks.
 #pragma once
 
 #include <cstddef>
@@ -43,9 +44,9 @@ Result<MlpShape> validate(const MlpShape& shape);
 template <typename S>
 class Mlp {
  public:
-  using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;  // column-major: one sample per column
-  using Vector = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using RowMajor = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Matrix = RowMajor;  // a batch: units × samples, one sample per column, samples contiguous
+  using Vector = Eigen::Matrix<S, Eigen::Dynamic, 1>;
   using WeightMap = Eigen::Map<RowMajor>;
   using ConstWeightMap = Eigen::Map<const RowMajor>;
   using BiasMap = Eigen::Map<Vector>;
@@ -55,6 +56,7 @@ class Mlp {
   struct Cache {
     std::vector<Matrix> outputs;  // outputs[l]: after tanh for hidden layers, raw for the last
     Matrix delta, delta_previous;
+    std::vector<S> scratch;  // for the kernels
   };
 
   Mlp() = default;

@@ -73,7 +73,8 @@ TEST(Mlp, OneSampleAndBatchPathsAgree) {
   mlp.forward(input, cache);
   std::vector<double> output(3), scratch(128);
   for (int c = 0; c < 4; ++c) {
-    mlp.forward(std::span<const double>(input.col(c).data(), 5), output, scratch);
+    const Eigen::VectorXd sample = input.col(c);
+    mlp.forward(std::span<const double>(sample.data(), 5), output, scratch);
     for (int i = 0; i < 3; ++i) EXPECT_NEAR(output[i], cache.outputs.back()(i, c), 1e-12);
   }
 }

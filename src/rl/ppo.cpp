@@ -160,13 +160,15 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
   network_.critic.forward(buffer_.observations, cache);
   for (int i = 0; i < buffer_.size(); ++i) buffer_.values[i] = cache.outputs.back()(0, i);
   if (!truncated_at.empty()) {
-    const Eigen::Map<const Eigen::MatrixXf> terminal(terminal_observations.data(), obs_size,
-                                                     truncated_at.size());
+    const Eigen::Map<const Eigen::MatrixXf> terminal_columns(terminal_observations.data(), obs_size,
+                                                             truncated_at.size());
+    const nn::Mlp<float>::Matrix terminal = terminal_columns;
     network_.critic.forward(terminal, cache);
     for (std::size_t k = 0; k < truncated_at.size(); ++k)
       buffer_.rewards[truncated_at[k]] += static_cast<float>(config_.gamma) * cache.outputs.back()(0, k);
   }
-  const Eigen::Map<const Eigen::MatrixXf> last(last_observations_.data(), obs_size, n_envs);
+  const nn::Mlp<float>::Matrix last =
+      Eigen::Map<const Eigen::MatrixXf>(last_observations_.data(), obs_size, n_envs);
   network_.critic.forward(last, cache);
   std::vector<float> last_values(n_envs);
   for (int e = 0; e < n_envs; ++e) last_values[e] = cache.outputs.back()(0, e);

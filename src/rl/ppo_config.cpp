@@ -91,7 +91,8 @@ Result<PpoConfig> validate(const PpoConfig& c) {
   for (const auto* hidden : {&c.actor_hidden, &c.critic_hidden})
     for (int width : *hidden)
       if (width < 1 || width > 1024) return fail("hidden layer width {} is outside [1, 1024]", width);
-  if (c.threads < 1 || c.threads > 2) return fail("threads {} is not 1 or 2", c.threads);
+  if (c.threads < 0 || c.threads > 2)
+    return fail("threads {} is not 0 (as the free cores allow), 1 or 2", c.threads);
   return c;
 }
 

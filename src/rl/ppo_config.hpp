@@ -51,10 +51,10 @@ struct PpoConfig {
   std::vector<int> actor_hidden = {64, 64};
   std::vector<int> critic_hidden = {64, 64};
   bool normalize_observations = false;  // VecNormalize's observation part
-  // Threads for the update: 2 computes the actor's and the critic's gradients in parallel, with one barrier
-  // per minibatch; that pays only on otherwise idle cores (on a loaded machine each barrier waits for the
-  // scheduler), so 1 is the default. Results are the same either way.
-  int threads = 1;
+  // Threads for the update: 2 computes the actor's and the critic's gradients in parallel, with one
+  // hand-over per minibatch; that pays only on otherwise idle cores, so 0 (the default) takes 2 when
+  // rl::free_cores() finds two free and 1 otherwise. Results are the same either way.
+  int threads = 0;
 
   friend bool operator==(const PpoConfig&, const PpoConfig&) = default;
 };

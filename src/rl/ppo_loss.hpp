@@ -15,8 +15,9 @@
 
 namespace maestro::rl {
 
+// A batch as the networks take it: one row per unit, one column per sample (nn::Mlp<S>::Matrix).
 template <typename S>
-using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+using Matrix = typename nn::Mlp<S>::Matrix;
 
 // What SB3 logs of one minibatch's actor part.
 struct ActorLossTerms {

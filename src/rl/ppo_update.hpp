@@ -2,7 +2,8 @@
 // fresh shuffle in minibatches of batch_size; per minibatch the clipped-surrogate, entropy and value losses,
 // an early stop when approx_kl > 1.5·target_kl, one global gradient-norm clip over both networks and one
 // Adam step (torch's, eps adam_eps). The actor's and the critic's gradients are independent, so with two
-// threads they are computed at the same time; every number is the same with one thread or two.
+// threads they are computed at the same time, the critic's (with its optimiser step, taken at the start of
+// the next minibatch's job) on a helper thread; every number is the same with one thread or two.
 #pragma once
 
 #include <atomic>
@@ -54,9 +55,15 @@ struct OptimizerStepRecord {
   std::span<const float> actor_gradient, critic_gradient;
 };
 
+// The cores this process may run on (its affinity mask) less those the rest of the machine keeps busy
+// (the 1-minute load average, rounded); at least 1. A second update thread pays only on a free core: on a
+// busy one each minibatch's hand-over waits for the scheduler.
+int free_cores();
+
 class PpoUpdater {
  public:
-  // Updates `network` in place; it must outlive the updater.
+  // Updates `network` in place; it must outlive the updater. threads: 1, 2, or 0 for as many as the cores
+  // free now (free_cores(), at most 2).
   PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int threads);
   ~PpoUpdater();
   PpoUpdater(const PpoUpdater&) = delete;
@@ -68,6 +75,7 @@ class PpoUpdater {
  private:
   class Worker;
   void critic_job();
+  void critic_step();
 
   nn::ActorCritic<float>& network_;
   nn::Adam<float> actor_adam_, critic_adam_;
@@ -83,6 +91,8 @@ class PpoUpdater {
   std::vector<int> indices_;
   const UpdateSettings* settings_ = nullptr;
   double value_loss_ = 0;
+  bool critic_step_pending_ = false;  // the critic's gradient awaits its clip and Adam step
+  double critic_clip_factor_ = 1;
 
   std::unique_ptr<Worker> worker_;  // runs critic_job() beside the actor's work when threads = 2
 };

@@ -5,9 +5,13 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "nn/kernels.hpp"
 
 namespace maestro::rl {
 namespace {
@@ -99,10 +103,16 @@ struct Recorded {
   std::vector<float> actor, critic;
 };
 
-class Sb3PpoUpdate : public ::testing::TestWithParam<int> {
+// Each case on each kernel set (nn/kernels.hpp) the CPU runs: every path must agree with SB3.
+class Sb3PpoUpdate : public ::testing::TestWithParam<std::tuple<int, std::string>> {
  protected:
+  int case_index() const { return std::get<0>(GetParam()); }
+
   void SetUp() override {
-    const json& c = fixture().at("cases").at(GetParam());
+    const nn::kernels::KernelSet* kernels = nn::kernels::find(std::get<1>(GetParam()));
+    if (!kernels) GTEST_SKIP() << "this CPU cannot run the " << std::get<1>(GetParam()) << " kernels";
+    nn::kernels::set_active(*kernels);
+    const json& c = fixture().at("cases").at(case_index());
     name_ = c.at("name");
     network_ = load_network(c.at("parameters_before"));
     const RolloutBuffer buffer = load_batch(c.at("batch"));
@@ -129,6 +139,9 @@ class Sb3PpoUpdate : public ::testing::TestWithParam<int> {
     }
   }
 
+  void TearDown() override { nn::kernels::set_active(previous_kernels_); }
+
+  const nn::kernels::KernelSet& previous_kernels_ = nn::kernels::active();
   std::string name_;
   nn::ActorCritic<float> network_, after_;
   UpdateLog log_;
@@ -152,7 +165,7 @@ void expect_close(std::span<const float> ours, const std::vector<float>& theirs,
 }
 
 TEST_P(Sb3PpoUpdate, GradientsAndNormsAtEachOptimizerStep) {
-  const json& expected = fixture().at("cases").at(GetParam()).at("optimizer_steps");
+  const json& expected = fixture().at("cases").at(case_index()).at("optimizer_steps");
   ASSERT_EQ(steps_.size(), expected.size()) << name_;
   for (std::size_t s = 0; s < steps_.size(); ++s) {
     const double norm = expected[s].at("grad_norm_before_clip");
@@ -168,7 +181,7 @@ TEST_P(Sb3PpoUpdate, GradientsAndNormsAtEachOptimizerStep) {
 }
 
 TEST_P(Sb3PpoUpdate, LoggedLosses) {
-  const json& logged = fixture().at("cases").at(GetParam()).at("logged");
+  const json& logged = fixture().at("cases").at(case_index()).at("logged");
   auto near = [&](const char* key, double ours) {
     const double theirs = logged.at(key);
     EXPECT_NEAR(ours, theirs, 1e-5 * std::max(1.0, std::abs(theirs))) << name_ << " " << key;
@@ -187,7 +200,7 @@ TEST_P(Sb3PpoUpdate, LoggedLosses) {
 }
 
 TEST_P(Sb3PpoUpdate, ParametersAfterTheUpdate) {
-  const json& c = fixture().at("cases").at(GetParam());
+  const json& c = fixture().at("cases").at(case_index());
   const double learning_rate = c.at("hyperparameters").at("learning_rate");
   for_each_tensor(
       network_.shape(), c.at("parameters_after"),
@@ -200,7 +213,15 @@ TEST_P(Sb3PpoUpdate, ParametersAfterTheUpdate) {
       });
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Sb3PpoUpdate, ::testing::Values(0, 1, 2));
+TEST(PpoUpdater, FreeCoresAreAtLeastOneAndAtMostTheMachines) {
+  EXPECT_GE(free_cores(), 1);
+  EXPECT_LE(unsigned(free_cores()), std::max(1u, std::thread::hardware_concurrency()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Sb3PpoUpdate,
+                         ::testing::Combine(::testing::Values(0, 1, 2),
+                                            ::testing::Values(std::string("baseline"),
+                                                              std::string("x86-64-v3"))));
 
 }  // namespace
 }  // namespace maestro::rl

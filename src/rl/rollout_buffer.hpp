@@ -17,7 +17,9 @@ struct RolloutBuffer {
   RolloutBuffer(int n_steps, int n_envs, int observation_size);
 
   int n_steps = 0, n_envs = 0;
-  Eigen::MatrixXf observations;  // observation_size × size(): what the policy saw (normalised)
+  // observation_size × size(), one sample per column, row-major (the networks' batch layout): what the
+  // policy saw (normalised).
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> observations;
   std::vector<int> actions;
   std::vector<float> rewards;                // including the truncation bootstrap
   std::vector<std::uint8_t> episode_starts;  // the observation is an episode's first

@@ -1,0 +1,271 @@
+// The body of the kernels of kernels.hpp, compiled once per instruction set: each kernels_<set>.cpp includes
+// it inside an anonymous namespace of its own, with its own -m flags, and builds its KernelSet from
+// make_kernel_set(). Everything here therefore has internal linkage, and it uses no Eigen and no standard
+// library templates: an inline function emitted by the AVX2 file could otherwise be the copy the linker
+// keeps for the baseline path. Written with GCC's vector extensions, so the compiler picks the instructions:
+// 8-float vectors (one AVX register) where the file is compiled for AVX, 4 (SSE) otherwise, and FMA where
+// the file allows contraction.
+//
+// Not a normal header: include it only from the kernels_<set>.cpp files, after <cstddef> and kernels.hpp.
+
+#if defined(__AVX__)
+constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
+#endif
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+typedef int Lanes __attribute__((vector_size(kLanes * sizeof(int))));
+typedef float HalfVec __attribute__((vector_size(kLanes / 2 * sizeof(float))));
+typedef double DoubleVec __attribute__((vector_size(kLanes / 2 * sizeof(double))));
+
+// x in every lane (not Vec{} + x: 0 + x is not x for x = −0, so that costs an add per broadcast).
+[[gnu::always_inline]] inline Vec splat(float x) {
+  return __builtin_shuffle(Vec{x}, Lanes{});
+}
+template <typename T>
+[[gnu::always_inline]] inline T load_as(const float* p) {
+  T value;
+  __builtin_memcpy(&value, p, sizeof value);
+  return value;
+}
+template <typename T>
+[[gnu::always_inline]] inline void store(float* p, T value) {
+  __builtin_memcpy(p, &value, sizeof value);
+}
+
+// tanh for a float or a Vec: Eigen 3.4's generic_fast_tanh_float (a 13/6 rational approximation within a
+// few ulp, the clamp chosen so that the result saturates at ±1 with and without FMA), as the Eigen path
+// computed it.
+template <typename T>
+[[gnu::always_inline]] inline T fast_tanh(T x) {
+#if defined(__FMA__)
+  const T clamp = T{} + 7.99881172180175781f;
+#else
+  const T clamp = T{} + 7.90531110763549805f;
+#endif
+  const T zero = T{};
+  const T clamped = x < clamp ? (x > -clamp ? x : -clamp) : clamp;
+  const T x2 = clamped * clamped;
+  T p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p + -8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-08f;
+  p = x2 * p + 1.48572235717979e-05f;
+  p = x2 * p + 6.37261928875436e-04f;
+  p = x2 * p + 4.89352455891786e-03f;
+  p = clamped * p;
+  T q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = x2 * q + 2.26843463243900e-03f;
+  q = x2 * q + 4.89352518554385e-03f;
+  const T magnitude = x < zero ? -x : x;
+  const T tiny = zero + 0.0004f;
+  return magnitude < tiny ? clamped : p / q;
+}
+
+// C[r][c] = finish(init[r] + Σ_k A[r][k]·B[k][c]) for a tile of Rows rows and Vecs·kLanes columns starting at
+// (row, col). A is read one element at a time (broadcast), at a + r·a_row + k·a_k, so it may be transposed;
+// B is row-major (columns contiguous). `finish(value, row, col)` stores a float or a Vec.
+template <int Rows, int Vecs, typename Finish>
+[[gnu::always_inline]] inline void gemm_tile(const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k,
+                                             int depth, const float* b, std::ptrdiff_t b_stride,
+                                             const float* init, int row, int col, Finish& finish) {
+  Vec acc[Rows][Vecs];
+#pragma GCC unroll 8
+  for (int r = 0; r < Rows; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < Vecs; ++v) acc[r][v] = splat(init ? init[row + r] : 0.0f);
+  const float* a_rows = a + row * a_row;
+  const float* b_cols = b + col;
+  for (int k = 0; k < depth; ++k) {
+    Vec b_k[Vecs];
+#pragma GCC unroll 8
+    for (int v = 0; v < Vecs; ++v) b_k[v] = load_as<Vec>(b_cols + k * b_stride + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < Rows; ++r) {
+      const Vec a_rk = splat(a_rows[r * a_row + k * a_k]);
+#pragma GCC unroll 8
+      for (int v = 0; v < Vecs; ++v) acc[r][v] += a_rk * b_k[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < Rows; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < Vecs; ++v) finish(acc[r][v], row + r, col + v * kLanes);
+}
+
+template <int Rows, typename Finish>
+void gemm_rows(int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth, const float* b,
+               std::ptrdiff_t b_stride, const float* init, int row, Finish& finish) {
+  int col = 0;
+  for (; col + 2 * kLanes <= cols; col += 2 * kLanes)
+    gemm_tile<Rows, 2>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
+  for (; col + kLanes <= cols; col += kLanes)
+    gemm_tile<Rows, 1>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
+  for (; col < cols; ++col)
+    for (int r = row; r < row + Rows; ++r) {
+      float sum = init ? init[r] : 0.0f;
+      for (int k = 0; k < depth; ++k) sum += a[r * a_row + k * a_k] * b[k * b_stride + col];
+      finish(sum, r, col);
+    }
+}
+
+// The rows left over after the full tiles, fewer than Rows.
+template <int Rows, typename Finish>
+void gemm_remaining_rows(int remaining, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k,
+                         int depth, const float* b, std::ptrdiff_t b_stride, const float* init, int row,
+                         Finish& finish) {
+  if constexpr (Rows > 0) {
+    if (remaining == Rows)
+      gemm_rows<Rows>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+    else
+      gemm_remaining_rows<Rows - 1>(remaining, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+  }
+}
+
+// The whole product C = init + A·B, rows × cols, in tiles of kTileRows rows × 2 vectors: 12 accumulators of
+// the 16 AVX registers, 8 of the 16 SSE ones (each vector two registers there).
+constexpr int kTileRows = kLanes == 8 ? 6 : 4;
+template <typename Finish>
+void gemm(int rows, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth,
+          const float* b, std::ptrdiff_t b_stride, const float* init, Finish finish) {
+  int row = 0;
+  for (; row + kTileRows <= rows; row += kTileRows)
+    gemm_rows<kTileRows>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+  gemm_remaining_rows<kTileRows - 1>(rows - row, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
+}
+
+void dense_forward(const float* weight, const float* bias, int out, int in, const float* input,
+                   std::ptrdiff_t input_stride, int batch, float* output, bool tanh) {
+  if (tanh)
+    gemm(out, batch, weight, in, 1, in, input, input_stride, bias,
+         [&](auto value, int row, int col) { store(output + row * batch + col, fast_tanh(value)); });
+  else
+    gemm(out, batch, weight, in, 1, in, input, input_stride, bias,
+         [&](auto value, int row, int col) { store(output + row * batch + col, value); });
+}
+
+void dense_input_gradient(const float* weight, int out, int in, const float* delta, int batch,
+                          const float* activation, float* input_delta) {
+  // A = weightᵀ: row i, depth o at weight[o·in + i].
+  gemm(in, batch, weight, 1, in, out, delta, batch, nullptr, [&](auto value, int row, int col) {
+    using T = decltype(value);
+    const T a = load_as<T>(activation + row * batch + col);
+    store(input_delta + row * batch + col, value * ((T{} + 1.0f) - a * a));
+  });
+}
+
+float sum_lanes(Vec v) {
+  float sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += v[l];
+  return sum;
+}
+
+// transposed[c][r] = matrix[r][c] for rows × cols, in blocks of kLanes × kLanes transposed in registers.
+void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, float* transposed) {
+  const int row_end = rows - rows % kLanes, col_end = cols - cols % kLanes;
+  for (int r0 = 0; r0 < row_end; r0 += kLanes)
+    for (int c0 = 0; c0 < col_end; c0 += kLanes) {
+      Vec v[kLanes];
+      for (int r = 0; r < kLanes; ++r) v[r] = load_as<Vec>(matrix + (r0 + r) * stride + c0);
+#if defined(__AVX__)
+      // Interleave pairs of rows, then pairs of pairs, then the two 128-bit halves.
+      Vec t[8], u[8];
+      for (int j = 0; j < 8; j += 2) {
+        t[j] = __builtin_shuffle(v[j], v[j + 1], Lanes{0, 8, 1, 9, 4, 12, 5, 13});
+        t[j + 1] = __builtin_shuffle(v[j], v[j + 1], Lanes{2, 10, 3, 11, 6, 14, 7, 15});
+      }
+      for (int j = 0; j < 8; j += 4)
+        for (int h = 0; h < 2; ++h) {
+          u[j + 2 * h] = __builtin_shuffle(t[j + h], t[j + h + 2], Lanes{0, 1, 8, 9, 4, 5, 12, 13});
+          u[j + 2 * h + 1] = __builtin_shuffle(t[j + h], t[j + h + 2], Lanes{2, 3, 10, 11, 6, 7, 14, 15});
+        }
+      for (int j = 0; j < 4; ++j) {
+        v[j] = __builtin_shuffle(u[j], u[j + 4], Lanes{0, 1, 2, 3, 8, 9, 10, 11});
+        v[j + 4] = __builtin_shuffle(u[j], u[j + 4], Lanes{4, 5, 6, 7, 12, 13, 14, 15});
+      }
+#else
+      const Vec t0 = __builtin_shuffle(v[0], v[1], Lanes{0, 4, 1, 5}),
+                t1 = __builtin_shuffle(v[0], v[1], Lanes{2, 6, 3, 7});
+      const Vec t2 = __builtin_shuffle(v[2], v[3], Lanes{0, 4, 1, 5}),
+                t3 = __builtin_shuffle(v[2], v[3], Lanes{2, 6, 3, 7});
+      v[0] = __builtin_shuffle(t0, t2, Lanes{0, 1, 4, 5});
+      v[1] = __builtin_shuffle(t0, t2, Lanes{2, 3, 6, 7});
+      v[2] = __builtin_shuffle(t1, t3, Lanes{0, 1, 4, 5});
+      v[3] = __builtin_shuffle(t1, t3, Lanes{2, 3, 6, 7});
+#endif
+      for (int c = 0; c < kLanes; ++c) store(transposed + (c0 + c) * rows + r0, v[c]);
+    }
+  for (int r = 0; r < rows; ++r)
+    for (int c = r < row_end ? col_end : 0; c < cols; ++c) transposed[c * rows + r] = matrix[r * stride + c];
+}
+
+// weight_gradient = delta · inputᵀ: an ordinary product once the input is transposed (samples × inputs), so
+// that the inputs are contiguous. Narrow inputs (the first layer's observation) are summed along the batch
+// directly instead: they would leave the vector tiles empty.
+void dense_weight_gradient(const float* delta, int out, int batch, const float* input,
+                           std::ptrdiff_t input_stride, int in, float* weight_gradient, float* bias_gradient,
+                           float* scratch) {
+  const bool narrow = in < kLanes;
+  if (!narrow) {
+    transpose(input, input_stride, in, batch, scratch);
+    gemm(out, in, delta, batch, 1, batch, scratch, in, nullptr,
+         [&](auto value, int row, int col) { store(weight_gradient + row * in + col, value); });
+  }
+  // The bias gradient, and a narrow layer's weight gradient, one output at a time along the batch.
+  const int vector_end = batch - batch % kLanes;
+  const int summed = narrow ? in : 0;
+  for (int o = 0; o < out; ++o) {
+    const float* d = delta + o * batch;
+    Vec acc[kLanes], bias_acc = {};  // acc[i] for i < summed only (zeroing all costs a rep stos per row)
+    for (int i = 0; i < summed; ++i) acc[i] = Vec{};
+    for (int b = 0; b < vector_end; b += kLanes) {
+      const Vec e = load_as<Vec>(d + b);
+      bias_acc += e;
+      for (int i = 0; i < summed; ++i) acc[i] += e * load_as<Vec>(input + i * input_stride + b);
+    }
+    float bias_sum = sum_lanes(bias_acc);
+    for (int b = vector_end; b < batch; ++b) bias_sum += d[b];
+    bias_gradient[o] = bias_sum;
+    for (int i = 0; i < summed; ++i) {
+      float sum = sum_lanes(acc[i]);
+      for (int b = vector_end; b < batch; ++b) sum += d[b] * input[i * input_stride + b];
+      weight_gradient[o * in + i] = sum;
+    }
+  }
+}
+
+// A plain loop: with -fno-math-errno the compiler vectorises the square root.
+void adam_step(float* __restrict parameters, float* __restrict exp_avg, float* __restrict exp_avg_sq,
+               const float* __restrict gradient, std::size_t size, const AdamScalars& s) {
+  const float beta1 = s.beta1, one_minus_beta1 = s.one_minus_beta1, beta2 = s.beta2,
+              one_minus_beta2 = s.one_minus_beta2, step_size = s.step_size,
+              bias_correction2_sqrt = s.bias_correction2_sqrt, eps = s.eps;
+  for (std::size_t i = 0; i < size; ++i) {
+    const float g = gradient[i];
+    const float m = exp_avg[i] * beta1 + g * one_minus_beta1;
+    const float v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2;
+    exp_avg[i] = m;
+    exp_avg_sq[i] = v;
+    parameters[i] -= step_size * (m / (__builtin_sqrtf(v) / bias_correction2_sqrt + eps));
+  }
+}
+
+double squared_norm(const float* values, std::size_t size) {
+  constexpr std::size_t kHalf = kLanes / 2;
+  DoubleVec acc0 = {}, acc1 = {};
+  std::size_t i = 0;
+  for (; i + 2 * kHalf <= size; i += 2 * kHalf) {
+    const DoubleVec x0 = __builtin_convertvector(load_as<HalfVec>(values + i), DoubleVec);
+    const DoubleVec x1 = __builtin_convertvector(load_as<HalfVec>(values + i + kHalf), DoubleVec);
+    acc0 += x0 * x0;
+    acc1 += x1 * x1;
+  }
+  const DoubleVec acc = acc0 + acc1;
+  double sum = 0;
+  for (std::size_t l = 0; l < kHalf; ++l) sum += acc[l];
+  for (; i < size; ++i) sum += double(values[i]) * double(values[i]);
+  return sum;
+}
+
+constexpr KernelSet make_kernel_set(const char* name) {
+  return KernelSet{name, dense_forward, dense_input_gradient, dense_weight_gradient, adam_step, squared_norm};
+}
