@@ -98,6 +98,8 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
       << listed.output;
   EXPECT_TRUE(std::regex_search(listed.output, std::regex("\nweb +web +Learned +2 +10 +3 +True +\\d+s\n")))
       << listed.output;
+  EXPECT_TRUE(std::regex_search(listed.output, std::regex("\ncache +cache +Learned +3 +9 +\\d+s\n")))
+      << listed.output;
   // No status yet: its columns are empty, as kubectl prints a CRD column whose jsonPath finds nothing.
   EXPECT_TRUE(
       std::regex_search(listed.output, std::regex("\nweb-hpa-shadow +web-canary +HPA +1 +10 +\\d+s\n")))
@@ -133,7 +135,8 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
   const auto deleted = kubectl("delete msa web-hpa-shadow");
   ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
   const auto remaining = kubectl("get msa -o name");
-  EXPECT_EQ(remaining.output, "maestroautoscaler.autoscaling.maestro.io/web\n");
+  EXPECT_EQ(remaining.output,
+            "maestroautoscaler.autoscaling.maestro.io/cache\nmaestroautoscaler.autoscaling.maestro.io/web\n");
 }
 
 }  // namespace

@@ -255,15 +255,46 @@ TEST(ControllerAutoscaler, RefusesATargetAnHpaOrScaledObjectAlsoScalesWithACondi
   EXPECT_EQ(h.condition("web", "ScalingActive")["status"], "True");
 }
 
+// As the HPA, any workload with a scale subresource: a StatefulSet is scaled through its own scale, within
+// the resource's bounds, its Event naming it; the Deployment of the same namespace is left alone.
+TEST(ControllerAutoscaler, ScalesAStatefulSetThroughItsScaleSubresource) {
+  AutoscalerHarness h;
+  auto cache = local::fake_deployment("shop", "cache", 3);
+  cache.kind = "StatefulSet";
+  h.api.put_deployment(cache);
+  h.suggestions.answer_action(kScaleUp);
+  json resource = autoscaler("cache", "cache", 2, 5);
+  resource["spec"]["scaleTargetRef"]["kind"] = "StatefulSet";
+  ASSERT_EQ(h.create(resource), 201);
+  h.interval();
+  EXPECT_EQ(h.controller->managed(), std::vector<std::string>{"shop/cache"});
+  EXPECT_EQ(h.api.replicas("shop", "cache"), 4);
+  EXPECT_EQ(h.replicas(), 3) << "the Deployment web is not the target";
+  const auto writes = h.api.scale_writes();
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].name, "cache");
+  const auto events = h.api.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].involved_kind, "StatefulSet");
+  EXPECT_EQ(events[0].involved_name, "cache");
+  EXPECT_EQ(h.get("cache")["status"]["currentReplicas"], 4);
+  EXPECT_EQ(h.condition("cache", "AbleToScale")["reason"], "SucceededRescale");
+
+  h.interval();
+  h.interval();
+  EXPECT_EQ(h.api.replicas("shop", "cache"), 5) << "held at maxReplicas";
+  EXPECT_EQ(h.condition("cache", "ScalingLimited")["reason"], "TooManyReplicas");
+}
+
 TEST(ControllerAutoscaler, ABadResourceIsRefusedInItsStatusAndChangesNothing) {
   AutoscalerHarness h;
   h.suggestions.answer_action(kScaleUp);
   json bad =
       autoscaler("web", "web", 6, 4);  // min > max: the CRD's CEL rule refuses it; an old server may not
   ASSERT_EQ(h.create(bad), 201);
-  json statefulset = autoscaler("db", "db", 1, 4);
-  statefulset["spec"]["scaleTargetRef"]["kind"] = "StatefulSet";
-  ASSERT_EQ(h.create(statefulset), 201);
+  json daemons = autoscaler("logs", "logs", 1, 4);  // a kind without a scale subresource
+  daemons["spec"]["scaleTargetRef"]["kind"] = "DaemonSet";
+  ASSERT_EQ(h.create(daemons), 201);
   h.controller->run_due();
   h.interval();
   EXPECT_EQ(h.replicas(), 3);
@@ -273,7 +304,11 @@ TEST(ControllerAutoscaler, ABadResourceIsRefusedInItsStatusAndChangesNothing) {
   EXPECT_NE(invalid["message"].get<std::string>().find("spec.minReplicas (6) must not be greater"),
             std::string::npos)
       << invalid;
-  EXPECT_EQ(h.condition("db", "ScalingActive")["reason"], "UnsupportedTarget");
+  const json unscalable = h.condition("logs", "ScalingActive");
+  EXPECT_EQ(unscalable["reason"], "FailedGetScale");
+  EXPECT_NE(unscalable["message"].get<std::string>().find("apps/v1 serves no kind DaemonSet"),
+            std::string::npos)
+      << unscalable;
   EXPECT_EQ(h.api.scale_writes().size(), 0u);
 }
 

@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
+#include "kube/custom_resources.hpp"
 #include "local/fake_kube_api.hpp"
 #include "net/http_server.hpp"
 
@@ -51,6 +52,43 @@ TEST_F(KubeClientTest, GetsADeploymentWithItsAnnotationsAndVersion) {
   EXPECT_EQ(deployment->annotations.at("latencySoftConstraint"), "200");
   EXPECT_EQ(deployment->resource_version, api.resource_version("shop", "web"));
   EXPECT_FALSE(deployment->uid.empty());
+}
+
+// A MaestroAutoscaler's target of another kind: its resource found by kind (apps/v1's directly, others
+// through discovery, as the HPA's REST mapper does), its scale read and patched with the version read.
+TEST_F(KubeClientTest, FindsAKindsScaleSubresourceAndScalesAStatefulSet) {
+  auto cache = local::fake_deployment("shop", "cache", 2);
+  cache.kind = "StatefulSet";
+  api.put_deployment(cache);
+  auto kube = client();
+  auto statefulsets = kube::scalable_resource(kube, "apps/v1", "StatefulSet");
+  ASSERT_TRUE(statefulsets.has_value()) << statefulsets.error().message;
+  EXPECT_EQ(statefulsets->resource, "statefulsets");
+  auto by_discovery = kube::scalable_resource(kube, "apps/v1", "Deployment");
+  ASSERT_TRUE(by_discovery.has_value()) << by_discovery.error().message;
+  EXPECT_EQ(by_discovery->group, "apps");
+  EXPECT_EQ(by_discovery->resource, "deployments");
+  EXPECT_EQ(kube::scalable_resource(kube, "apps/v1", "DaemonSet").error().kind, KubeErrorKind::kNotFound);
+  EXPECT_EQ(kube::scalable_resource(kube, "v1", "Event").error().kind, KubeErrorKind::kInvalid)
+      << "events have no scale subresource";
+  EXPECT_EQ(kube::scalable_resource(kube, "example.com/v1/x", "Widget").error().kind,
+            KubeErrorKind::kInvalid);
+
+  auto scale = kube::get_workload_scale(kube, *statefulsets, "shop", "cache");
+  ASSERT_TRUE(scale.has_value()) << scale.error().message;
+  EXPECT_EQ(scale->replicas, 2);
+  EXPECT_EQ(scale->selector, "app=cache");
+  auto patched = kube::patch_workload_scale(kube, *statefulsets, "shop", "cache", 4, scale->resource_version);
+  ASSERT_TRUE(patched.has_value()) << patched.error().message;
+  EXPECT_EQ(api.replicas("shop", "cache"), 4);
+  EXPECT_EQ(kube::patch_workload_scale(kube, *statefulsets, "shop", "cache", 5, scale->resource_version)
+                .error()
+                .kind,
+            KubeErrorKind::kConflict);
+  EXPECT_EQ(kube::get_workload_scale(kube, *statefulsets, "shop", "web").error().kind,
+            KubeErrorKind::kNotFound)
+      << "web is a Deployment, not a StatefulSet";
+  EXPECT_EQ(kube.get_scale("shop", "web")->replicas, 3);
 }
 
 TEST_F(KubeClientTest, PatchesTheScaleWithTheVersionReadAndIsRefusedWithAStaleOne) {

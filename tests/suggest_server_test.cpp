@@ -210,6 +210,74 @@ TEST_F(SuggestServerTest, SuggestsFromLiveMetricsAndRefusesWhenASourceFails) {
   EXPECT_TRUE(suggest_.running());
 }
 
+// With &autoscaler=NAME the suggestion server reads the MaestroAutoscaler: its target may be a StatefulSet
+// (replicas from its scale, pods by the scale's selector: $pods is their names), and the queries of its
+// spec.metrics.queries reach Prometheus with the placeholders filled in. A request names a resource, never a
+// query; a resource that does not target the deployment asked about, or whose query is bad, is no suggestion.
+TEST_F(SuggestServerTest, AnAutoscalersTargetOfAnyKindIsObservedWithItsOwnQueries) {
+  local::FakeDeployment cache = local::fake_deployment(kNamespace, "cache", 3);
+  cache.kind = "StatefulSet";
+  kube_->put_deployment(cache);
+  local::PodObject pod;
+  pod.namespace_ = kNamespace;
+  pod.name = kPod;
+  pod.deployment = "cache";
+  pod.phase = "Running";
+  pod.ready = true;
+  kube_->set_pods(kNamespace, "cache", {pod});
+  const nlohmann::json autoscaler = {
+      {"apiVersion", "autoscaling.maestro.io/v1alpha1"},
+      {"kind", "MaestroAutoscaler"},
+      {"metadata", {{"name", "cache-autoscaler"}, {"namespace", kNamespace}}},
+      {"spec",
+       {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"name", "cache"}}},
+        {"maxReplicas", 10},
+        {"policy", {{"type", "Learned"}, {"learned", {{"name", "latency-rule"}}}}},
+        {"metrics", {{"queries", {{"rps", R"(21 * sum(up{namespace="$namespace",pod=~"$pods"}))"}}}}}}}};
+  const std::string collection = "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers";
+  ASSERT_EQ(kube_
+                ->handle({"POST", collection, "", "Bearer suggest-token", "application/json", "",
+                          autoscaler.dump()})
+                .status,
+            201);
+
+  // Requests, so that the pod reports the app's metrics as well as cAdvisor's (the default podsReporting).
+  testing::LoadGenerator load({.base_url = fmt::format("http://127.0.0.1:{}", app_->port),
+                               .clients = 1,
+                               .requests_per_second_per_client = 10,
+                               .max_duration = 90s,
+                               .path = [](std::size_t) { return std::string("/work?wait_ms=1"); }});
+  load.start();
+  const std::string query = "deployment=cache&namespace=shop&autoscaler=cache-autoscaler";
+  auto [status, answer] = suggest(query);
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (status != 200 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(500ms);
+    std::tie(status, answer) = suggest(query);
+  }
+  ASSERT_EQ(status, 200) << answer.dump();
+  EXPECT_EQ(answer["observation"]["rps"], 21.0) << "the resource's rps query, with $namespace and $pods";
+  EXPECT_EQ(answer["observation"]["replicas"], 3.0) << "the StatefulSet's scale";
+  EXPECT_GT(answer["observation"]["memory_usage"].get<double>(), 1e6) << "the default queries, over $pods";
+
+  std::tie(status, answer) = suggest("deployment=web&namespace=shop&autoscaler=cache-autoscaler");
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(answer["cause"], "kubernetes") << answer.dump();
+  EXPECT_EQ(suggest("deployment=cache&namespace=shop&autoscaler=%22x").first, 400);
+
+  const nlohmann::json bad_query = {
+      {"spec", {{"metrics", {{"queries", {{"rps", "sum(rate($requests[1m]))"}}}}}}}};
+  ASSERT_EQ(kube_
+                ->handle({"PATCH", collection + "/cache-autoscaler", "", "Bearer suggest-token",
+                          "application/merge-patch+json", "", bad_query.dump()})
+                .status,
+            200);
+  std::tie(status, answer) = suggest(query);
+  EXPECT_EQ(status, 503);
+  EXPECT_NE(answer.value("error", "").find("$requests"), std::string::npos) << answer.dump();
+  EXPECT_EQ(client_->get("/healthz")->status, 200);
+}
+
 // The Prometheus password appears in no log line and no response: credentials in the URL are refused at
 // start-up without echoing them, and those read from a file are used but never said, even when Prometheus
 // fails and its errors travel to unauthenticated callers in 503 bodies.

@@ -70,10 +70,22 @@ void FakeKubeApi::set_token(std::string token) {
   token_ = std::move(token);
 }
 
+namespace {
+
+// The Deployment `ns`/`name`, or else the StatefulSet; call with the store's lock held.
+StoredDeployment* find_workload(KubeStore& store, const std::string& ns, const std::string& name) {
+  for (auto* workloads : {&store.deployments, &store.statefulsets})
+    if (const auto it = workloads->find({ns, name}); it != workloads->end()) return &it->second;
+  return nullptr;
+}
+
+}  // namespace
+
 void FakeKubeApi::put_deployment(const FakeDeployment& deployment) {
   {
     std::lock_guard lock(store_->mutex);
-    auto& stored = store_->deployments[{deployment.namespace_, deployment.name}];
+    auto& stored =
+        store_->workloads(workload_resource(deployment.kind))[{deployment.namespace_, deployment.name}];
     if (stored.uid.empty()) {
       stored.uid = store_->new_uid(8);
       stored.created = std::chrono::system_clock::now();
@@ -98,10 +110,10 @@ void FakeKubeApi::remove_deployment(const std::string& ns, const std::string& na
 void FakeKubeApi::set_replicas(const std::string& ns, const std::string& name, int replicas) {
   {
     std::lock_guard lock(store_->mutex);
-    const auto it = store_->deployments.find({ns, name});
-    if (it == store_->deployments.end()) return;
-    it->second.spec.replicas = replicas;
-    it->second.resource_version = store_->next_revision();
+    auto* stored = find_workload(*store_, ns, name);
+    if (!stored) return;
+    stored->spec.replicas = replicas;
+    stored->resource_version = store_->next_revision();
   }
   store_->written.notify_all();
 }
@@ -115,16 +127,16 @@ std::optional<int> FakeKubeApi::replicas(const std::string& ns, const std::strin
 std::optional<std::string> FakeKubeApi::resource_version(const std::string& ns,
                                                          const std::string& name) const {
   std::lock_guard lock(store_->mutex);
-  const auto it = store_->deployments.find({ns, name});
-  if (it == store_->deployments.end()) return std::nullopt;
-  return std::to_string(it->second.resource_version);
+  const auto* stored = find_workload(*store_, ns, name);
+  if (!stored) return std::nullopt;
+  return std::to_string(stored->resource_version);
 }
 
 std::optional<FakeDeployment> FakeKubeApi::deployment(const std::string& ns, const std::string& name) const {
   std::lock_guard lock(store_->mutex);
-  const auto it = store_->deployments.find({ns, name});
-  if (it == store_->deployments.end()) return std::nullopt;
-  return it->second.spec;
+  const auto* stored = find_workload(*store_, ns, name);
+  if (!stored) return std::nullopt;
+  return stored->spec;
 }
 
 void FakeKubeApi::set_status(const std::string& ns, const std::string& name, const DeploymentStatus& status) {

@@ -1,12 +1,12 @@
 // The Kubernetes API subset MAESTRO and kubectl use, served over HTTP on loopback: the local cluster's API
-// server and the tests' faithful double. apps/v1 Deployments (get, list with labelSelector and
-// limit/continue, patch), their autoscaling/v1 `scale` subresource (get, patch, put), core/v1 Events (create,
-// list) and Pods (get, list: the local cluster's processes), MaestroAutoscalers, HorizontalPodAutoscalers and
-// KEDA ScaledObjects (kube_custom_resources.cpp), /version and discovery, on the real paths with
-// the real JSON shapes, Tables for kubectl and v1 Status errors. It keeps a resourceVersion that grows on
-// every write (a write carrying a stale one is refused 409 Conflict), checks the bearer token (401 without a
-// valid one; an empty token disables the check), and can be told to fail (kube_faults.hpp). Every scale write
-// and posted event is recorded.
+// server and the tests' faithful double. apps/v1 Deployments and StatefulSets (get, list with labelSelector
+// and limit/continue, patch), their autoscaling/v1 `scale` subresource (get, patch, put), core/v1 Events
+// (create, list) and Pods (get, list: the local cluster's processes), MaestroAutoscalers,
+// HorizontalPodAutoscalers and KEDA ScaledObjects (kube_custom_resources.cpp), /version and discovery, on the
+// real paths with the real JSON shapes, Tables for kubectl and v1 Status errors. It keeps a resourceVersion
+// that grows on every write (a write carrying a stale one is refused 409 Conflict), checks the bearer token
+// (401 without a valid one; an empty token disables the check), and can be told to fail (kube_faults.hpp).
+// Every scale write and posted event is recorded.
 //
 // Paths are parsed in kube_path, faults injected by kube_faults, each resource served by its handler
 // (kube_handlers.hpp); this class owns the store and the HTTP front end.
@@ -43,7 +43,8 @@ class FakeKubeApi {
   // Accepts this token from now on (the old one is refused): a rotated service-account token.
   void set_token(std::string token);
 
-  // Creates or replaces a deployment (a write: bumps the resourceVersion).
+  // Creates or replaces a deployment, or a StatefulSet if that is its kind (a write: bumps the
+  // resourceVersion). The accessors below name a Deployment, or else the StatefulSet of that name.
   void put_deployment(const FakeDeployment& deployment);
   void remove_deployment(const std::string& ns, const std::string& name);
   // Someone else scales the deployment (kubectl, a rollout): a write the controller did not make.

@@ -93,7 +93,35 @@ TEST_F(KubeApiTest, AnswersDiscoveryAsTheLegacyDocuments) {
   EXPECT_EQ(json::parse(request("GET", "/api/v1").body)["resources"][0]["kind"], "Event");
   EXPECT_EQ(json::parse(request("GET", "/api").body)["versions"][0], "v1");
   EXPECT_EQ(request("GET", "/apis/batch/v1").status, 404);
-  EXPECT_EQ(request("GET", "/apis/apps/v1/namespaces/shop/statefulsets").status, 404);
+  EXPECT_EQ(apps["resources"][2]["name"], "statefulsets");
+  EXPECT_EQ(apps["resources"][3]["name"], "statefulsets/scale");
+  EXPECT_EQ(request("GET", "/apis/apps/v1/namespaces/shop/replicasets").status, 404);
+}
+
+// StatefulSets are stored and scaled as Deployments are, under their own resource and kind.
+TEST_F(KubeApiTest, ServesStatefulSetsAndTheirScale) {
+  FakeDeployment cache = fake_deployment("shop", "cache", 2);
+  cache.kind = "StatefulSet";
+  api_.put_deployment(cache);
+  const auto list = json::parse(request("GET", "/apis/apps/v1/namespaces/shop/statefulsets").body);
+  EXPECT_EQ(list["kind"], "StatefulSetList");
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["kind"], "StatefulSet");
+  const auto scale =
+      json::parse(request("GET", "/apis/apps/v1/namespaces/shop/statefulsets/cache/scale").body);
+  EXPECT_EQ(scale["spec"]["replicas"], 2);
+  EXPECT_EQ(scale["status"]["selector"], "app=cache");
+  EXPECT_EQ(request("PATCH", "/apis/apps/v1/namespaces/shop/statefulsets/cache/scale",
+                    R"({"spec": {"replicas": 3}})")
+                .status,
+            200);
+  EXPECT_EQ(api_.replicas("shop", "cache"), 3);
+  const auto missing = request("GET", "/apis/apps/v1/namespaces/shop/deployments/cache/scale");
+  EXPECT_EQ(missing.status, 404) << "a StatefulSet is not a Deployment";
+  EXPECT_NE(json::parse(request("GET", "/apis/apps/v1/namespaces/shop/statefulsets/nope").body)["message"]
+                .get<std::string>()
+                .find("statefulsets.apps \"nope\" not found"),
+            std::string::npos);
 }
 
 TEST_F(KubeApiTest, ListsByLabelSelector) {

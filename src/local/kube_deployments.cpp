@@ -1,6 +1,6 @@
-// apps/v1 Deployments and their autoscaling/v1 scale subresource. A write bumps the store's revision and
-// the object's resourceVersion; a write that carries a resourceVersion other than the current one is
-// refused 409 Conflict (optimistic concurrency, as the API server does for any update).
+// apps/v1 Deployments and StatefulSets and their autoscaling/v1 scale subresource. A write bumps the store's
+// revision and the object's resourceVersion; a write that carries a resourceVersion other than the current
+// one is refused 409 Conflict (optimistic concurrency, as the API server does for any update).
 #include <charconv>
 #include <expected>
 
@@ -68,8 +68,8 @@ std::expected<Patched, KubeResponse> apply_patch(const json& object, const KubeR
 }
 
 // 409 when the object names a resourceVersion other than `current`; 400 when it is not a string.
-std::optional<KubeResponse> check_version(const json& object, std::uint64_t current,
-                                          const std::string& name) {
+std::optional<KubeResponse> check_version(const json& object, std::uint64_t current, const std::string& name,
+                                          const std::string& resource) {
   const json metadata = object.value("metadata", json::object());
   if (!metadata.is_object() || !metadata.contains("resourceVersion") || metadata["resourceVersion"].is_null())
     return std::nullopt;
@@ -77,7 +77,7 @@ std::optional<KubeResponse> check_version(const json& object, std::uint64_t curr
   if (!sent.is_string())
     return status_response(400, "BadRequest", "metadata.resourceVersion must be a string");
   if (!sent.get<std::string>().empty() && sent.get<std::string>() != std::to_string(current))
-    return deployment_conflict(name);
+    return deployment_conflict(name, resource);
   return std::nullopt;
 }
 
@@ -141,7 +141,7 @@ json deployment_table(const std::vector<const StoredDeployment*>& items, const K
   return table(columns, std::move(cells), objects, request, std::to_string(revision));
 }
 
-KubeResponse list_deployments(const KubeStore& store, const KubeRequest& request, const KubePath& path) {
+KubeResponse list_deployments(KubeStore& store, const KubeRequest& request, const KubePath& path) {
   if (request.method != "GET") return method_not_allowed();
   LabelSelector selector;
   const std::string selector_text = query_value(request.query, "labelSelector");
@@ -149,7 +149,7 @@ KubeResponse list_deployments(const KubeStore& store, const KubeRequest& request
     return status_response(400, "BadRequest",
                            fmt::format("unable to parse requirement: \"{}\"", selector_text));
   std::vector<const StoredDeployment*> matching;
-  for (const auto& [key, stored] : store.deployments)
+  for (const auto& [key, stored] : store.workloads(path.resource))
     if ((path.namespace_.empty() || key.first == path.namespace_) && selector.matches(stored.spec.labels))
       matching.push_back(&stored);
   const std::string limit_text = query_value(request.query, "limit");
@@ -167,9 +167,10 @@ KubeResponse list_deployments(const KubeStore& store, const KubeRequest& request
   for (const auto* stored : page) items.push_back(stored->to_json());
   json list_meta = {{"resourceVersion", std::to_string(store.revision)}};
   if (start + page.size() < matching.size()) list_meta["continue"] = std::to_string(start + page.size());
-  return json_answer(
-      200,
-      {{"kind", "DeploymentList"}, {"apiVersion", "apps/v1"}, {"metadata", list_meta}, {"items", items}});
+  return json_answer(200, {{"kind", path.resource == "statefulsets" ? "StatefulSetList" : "DeploymentList"},
+                           {"apiVersion", "apps/v1"},
+                           {"metadata", list_meta},
+                           {"items", items}});
 }
 
 // PATCH of the deployment itself: labels, annotations and spec.replicas can change.
@@ -177,7 +178,9 @@ KubeResponse patch_deployment(KubeStore& store, StoredDeployment& stored, const 
   const std::string& name = stored.spec.name;
   auto patched = apply_patch(stored.to_json(), request);
   if (!patched) return patched.error();
-  if (auto refused = check_version(patched->object, stored.resource_version, name)) return *refused;
+  if (auto refused =
+          check_version(patched->object, stored.resource_version, name, workload_resource(stored.spec.kind)))
+    return *refused;
   const json metadata = patched->object.value("metadata", json::object());
   auto labels = string_map(metadata, "labels", name);
   if (!labels) return labels.error();
@@ -214,7 +217,9 @@ KubeResponse serve_scale(KubeStore& store, StoredDeployment& stored, const KubeR
   } else {
     return method_not_allowed();
   }
-  if (auto refused = check_version(desired, stored.resource_version, name)) return *refused;
+  if (auto refused =
+          check_version(desired, stored.resource_version, name, workload_resource(stored.spec.kind)))
+    return *refused;
   if (!touches_replicas) return json_answer(200, stored.scale_json());
   auto replicas = replicas_of(desired, name, "Scale");
   if (!replicas) return replicas.error();
@@ -238,8 +243,9 @@ KubeResponse handle_deployments(KubeStore& store, const KubeRequest& request, co
     std::lock_guard lock(store.mutex);
     revision_before = store.revision;
     if (path.name.empty()) return list_deployments(store, request, path);
-    const auto found = store.deployments.find({path.namespace_, path.name});
-    if (found == store.deployments.end()) return deployment_not_found(path.name);
+    auto& workloads = store.workloads(path.resource);
+    const auto found = workloads.find({path.namespace_, path.name});
+    if (found == workloads.end()) return deployment_not_found(path.name, path.resource);
     StoredDeployment& stored = found->second;
     if (path.subresource == "scale") {
       response = serve_scale(store, stored, request);

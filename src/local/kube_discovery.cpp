@@ -24,7 +24,8 @@ json resource(std::string name, std::string singular, std::string kind, std::vec
 
 bool serves_resource(const KubePath& path) {
   if (path.kind != KubePathKind::kResource) return false;
-  if (path.group == "apps" && path.version == "v1" && path.resource == "deployments")
+  if (path.group == "apps" && path.version == "v1" &&
+      (path.resource == "deployments" || path.resource == "statefulsets"))
     return path.subresource.empty() || (path.subresource == "scale" && !path.name.empty());
   if (path.group.empty() && path.version == "v1" && path.resource == "events")
     return path.subresource.empty() && path.name.empty();
@@ -66,7 +67,12 @@ KubeResponse handle_discovery(const KubePath& path) {
         json scale = resource("deployments/scale", "", "Scale", {"get", "patch", "update"});
         scale["group"] = "autoscaling";
         scale["version"] = "v1";
-        resources = json::array({deployments, scale});
+        json statefulsets =
+            resource("statefulsets", "statefulset", "StatefulSet", {"get", "list", "patch"}, {"sts"});
+        statefulsets["categories"] = {"all"};
+        json statefulset_scale = scale;
+        statefulset_scale["name"] = "statefulsets/scale";
+        resources = json::array({deployments, scale, statefulsets, statefulset_scale});
       } else if (auto custom = custom_resource_list(path)) {
         resources = std::move(*custom);
       } else {

@@ -18,6 +18,10 @@ FakeDeployment fake_deployment(std::string ns, std::string name, int replicas) {
   return deployment;
 }
 
+std::string workload_resource(const std::string& kind) {
+  return kind == "StatefulSet" ? "statefulsets" : "deployments";
+}
+
 std::string kube_time(std::chrono::system_clock::time_point at) {
   return kube::rfc3339(at);
 }
@@ -48,10 +52,10 @@ json StoredDeployment::to_json() const {
   if (now.replicas > 0) status["updatedReplicas"] = now.replicas;
   if (now.ready_replicas > 0) status["readyReplicas"] = now.ready_replicas;
   if (now.available_replicas > 0) status["availableReplicas"] = now.available_replicas;
-  if (now.replicas > now.available_replicas)
+  if (now.replicas > now.available_replicas && d.kind == "Deployment")
     status["unavailableReplicas"] = now.replicas - now.available_replicas;
   return {
-      {"kind", "Deployment"},
+      {"kind", d.kind},
       {"apiVersion", "apps/v1"},
       {"metadata", metadata},
       {"spec",

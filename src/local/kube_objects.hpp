@@ -1,6 +1,7 @@
-// The objects the local Kubernetes API stores — apps/v1 Deployments (with their autoscaling/v1 Scale view)
-// and core/v1 Events — and the store that holds them under one lock with one revision counter, as etcd
-// keeps one revision for every write. The JSON renderers give the shapes the real API server answers with.
+// The objects the local Kubernetes API stores — apps/v1 Deployments and StatefulSets (with their
+// autoscaling/v1 Scale view) and core/v1 Events — and the store that holds them under one lock with one
+// revision counter, as etcd keeps one revision for every write. The JSON renderers give the shapes the real
+// API server answers with.
 #pragma once
 
 #include <chrono>
@@ -19,7 +20,10 @@
 
 namespace maestro::local {
 
+// A workload with a scale subresource: a Deployment, or (kind "StatefulSet") a StatefulSet, which the local
+// API stores and scales alike (its pods are not run).
 struct FakeDeployment {
+  std::string kind = "Deployment";
   std::string namespace_ = "default";
   std::string name;
   int replicas = 1;
@@ -97,6 +101,7 @@ struct KubeStore {
   std::uint64_t revision = 1000;
   std::uint64_t next_uid = 1;
   std::map<ObjectKey, StoredDeployment> deployments;
+  std::map<ObjectKey, StoredDeployment> statefulsets;
   std::vector<ScaleWrite> scale_writes;
   std::vector<RecordedEvent> events;          // as posted, in order
   std::vector<nlohmann::json> event_objects;  // as stored (what a list returns)
@@ -108,7 +113,14 @@ struct KubeStore {
   // The next resourceVersion; call with the lock held, then notify `written` once it is released.
   std::uint64_t next_revision() { return ++revision; }
   std::string new_uid(int kind_digit);
+  // The workloads of `resource` ("deployments" or "statefulsets").
+  std::map<ObjectKey, StoredDeployment>& workloads(const std::string& resource) {
+    return resource == "statefulsets" ? statefulsets : deployments;
+  }
 };
+
+// The plural a workload's kind is served under: "deployments", "statefulsets".
+std::string workload_resource(const std::string& kind);
 
 // RFC 3339 in UTC with second precision, as metav1.Time.
 std::string kube_time(std::chrono::system_clock::time_point at);

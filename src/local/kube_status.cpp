@@ -19,22 +19,22 @@ KubeResponse status_response(int code, const std::string& reason, const std::str
   return json_answer(code, status);
 }
 
-json deployment_details(const std::string& name) {
-  return {{"name", name}, {"group", "apps"}, {"kind", "deployments"}};
+json deployment_details(const std::string& name, const std::string& resource) {
+  return {{"name", name}, {"group", "apps"}, {"kind", resource}};
 }
 
-KubeResponse deployment_not_found(const std::string& name) {
-  return status_response(404, "NotFound", fmt::format("deployments.apps \"{}\" not found", name),
-                         deployment_details(name));
+KubeResponse deployment_not_found(const std::string& name, const std::string& resource) {
+  return status_response(404, "NotFound", fmt::format("{}.apps \"{}\" not found", resource, name),
+                         deployment_details(name, resource));
 }
 
-KubeResponse deployment_conflict(const std::string& name) {
+KubeResponse deployment_conflict(const std::string& name, const std::string& resource) {
   return status_response(
       409, "Conflict",
-      fmt::format("Operation cannot be fulfilled on deployments.apps \"{}\": the object has been "
+      fmt::format("Operation cannot be fulfilled on {}.apps \"{}\": the object has been "
                   "modified; please apply your changes to the latest version and try again",
-                  name),
-      deployment_details(name));
+                  resource, name),
+      deployment_details(name, resource));
 }
 
 KubeResponse resource_not_found() {

@@ -27,9 +27,10 @@ KubeResponse json_answer(int status, const nlohmann::json& body);
 KubeResponse status_response(int code, const std::string& reason, const std::string& message,
                              const nlohmann::json& details = nullptr);
 // {"name": NAME, "group": "apps", "kind": "deployments"}: what a deployment error is about.
-nlohmann::json deployment_details(const std::string& name);
-KubeResponse deployment_not_found(const std::string& name);
-KubeResponse deployment_conflict(const std::string& name);
+// `resource`: the workload's plural ("deployments", "statefulsets").
+nlohmann::json deployment_details(const std::string& name, const std::string& resource = "deployments");
+KubeResponse deployment_not_found(const std::string& name, const std::string& resource = "deployments");
+KubeResponse deployment_conflict(const std::string& name, const std::string& resource = "deployments");
 KubeResponse resource_not_found();
 KubeResponse method_not_allowed();
 

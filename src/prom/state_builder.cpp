@@ -6,6 +6,8 @@
 #include <future>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 namespace maestro::prom {
 
 namespace {
@@ -48,6 +50,18 @@ std::string default_pod_regex(std::string_view deployment) {
       escaped += c;
   }
   return fmt::format("{}-{}{{1,10}}-{}{{5}}", escaped, kPodHashAlphabet, kPodHashAlphabet);
+}
+
+std::string pod_names_regex(const std::vector<std::string>& names) {
+  std::string regex;
+  for (const std::string& name : names) {
+    if (!regex.empty()) regex += '|';
+    for (const char c : name) {
+      if (c == '.') regex += "\\\\";  // PromQL's string "\\." is the regex \.
+      regex += c;
+    }
+  }
+  return regex;
 }
 
 bool is_kubernetes_name(std::string_view name) {
@@ -100,6 +114,34 @@ Result<std::string> render_template(std::string_view query_template, const Deplo
     i = end;
   }
   return rendered;
+}
+
+Result<QueryTemplates> templates_from_json(const nlohmann::json& queries, std::string_view where) {
+  if (!queries.is_object()) return fail("{}: must be an object", where);
+  QueryTemplates templates;
+  const std::pair<const char*, std::string*> fields[] = {{"cpuUsage", &templates.cpu_usage},
+                                                         {"memoryUsage", &templates.memory_usage},
+                                                         {"latency", &templates.latency},
+                                                         {"rps", &templates.rps},
+                                                         {"podsReporting", &templates.pods_reporting}};
+  for (const auto& [key, value] : queries.items()) {
+    const auto field = std::ranges::find_if(fields, [&](const auto& f) { return key == f.first; });
+    if (field == std::end(fields)) return fail("{}: unknown field \"{}\"", where, key);
+    if (!value.is_string() || value.get<std::string>().empty())
+      return fail("{}.{}: must be a non-empty string", where, key);
+    const std::string text = value.get<std::string>();
+    if (text.size() > kMaxTemplateBytes)
+      return fail("{}.{}: longer than {} bytes", where, key, kMaxTemplateBytes);
+    // Rendered once for a stand-in deployment: an unknown placeholder fails here, not at the first decision.
+    DeploymentRef stand_in;
+    stand_in.namespace_name = "default";
+    stand_in.name = "web";
+    if (text != kNoPodsCheck)
+      if (auto rendered = render_template(text, stand_in, "1m"); !rendered)
+        return fail("{}.{}: {}", where, key, rendered.error().message);
+    *field->second = text;
+  }
+  return templates;
 }
 
 StateBuilder::StateBuilder(MetricsSource& source, StateBuilderOptions options)

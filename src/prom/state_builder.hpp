@@ -21,6 +21,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/error.hpp"
 #include "core/observation.hpp"
@@ -51,6 +54,10 @@ QueryTemplates default_templates();
 // no word in another deployment's name can pass for one): this matches exactly those of `deployment`.
 std::string default_pod_regex(std::string_view deployment);
 
+// A regex matching exactly the pods `names` (DNS-1123 names, their dots escaped), for a workload whose pods
+// are found by its selector rather than by the Deployment's naming (a StatefulSet's NAME-0, NAME-1, …).
+std::string pod_names_regex(const std::vector<std::string>& names);
+
 // True for a DNS-1123 subdomain (what Kubernetes accepts as a deployment or namespace name), which is also
 // what makes the name safe to put inside a PromQL string.
 bool is_kubernetes_name(std::string_view name);
@@ -71,6 +78,14 @@ struct DeploymentRef {
 // Substitutes the placeholders; an unknown $placeholder is an error naming it.
 Result<std::string> render_template(std::string_view query_template, const DeploymentRef& deployment,
                                     std::string_view window);
+
+// The longest query template accepted from a deployment's annotations or a MaestroAutoscaler.
+inline constexpr std::size_t kMaxTemplateBytes = 4096;
+
+// The templates of a MaestroAutoscaler's spec.metrics.queries: {cpuUsage, memoryUsage, latency, rps,
+// podsReporting}, each optional (absent: the default), each a string of at most kMaxTemplateBytes whose
+// placeholders are known; an error names the field under `where` ("spec.metrics.queries.rps: ...").
+Result<QueryTemplates> templates_from_json(const nlohmann::json& queries, std::string_view where);
 
 struct StateBuilderOptions {
   std::string window = "1m";

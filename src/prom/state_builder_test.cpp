@@ -8,6 +8,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace maestro::prom {
 namespace {
@@ -217,6 +218,35 @@ TEST(DefaultPodRegex, MatchesThisDeploymentsPodsOnly) {
   EXPECT_FALSE(std::regex_match("webapp-5d8f7c9b4-x7k2p", pods));
   EXPECT_EQ(default_pod_regex("api.v2"),
             R"(api\\.v2-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5})");
+}
+
+TEST(PodNamesRegex, MatchesExactlyTheNamedPods) {
+  const std::regex pods(pod_names_regex({"cache-0", "cache-1", "db.v2-0"}));
+  EXPECT_TRUE(std::regex_match("cache-1", pods));
+  EXPECT_FALSE(std::regex_match("cache-10", pods));
+  EXPECT_EQ(pod_names_regex({"db.v2-0"}), R"(db\\.v2-0)") << "the regex's \\. inside a PromQL string";
+  EXPECT_EQ(pod_names_regex({}), "");
+}
+
+TEST(TemplatesFromJson, ReadsAMaestroAutoscalersQueriesAndRefusesBadOnes) {
+  const auto queries = nlohmann::json::parse(
+      R"json({"rps": "sum(rate(r{pod=~\"$pods\"}[$window]))", "podsReporting": "none"})json");
+  auto read = templates_from_json(queries, "spec.metrics.queries");
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(read->rps, R"(sum(rate(r{pod=~"$pods"}[$window])))");
+  EXPECT_EQ(read->pods_reporting, kNoPodsCheck);
+  EXPECT_TRUE(read->cpu_usage.empty()) << "one left out keeps the default";
+
+  const auto refused = [](const std::string& text) {
+    auto parsed = templates_from_json(nlohmann::json::parse(text), "q");
+    return parsed ? std::string() : parsed.error().message;
+  };
+  EXPECT_EQ(refused(R"({"rps": "x[$windw]"})").rfind("q.rps: query template has an unknown placeholder", 0),
+            0u);
+  EXPECT_EQ(refused(R"({"requests": "x"})"), "q: unknown field \"requests\"");
+  EXPECT_EQ(refused(R"({"latency": 5})"), "q.latency: must be a non-empty string");
+  EXPECT_EQ(refused(R"(["rps"])"), "q: must be an object");
+  EXPECT_NE(refused("{\"rps\": \"" + std::string(kMaxTemplateBytes + 1, 'x') + "\"}"), "");
 }
 
 TEST(StateBuilderOptions, ValidatesTheWindow) {

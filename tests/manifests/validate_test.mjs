@@ -109,6 +109,11 @@ const cases = [
     to: "    replicas: 40\n", refused: /MaestroAutoscaler web: .spec: fallback.replicas must be within/ },
   { what: "a misspelt MaestroAutoscaler field", file: "crd/example.yaml", from: "dryRun: true",
     to: "dryrun: true", refused: /MaestroAutoscaler web-hpa-shadow: .*additional properties/ },
+  { what: "a query override of a metric there is not", file: "crd/example.yaml", from: "      rps: sum(",
+    to: "      requests: sum(", refused: /MaestroAutoscaler cache: .*additional properties/ },
+  { what: "an empty query override", file: "crd/example.yaml",
+    from: 'rps: sum(rate(cache_requests_total{namespace="$namespace",pod=~"$pods"}[$window]))', to: 'rps: ""',
+    refused: /MaestroAutoscaler cache: .*\/spec\/metrics\/queries\/rps must NOT have fewer than 1 characters/ },
   { what: "a dashboard without the deployment variable", file: "monitoring/maestro-dashboard.json",
     from: '"name": "deployment"', to: '"name": "deploy"', refused: /no template variable deployment/ },
 ];

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/json_fields.hpp"
+#include "prom/state_builder.hpp"
 
 namespace maestro::controller {
 
@@ -119,7 +120,7 @@ Result<core::ScalingRules> parse_rules(const Fields& fields, bool scale_up) {
 
 Result<void> parse_spec(const Fields& spec, Autoscaler& out) {
   if (auto ok = spec.only({"scaleTargetRef", "minReplicas", "maxReplicas", "intervalSeconds", "behavior",
-                           "slo", "policy", "dryRun", "paused", "fallback"});
+                           "slo", "policy", "dryRun", "paused", "fallback", "metrics"});
       !ok)
     return ok;
   MAESTRO_ASSIGN(target, spec.object("scaleTargetRef"));
@@ -189,6 +190,16 @@ Result<void> parse_spec(const Fields& spec, Autoscaler& out) {
     out.target_cpu_utilization = static_cast<int>(*target_cpu);
   } else {
     return fail("{}: must be Learned or HPA, not \"{}\"", policy->at("type"), type.value_or(""));
+  }
+
+  // The suggestion server reads spec.metrics itself; a bad query is refused here too, before it is asked.
+  MAESTRO_ASSIGN(metrics, spec.object("metrics"));
+  if (metrics) {
+    if (auto ok = metrics->only({"queries"}); !ok) return ok;
+    if (metrics->has("queries"))
+      if (auto queries = prom::templates_from_json(metrics->raw()["queries"], metrics->at("queries"));
+          !queries)
+        return std::unexpected(queries.error());
   }
 
   MAESTRO_ASSIGN(dry_run, spec.boolean("dryRun"));

@@ -11,7 +11,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 json example() {
-  return json::parse(R"({
+  return json::parse(R"json({
     "apiVersion": "autoscaling.maestro.io/v1alpha1", "kind": "MaestroAutoscaler",
     "metadata": {"name": "web", "namespace": "shop", "uid": "u-1", "generation": 3},
     "spec": {
@@ -21,8 +21,9 @@ json example() {
       "policy": {"type": "Learned", "learned": {"name": "maestro-ppo"}},
       "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300, "selectPolicy": "Min",
                                  "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}]}},
-      "dryRun": true, "fallback": {"failureThreshold": 4, "replicas": 4}
-    }})");
+      "dryRun": true, "fallback": {"failureThreshold": 4, "replicas": 4},
+      "metrics": {"queries": {"rps": "sum(rate(requests_total{namespace=\"$namespace\",pod=~\"$pods\"}[$window]))"}}
+    }})json");
 }
 
 TEST(Autoscaler, ReadsEveryField) {
@@ -115,7 +116,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "spec.behavior.scaleDown.policies[0].type: must be Pods or Percent"},
         BadSpec{"no target name", "/spec/scaleTargetRef/name", "",
                 "spec.scaleTargetRef: kind and name are required"},
-        BadSpec{"paused as a string", "/spec/paused", "yes", "spec.paused: must be true or false"}));
+        BadSpec{"paused as a string", "/spec/paused", "yes", "spec.paused: must be true or false"},
+        BadSpec{"a query with an unknown placeholder", "/spec/metrics/queries/rps", "sum(rate(x[$windw]))",
+                "spec.metrics.queries.rps: query template has an unknown placeholder '$windw'"},
+        BadSpec{"a query of a metric there is not", "/spec/metrics/queries/requests", "sum(x)",
+                "spec.metrics.queries: unknown field \"requests\""},
+        BadSpec{"an empty query", "/spec/metrics/queries/latency", "",
+                "spec.metrics.queries.latency: must be a non-empty string"}));
 
 TEST(Autoscaler, RefusesAnotherKind) {
   json object = example();

@@ -63,6 +63,7 @@ Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, S
       owned_kube_(std::make_unique<KubeScaleClient>(kube)),
       kube_(*owned_kube_),
       autoscalers_(config.autoscalers.enabled ? std::make_unique<KubeAutoscalerClient>(kube) : nullptr),
+      kube_client_(&kube),
       suggestions_(suggestions),
       hpa_(hpa),
       clock_(clock),
@@ -289,15 +290,19 @@ bool Controller::reconcile(Target& target) {
                            .now = clock_.now(),
                            .conflict_retries = config_.kubernetes.conflict_retries};
   std::optional<Autoscaler> autoscaler;
+  std::shared_ptr<ScaleClient> workload_scale;
   {
     std::lock_guard lock(mutex_);
     request.settings = target.settings;
     autoscaler = target.autoscaler;
+    workload_scale = target.workload_scale;
   }
+  ScaleClient& scale = workload_scale ? *workload_scale : kube_;
   if (autoscaler)
-    if (auto refused = refuse_autoscaled(target, *autoscaler)) return *refused;
+    if (auto refused = refuse_autoscaled(target, *autoscaler, scale)) return *refused;
   std::optional<HpaSuggestions> hpa;
-  if (request.settings.source == DecisionSource::kHpa && hpa_) hpa.emplace(*hpa_, request.settings);
+  if (request.settings.source == DecisionSource::kHpa && hpa_)
+    hpa.emplace(*hpa_, request.settings, workload_scale.get());
   ReconcileOutcome outcome;
   if (request.settings.source == DecisionSource::kHpa && !hpa_) {
     outcome.fault_cause = "hpa_unavailable";
@@ -305,9 +310,16 @@ bool Controller::reconcile(Target& target) {
         "the policy is hpa but the controller has no Prometheus to read per-pod CPU from "
         "(config.prometheus.url)";
   } else {
-    outcome = reconcile_deployment(request, target.history, kube_, hpa ? *hpa : suggestions_);
+    // A MaestroAutoscaler's learned policy is asked with the resource's name: the suggestion server reads
+    // the target's kind and the query overrides from it.
+    std::optional<AutoscaledSuggestions> autoscaled;
+    if (autoscaler && !hpa) autoscaled.emplace(suggestions_, autoscaler->name);
+    outcome = reconcile_deployment(request, target.history, scale,
+                                   hpa          ? static_cast<SuggestionSource&>(*hpa)
+                                   : autoscaled ? static_cast<SuggestionSource&>(*autoscaled)
+                                                : suggestions_);
   }
-  if (autoscaler) report_autoscaled(target, *autoscaler, outcome);
+  if (autoscaler) report_autoscaled(target, *autoscaler, outcome, scale);
   if (outcome.held_by_fault()) {
     metrics_->errors.Add({{"cause", outcome.fault_cause}}).Increment();
     spdlog::warn("hold namespace={} deployment={} cause={} error=\"{}\"", target.namespace_, target.name,

@@ -11,7 +11,10 @@
 // one's target is reconciled with its settings (a resource wins over the target's annotations), and its
 // status and conditions are written (controller_autoscalers.cpp). A target another autoscaler (an HPA, a KEDA
 // ScaledObject) also scales is refused with a condition and a Warning Event; `paused` holds; `dryRun`
-// decides without writing; the fallback acts after its count of failed intervals.
+// decides without writing; the fallback acts after its count of failed intervals. A resource's target may be
+// of any kind with a scale subresource (found by kind through discovery, scaled by a WorkloadScaleClient), and
+// its learned policy is asked with the resource's name, so that the suggestion server reads the target's kind
+// and the resource's query overrides itself.
 //
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
@@ -87,9 +90,10 @@ class Controller {
   void sync_autoscalers();
   // A reconcile of an autoscaled target that must not ask for a decision (another autoscaler scales it, or
   // it is paused): its status written; nothing if it may decide.
-  std::optional<bool> refuse_autoscaled(Target& target, const Autoscaler& autoscaler);
+  std::optional<bool> refuse_autoscaled(Target& target, const Autoscaler& autoscaler, ScaleClient& scale);
   // After a reconcile of an autoscaled target: the fallback if it is due, and its status.
-  void report_autoscaled(Target& target, const Autoscaler& autoscaler, const ReconcileOutcome& outcome);
+  void report_autoscaled(Target& target, const Autoscaler& autoscaler, const ReconcileOutcome& outcome,
+                         ScaleClient& scale);
   void write_status(Target& target, const Autoscaler& autoscaler);
   void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
                   bool listed, core::Clock::TimePoint first_due);
@@ -101,6 +105,7 @@ class Controller {
   std::unique_ptr<ScaleClient> owned_kube_;  // the adapter of a kube::KubeClient, if given one
   ScaleClient& kube_;
   std::unique_ptr<AutoscalerClient> autoscalers_;  // with a kube::KubeClient, when autoscalers are enabled
+  kube::KubeClient* kube_client_ = nullptr;        // the API server's client, if given one
   SuggestionSource& suggestions_;
   HpaSource* hpa_;
   const core::Clock& clock_;

@@ -44,22 +44,37 @@ void Controller::sync_autoscalers() {
   }
   std::map<std::string, Autoscaler> wanted;        // target key → the resource naming it
   std::map<std::string, nlohmann::json> statuses;  // target key → that resource's status as listed
+  std::map<std::string, std::shared_ptr<ScaleClient>> workload_scales;  // target key → if not a Deployment
   for (const auto& object : *listed) {
     const auto metadata = object.value("metadata", nlohmann::json::object());
     const std::string object_ns = metadata.value("namespace", ""), name = metadata.value("name", "");
     auto parsed = parse_autoscaler(object);
     std::string refusal, message;
+    std::shared_ptr<ScaleClient> workload_scale;
     if (!parsed) {
       refusal = "InvalidSpec";
       message = parsed.error().message;
-    } else if (parsed->target.kind != "Deployment" ||
-               (!parsed->target.api_version.empty() && parsed->target.api_version != "apps/v1")) {
+    } else if (parsed->target.kind == "Deployment" &&
+               (parsed->target.api_version.empty() || parsed->target.api_version == "apps/v1")) {
+      parsed->target.api_version = "apps/v1";
+    } else if (!kube_client_) {
       refusal = "UnsupportedTarget";
-      message = fmt::format("scaleTargetRef {} {}: only apps/v1 Deployments are scaled by this controller",
+      message = fmt::format("scaleTargetRef {} {}: this controller scales only apps/v1 Deployments",
                             parsed->target.api_version, parsed->target.kind);
-    } else if (wanted.contains(target_key(*parsed))) {
+    } else if (auto type =
+                   kube::scalable_resource(*kube_client_, parsed->target.api_version, parsed->target.kind);
+               !type) {
+      // As the HPA: a kind the API does not serve, or one without a scale subresource, cannot be scaled.
+      refusal = "FailedGetScale";
+      message = fmt::format("scaleTargetRef {} {}: {}", parsed->target.api_version, parsed->target.kind,
+                            type.error().message);
+    } else {
+      workload_scale = std::make_shared<WorkloadScaleClient>(*kube_client_, *type, parsed->target.kind,
+                                                             parsed->target.api_version);
+    }
+    if (refusal.empty() && wanted.contains(target_key(*parsed))) {
       refusal = "AmbiguousSelector";
-      message = fmt::format("Deployment {} is already the target of MaestroAutoscaler {}/{}",
+      message = fmt::format("{} {} is already the target of MaestroAutoscaler {}/{}", parsed->target.kind,
                             target_key(*parsed), object_ns, wanted[target_key(*parsed)].name);
     }
     if (!refusal.empty()) {
@@ -78,8 +93,8 @@ void Controller::sync_autoscalers() {
                        written.error().message);
       continue;
     }
-    parsed->target.api_version = "apps/v1";
     statuses[target_key(*parsed)] = object.value("status", nlohmann::json::object());
+    workload_scales[target_key(*parsed)] = std::move(workload_scale);
     wanted[target_key(*parsed)] = std::move(*parsed);
   }
 
@@ -106,8 +121,8 @@ void Controller::sync_autoscalers() {
                      autoscaler.name);
         continue;
       }
-      const auto other =
-          others->find(fmt::format("{}/Deployment/{}", autoscaler.namespace_, autoscaler.target.name));
+      const auto other = others->find(
+          fmt::format("{}/{}/{}", autoscaler.namespace_, autoscaler.target.kind, autoscaler.target.name));
       const std::string other_autoscaler = other == others->end() ? "" : other->second;
       if (existing != targets_.end() && existing->second->autoscaler) {
         auto& target = *existing->second;
@@ -117,6 +132,7 @@ void Controller::sync_autoscalers() {
         target.settings = settings_for(config_.defaults, autoscaler);
         target.autoscaler = std::move(autoscaler);
         target.other_autoscaler = other_autoscaler;
+        target.workload_scale = workload_scales[key];
         continue;
       }
       Target* target = nullptr;
@@ -134,6 +150,7 @@ void Controller::sync_autoscalers() {
       }
       target->status = AutoscalerStatus::from_json(statuses[key]);
       target->other_autoscaler = other_autoscaler;
+      target->workload_scale = workload_scales[key];
       target->autoscaler = std::move(autoscaler);
     }
     autoscalers_listed_once_ = true;
@@ -141,7 +158,8 @@ void Controller::sync_autoscalers() {
   }
 }
 
-std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscaler& autoscaler) {
+std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscaler& autoscaler,
+                                                  ScaleClient& scale_client) {
   std::string other;
   {
     std::lock_guard lock(mutex_);
@@ -152,8 +170,8 @@ std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscal
   std::string reason, message, result;
   if (!other.empty()) {
     reason = "AmbiguousSelector";
-    message = fmt::format("{} also scales Deployment {}/{}: refusing to act until one of them is removed",
-                          other, target.namespace_, target.name);
+    message = fmt::format("{} also scales {} {}/{}: refusing to act until one of them is removed", other,
+                          autoscaler.target.kind, target.namespace_, target.name);
     result = "refused";
   } else if (autoscaler.paused) {
     reason = "ScalingDisabled";
@@ -163,7 +181,8 @@ std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscal
     if (target.conflict_recorded.size()) target.conflict_recorded.clear();
     return std::nullopt;
   }
-  if (auto scale = kube_.get_scale(target.namespace_, target.name)) status.current_replicas = scale->replicas;
+  if (auto scale = scale_client.get_scale(target.namespace_, target.name))
+    status.current_replicas = scale->replicas;
   status.set_condition("ScalingActive", "False", reason, message, now);
   status.last_decision = AutoscalerDecision{now, "", result, reason, message};
   spdlog::info("autoscaler hold namespace={} deployment={} autoscaler={} reason={} message=\"{}\"",
@@ -189,7 +208,7 @@ std::optional<bool> Controller::refuse_autoscaled(Target& target, const Autoscal
 }
 
 void Controller::report_autoscaled(Target& target, const Autoscaler& autoscaler,
-                                   const ReconcileOutcome& outcome) {
+                                   const ReconcileOutcome& outcome, ScaleClient& scale_client) {
   AutoscalerStatus& status = target.status;
   const std::string now = now_text();
   status.set_condition("ScalingActive", "True", "ValidSuggestion",
@@ -219,10 +238,10 @@ void Controller::report_autoscaled(Target& target, const Autoscaler& autoscaler,
         decision.message =
             fmt::format("{} intervals in a row could not decide: scaling to the fallback's {} replicas",
                         status.consecutive_failures, *replicas);
-        auto scale = kube_.get_scale(target.namespace_, target.name);
+        auto scale = scale_client.get_scale(target.namespace_, target.name);
         if (scale && scale->replicas != *replicas && !settings_for(config_.defaults, autoscaler).dry_run) {
-          if (auto patched =
-                  kube_.patch_scale(target.namespace_, target.name, *replicas, scale->resource_version)) {
+          if (auto patched = scale_client.patch_scale(target.namespace_, target.name, *replicas,
+                                                      scale->resource_version)) {
             status.last_scale_time = now;
             status.current_replicas = *replicas;
             target.history.belong_to(scale->uid);

@@ -1,6 +1,7 @@
 // The controller's record of one managed target, shared by controller.cpp and controller_autoscalers.cpp.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,9 @@ struct Controller::Target {
   // Set when a MaestroAutoscaler names the target (guarded by the controller's mutex).
   std::optional<Autoscaler> autoscaler;
   std::string other_autoscaler;  // who else scales it ("" nobody)
+  // The scale of a target that is not a Deployment (null: the controller's ScaleClient); replaced, never
+  // changed, under the controller's mutex.
+  std::shared_ptr<ScaleClient> workload_scale;
   // Touched only by the worker reconciling the target (and by sync_autoscalers before its first reconcile).
   AutoscalerStatus status;
   std::string conflict_recorded;  // the other autoscaler last recorded in an Event

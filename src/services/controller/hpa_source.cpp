@@ -33,6 +33,15 @@ std::string pod_cpu_query(const std::string& namespace_, const std::string& depl
       namespace_, prom::default_pod_regex(deployment), rate_window.count());
 }
 
+std::string pod_cpu_query(const std::string& namespace_, const std::vector<PodStatus>& pods,
+                          std::chrono::seconds rate_window) {
+  std::vector<std::string> names;
+  for (const PodStatus& pod : pods) names.push_back(pod.name);
+  return fmt::format(
+      R"(sum by (pod) (rate(container_cpu_usage_seconds_total{{namespace="{}",pod=~"{}",container!="",container!="POD"}}[{}s])))",
+      namespace_, prom::pod_names_regex(names), rate_window.count());
+}
+
 HpaSource::HpaSource(ScaleClient& kube, PodLister& pods, prom::MetricsSource& metrics,
                      const core::Clock& clock, HpaSourceOptions options)
     : kube_(kube), pods_(pods), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
@@ -53,8 +62,9 @@ HpaSource::State& HpaSource::state_for(const std::string& key, const hpa::HpaSpe
 
 std::expected<Suggestion, SuggestionError> HpaSource::ask(const std::string& namespace_,
                                                           const std::string& deployment,
-                                                          const DeploymentSettings& settings) {
-  const auto scale = kube_.get_scale(namespace_, deployment);
+                                                          const DeploymentSettings& settings,
+                                                          ScaleClient* workload_scale) {
+  const auto scale = (workload_scale ? *workload_scale : kube_).get_scale(namespace_, deployment);
   if (!scale)
     return std::unexpected(hpa_error(
         fmt::format("hpa_kube_{}", kube::kube_error_kind_name(scale.error().kind)), scale.error().message));
@@ -65,7 +75,9 @@ std::expected<Suggestion, SuggestionError> HpaSource::ask(const std::string& nam
   if (!listed)
     return std::unexpected(hpa_error(
         fmt::format("hpa_kube_{}", kube::kube_error_kind_name(listed.error().kind)), listed.error().message));
-  const auto cpu = metrics_.samples(pod_cpu_query(namespace_, deployment, options_.rate_window));
+  const auto cpu =
+      metrics_.samples(workload_scale ? pod_cpu_query(namespace_, *listed, options_.rate_window)
+                                      : pod_cpu_query(namespace_, deployment, options_.rate_window));
   if (!cpu)
     return std::unexpected(
         hpa_error(fmt::format("hpa_prometheus_{}", prom::query_error_kind_name(cpu.error().kind)),

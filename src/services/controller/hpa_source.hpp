@@ -39,6 +39,10 @@ struct HpaSourceOptions {
 // The PromQL of the per-pod CPU (cores) of `deployment`'s pods.
 std::string pod_cpu_query(const std::string& namespace_, const std::string& deployment,
                           std::chrono::seconds rate_window);
+// The same for the pods in `pods` (of a workload other than a Deployment, whose pod names do not follow the
+// Deployment's NAME-HASH-SUFFIX).
+std::string pod_cpu_query(const std::string& namespace_, const std::vector<PodStatus>& pods,
+                          std::chrono::seconds rate_window);
 
 class HpaSource {
  public:
@@ -48,8 +52,11 @@ class HpaSource {
 
   // One HPA reconcile of the deployment. Not called for one deployment from two threads at once (the
   // controller never reconciles a deployment twice at a time); different deployments may be concurrent.
+  // `workload_scale`: the scale of a target that is not a Deployment (its pods then found by the scale's
+  // selector alone); null: a Deployment, through the source's ScaleClient.
   std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_, const std::string& deployment,
-                                                 const DeploymentSettings& settings);
+                                                 const DeploymentSettings& settings,
+                                                 ScaleClient* workload_scale = nullptr);
 
  private:
   struct State {
@@ -71,16 +78,17 @@ class HpaSource {
 // The HPA source asked for one deployment with its settings: what reconcile_deployment asks.
 class HpaSuggestions final : public SuggestionSource {
  public:
-  HpaSuggestions(HpaSource& source, const DeploymentSettings& settings)
-      : source_(source), settings_(settings) {}
+  HpaSuggestions(HpaSource& source, const DeploymentSettings& settings, ScaleClient* workload_scale = nullptr)
+      : source_(source), settings_(settings), workload_scale_(workload_scale) {}
   std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
                                                  const std::string& deployment) override {
-    return source_.ask(namespace_, deployment, settings_);
+    return source_.ask(namespace_, deployment, settings_, workload_scale_);
   }
 
  private:
   HpaSource& source_;
   const DeploymentSettings& settings_;
+  ScaleClient* workload_scale_;
 };
 
 }  // namespace maestro::controller

@@ -18,6 +18,7 @@
 
 #include "core/clock.hpp"
 #include "kube/client.hpp"
+#include "kube/custom_resources.hpp"
 #include "services/controller/decision.hpp"
 #include "services/controller/suggestion_client.hpp"
 
@@ -58,6 +59,43 @@ class KubeScaleClient final : public ScaleClient {
 
  private:
   kube::KubeClient& kube_;
+};
+
+// The ScaleClient of a MaestroAutoscaler's target that is not a Deployment (a StatefulSet, a ReplicaSet, a
+// custom resource with a scale subresource): its scale through the resource `type`, its Events naming its
+// kind; discovery still lists Deployments.
+class WorkloadScaleClient final : public ScaleClient {
+ public:
+  // `kube` must outlive this client; `kind` and `api_version` are the target's ("StatefulSet", "apps/v1").
+  WorkloadScaleClient(kube::KubeClient& kube, kube::ResourceType type, std::string kind,
+                      std::string api_version)
+      : kube_(kube), type_(std::move(type)), kind_(std::move(kind)), api_version_(std::move(api_version)) {}
+  kube::KubeResult<kube::Scale> get_scale(const std::string& namespace_, const std::string& name) override {
+    return kube::get_workload_scale(kube_, type_, namespace_, name);
+  }
+  kube::KubeResult<kube::Scale> patch_scale(const std::string& namespace_, const std::string& name,
+                                            int replicas, const std::string& resource_version) override {
+    return kube::patch_workload_scale(kube_, type_, namespace_, name, replicas, resource_version);
+  }
+  kube::KubeResult<void> create_event(const kube::DeploymentEvent& event) override {
+    kube::DeploymentEvent about_target = event;
+    if (about_target.involved_kind == "Deployment") {
+      about_target.involved_kind = kind_;
+      about_target.involved_api_version = api_version_;
+    }
+    return kube_.create_event(about_target);
+  }
+  kube::KubeResult<std::vector<kube::Deployment>> list_deployments_annotated(
+      const std::string& namespace_, const std::string& key, const std::string& value) override {
+    return kube_.list_deployments_annotated(namespace_, key, value);
+  }
+  const kube::ResourceType& type() const { return type_; }
+
+ private:
+  kube::KubeClient& kube_;
+  kube::ResourceType type_;
+  std::string kind_;
+  std::string api_version_;
 };
 
 struct ReconcileRequest {

@@ -58,10 +58,21 @@ SuggestionClient::SuggestionClient(net::HttpClientOptions options) : http_(std::
 
 std::expected<Suggestion, SuggestionError> SuggestionClient::ask(const std::string& ns,
                                                                  const std::string& deployment) {
+  return get(
+      fmt::format("/suggest?deployment={}&namespace={}", net::url_encode(deployment), net::url_encode(ns)));
+}
+
+std::expected<Suggestion, SuggestionError> SuggestionClient::ask_autoscaled(const std::string& ns,
+                                                                            const std::string& target,
+                                                                            const std::string& autoscaler) {
+  return get(fmt::format("/suggest?deployment={}&namespace={}&autoscaler={}", net::url_encode(target),
+                         net::url_encode(ns), net::url_encode(autoscaler)));
+}
+
+std::expected<Suggestion, SuggestionError> SuggestionClient::get(const std::string& path) {
   // The server drops the work for a request once this has passed: after it, nobody would read the answer.
   net::Request request;
-  request.path =
-      fmt::format("/suggest?deployment={}&namespace={}", net::url_encode(deployment), net::url_encode(ns));
+  request.path = path;
   request.headers.emplace_back("X-Request-Timeout-Ms", std::to_string(http_.options().total_timeout.count()));
   auto response = http_.send(request);
   if (!response) {

@@ -34,6 +34,15 @@ class SuggestionSource {
   virtual ~SuggestionSource() = default;
   virtual std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
                                                          const std::string& deployment) = 0;
+  // The suggestion for `target`, the target of MaestroAutoscaler `autoscaler` in `namespace_`, whose kind and
+  // query overrides the suggestion server reads from the resource itself; a source that knows nothing of
+  // MaestroAutoscalers answers as for the target alone.
+  virtual std::expected<Suggestion, SuggestionError> ask_autoscaled(const std::string& namespace_,
+                                                                    const std::string& target,
+                                                                    const std::string& autoscaler) {
+    (void)autoscaler;
+    return ask(namespace_, target);
+  }
 };
 
 class SuggestionClient final : public SuggestionSource {
@@ -42,9 +51,31 @@ class SuggestionClient final : public SuggestionSource {
 
   std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
                                                  const std::string& deployment) override;
+  // GET /suggest?deployment=TARGET&namespace=NS&autoscaler=NAME.
+  std::expected<Suggestion, SuggestionError> ask_autoscaled(const std::string& namespace_,
+                                                            const std::string& target,
+                                                            const std::string& autoscaler) override;
 
  private:
+  std::expected<Suggestion, SuggestionError> get(const std::string& path);
+
   net::HttpClient http_;
+};
+
+// `source`'s suggestions for the target of one MaestroAutoscaler: what reconcile_deployment asks.
+class AutoscaledSuggestions final : public SuggestionSource {
+ public:
+  // `source` must outlive this one.
+  AutoscaledSuggestions(SuggestionSource& source, std::string autoscaler)
+      : source_(source), autoscaler_(std::move(autoscaler)) {}
+  std::expected<Suggestion, SuggestionError> ask(const std::string& namespace_,
+                                                 const std::string& target) override {
+    return source_.ask_autoscaled(namespace_, target, autoscaler_);
+  }
+
+ private:
+  SuggestionSource& source_;
+  std::string autoscaler_;
 };
 
 // The suggestion in a response body; exposed for tests.

@@ -1,9 +1,11 @@
 // What the suggestion server asks besides Prometheus, as small interfaces so that it can be tested against
 // fakes and wired to the real clients: the Kubernetes API (a deployment's replicas, ready replicas and
-// annotations) and the model server (what its policy needs, and the action for an observation).
+// annotations, or a MaestroAutoscaler's target and query overrides) and the model server (what its policy
+// needs, and the action for an observation).
 #pragma once
 
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/features.hpp"
 #include "core/observation.hpp"
+#include "prom/state_builder.hpp"
 
 namespace maestro::suggestion_server {
 
@@ -19,12 +22,26 @@ struct DeploymentInfo {
   int replicas = 0;        // spec.replicas
   int ready_replicas = 0;  // status.readyReplicas: replicas − ready are pods still starting
   std::map<std::string, std::string> annotations;
+  // A MaestroAutoscaler's spec.metrics.queries (none: the annotations' or the defaults), and the regex of the
+  // pods of a target that is not a Deployment (none: the annotation maestro.io/pods or the default).
+  std::optional<prom::QueryTemplates> templates = {};
+  std::optional<std::string> pods = {};
 };
 
 class DeploymentSource {
  public:
   virtual ~DeploymentSource() = default;
   virtual Result<DeploymentInfo> get(const std::string& namespace_name, const std::string& name) = 0;
+  // `target` as MaestroAutoscaler `autoscaler` in `namespace_name` names it — a Deployment, or any workload
+  // with a scale subresource (replicas from its scale, its pods selected by the scale's status.selector) —
+  // with the resource's query overrides. Fails if the resource does not target `target`. A source that
+  // knows no MaestroAutoscalers fails.
+  virtual Result<DeploymentInfo> get_autoscaled(const std::string& namespace_name, const std::string& target,
+                                                const std::string& autoscaler) {
+    (void)target;
+    return fail("MaestroAutoscaler {}/{}: this source does not read MaestroAutoscalers", namespace_name,
+                autoscaler);
+  }
 };
 
 // What the model server's policy needs in a request (GET /policy).

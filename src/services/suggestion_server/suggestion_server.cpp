@@ -170,19 +170,23 @@ void SuggestionServer::run() {
 
 std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::string& namespace_name,
                                                                      const std::string& deployment,
-                                                                     Deadline deadline) {
+                                                                     Deadline deadline,
+                                                                     const std::string& autoscaler) {
   if (!prom::is_kubernetes_name(namespace_name))
     return no_suggestion("request",
                          fmt::format("namespace '{}' is not a valid Kubernetes name", namespace_name));
   if (!prom::is_kubernetes_name(deployment))
     return no_suggestion("request",
                          fmt::format("deployment '{}' is not a valid Kubernetes name", deployment));
+  if (!autoscaler.empty() && !prom::is_kubernetes_name(autoscaler))
+    return no_suggestion("request",
+                         fmt::format("autoscaler '{}' is not a valid Kubernetes name", autoscaler));
   const auto started = std::chrono::steady_clock::now();
-  auto outcome =
-      decisions_.run(namespace_name + "/" + deployment, deadline,
-                     [this, namespace_name, deployment](const Coalescer<Decision>::Flight& flight) {
-                       return decide(namespace_name, deployment, flight);
-                     });
+  auto outcome = decisions_.run(
+      namespace_name + "/" + deployment, deadline,
+      [this, namespace_name, deployment, autoscaler](const Coalescer<Decision>::Flight& flight) {
+        return decide(namespace_name, deployment, autoscaler, flight);
+      });
   if (outcome.joined) metrics_->coalesced.Increment();
   auto suggestion = [&]() -> Decision {
     if (!outcome.value || std::chrono::steady_clock::now() > deadline)
@@ -215,13 +219,15 @@ std::expected<Suggestion, SuggestionError> SuggestionServer::suggest(const std::
 
 SuggestionServer::Decision SuggestionServer::decide(const std::string& namespace_name,
                                                     const std::string& deployment,
+                                                    const std::string& autoscaler,
                                                     const Coalescer<Decision>::Flight& flight) {
   const auto abandoned = [&] { return flight.abandoned(); };
   const auto dropped = [] {
     return no_suggestion("deadline",
                          "every request waiting for this decision has passed its deadline; dropped");
   };
-  auto info = kubernetes_.get(namespace_name, deployment);
+  auto info = autoscaler.empty() ? kubernetes_.get(namespace_name, deployment)
+                                 : kubernetes_.get_autoscaled(namespace_name, deployment, autoscaler);
   if (!info) return no_suggestion("kubernetes", fmt::format("kubernetes: {}", info.error().message));
   auto constraints = constraints_from_annotations(info->annotations);
   if (!constraints) return no_suggestion("annotation", constraints.error().message);
@@ -230,12 +236,13 @@ SuggestionServer::Decision SuggestionServer::decide(const std::string& namespace
   auto needs = policy_needs();
   if (!needs) return no_suggestion("model", fmt::format("model: {}", needs.error().message));
 
-  prom::DeploymentRef ref{.namespace_name = namespace_name,
-                          .name = deployment,
-                          .replicas = info->replicas,
-                          .templates = templates_from_annotations(info->annotations),
-                          .pods = {},
-                          .ready_replicas = info->ready_replicas};
+  prom::DeploymentRef ref{
+      .namespace_name = namespace_name,
+      .name = deployment,
+      .replicas = info->replicas,
+      .templates = info->templates ? info->templates : templates_from_annotations(info->annotations),
+      .pods = info->pods,
+      .ready_replicas = info->ready_replicas};
   if (const auto pods = info->annotations.find("maestro.io/pods"); pods != info->annotations.end())
     ref.pods = pods->second;
   const auto now = clock_.now();
@@ -310,7 +317,8 @@ void SuggestionServer::handle(const net::HttpRequest& request, net::HttpResponse
     return;
   }
 
-  auto suggestion = suggest(*namespace_name, *deployment, deadline);
+  auto suggestion =
+      suggest(*namespace_name, *deployment, deadline, request.query_param("autoscaler").value_or(""));
   if (!suggestion) {
     const int status = suggestion.error().cause == "request" ? 400 : 503;
     response =

@@ -1,8 +1,10 @@
 // The suggestion server (`maestro serve suggest`): GET /suggest?deployment=NAME&namespace=NS (and its alias
-// /suggestion) reads the deployment's replicas, ready replicas and annotations from Kubernetes, asks the
-// model server what its policy needs (GET /policy), takes the deployment's step — observation from the
-// StateBuilder, pods starting, features with the history the feature set needs (deployment_state.hpp) — asks
-// the model (POST /predict, with the complete feature vector when the policy needs it), and answers the
+// /suggestion) reads the deployment's replicas, ready replicas and annotations from Kubernetes (with
+// &autoscaler=NAME, the target of that MaestroAutoscaler — any kind with a scale subresource — and the query
+// overrides of its spec.metrics.queries, read from the resource: a caller names a resource, never a query),
+// asks the model server what its policy needs (GET /policy), takes the deployment's step — observation from
+// the StateBuilder, pods starting, features with the history the feature set needs (deployment_state.hpp) —
+// asks the model (POST /predict, with the complete feature vector when the policy needs it), and answers the
 // action with what it means (replica change, the replicas it was decided for, desired replicas) and the
 // observation it used (DESIGN §2, docs/api.md). When Kubernetes, Prometheus or the model fails, or data is
 // missing, it answers 503 with the reason and never an action.
@@ -84,8 +86,10 @@ class SuggestionServer {
 
   // One decision, as GET /suggest makes it: shared with the requests for the same deployment in flight, and
   // given up (cause "deadline") once `deadline` has passed.
+  // `autoscaler`: the MaestroAutoscaler naming the target ("" none).
   std::expected<Suggestion, SuggestionError> suggest(const std::string& namespace_name,
-                                                     const std::string& deployment, Deadline deadline);
+                                                     const std::string& deployment, Deadline deadline,
+                                                     const std::string& autoscaler = "");
 
   Result<std::uint16_t> listen(std::string_view address) { return http_.listen(address); }
   void start() { http_.start(); }
@@ -100,7 +104,7 @@ class SuggestionServer {
   void handle(const net::HttpRequest& request, net::HttpResponse& response);
   using Decision = std::expected<Suggestion, SuggestionError>;
   Decision decide(const std::string& namespace_name, const std::string& deployment,
-                  const Coalescer<Decision>::Flight& flight);
+                  const std::string& autoscaler, const Coalescer<Decision>::Flight& flight);
   // What the model's policy needs (asked every decision), or the last it said if it cannot say now.
   Result<PolicyNeeds> policy_needs();
 
