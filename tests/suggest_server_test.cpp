@@ -212,8 +212,9 @@ TEST_F(SuggestServerTest, SuggestsFromLiveMetricsAndRefusesWhenASourceFails) {
 
 // With &autoscaler=NAME the suggestion server reads the MaestroAutoscaler: its target may be a StatefulSet
 // (replicas from its scale, pods by the scale's selector: $pods is their names), and the queries of its
-// spec.metrics.queries reach Prometheus with the placeholders filled in. A request names a resource, never a
-// query; a resource that does not target the deployment asked about, or whose query is bad, is no suggestion.
+// spec.metrics.queries reach Prometheus with the placeholders filled in; its spec.slo is the SLO answered. A
+// request names a resource, never a query; a resource that does not target the deployment asked about, or
+// whose query is bad, is no suggestion.
 TEST_F(SuggestServerTest, AnAutoscalersTargetOfAnyKindIsObservedWithItsOwnQueries) {
   local::FakeDeployment cache = local::fake_deployment(kNamespace, "cache", 3);
   cache.kind = "StatefulSet";
@@ -232,6 +233,7 @@ TEST_F(SuggestServerTest, AnAutoscalersTargetOfAnyKindIsObservedWithItsOwnQuerie
       {"spec",
        {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"name", "cache"}}},
         {"maxReplicas", 10},
+        {"slo", {{"latencySoftMilliseconds", 150}, {"latencyHardMilliseconds", 400}}},
         {"policy", {{"type", "Learned"}, {"learned", {{"name", "latency-rule"}}}}},
         {"metrics", {{"queries", {{"rps", R"(21 * sum(up{namespace="$namespace",pod=~"$pods"}))"}}}}}}}};
   const std::string collection = "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers";
@@ -259,6 +261,8 @@ TEST_F(SuggestServerTest, AnAutoscalersTargetOfAnyKindIsObservedWithItsOwnQuerie
   EXPECT_EQ(answer["observation"]["rps"], 21.0) << "the resource's rps query, with $namespace and $pods";
   EXPECT_EQ(answer["observation"]["replicas"], 3.0) << "the StatefulSet's scale";
   EXPECT_GT(answer["observation"]["memory_usage"].get<double>(), 1e6) << "the default queries, over $pods";
+  EXPECT_EQ(answer["constraints"]["latency_soft_ms"], 150.0) << "the resource's SLO";
+  EXPECT_EQ(answer["constraints"]["latency_hard_ms"], 400.0);
 
   std::tie(status, answer) = suggest("deployment=web&namespace=shop&autoscaler=cache-autoscaler");
   EXPECT_EQ(status, 503);

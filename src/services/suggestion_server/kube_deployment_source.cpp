@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.hpp"
 #include "kube/custom_resources.hpp"
 #include "services/suggestion_server/suggestion_server.hpp"
 
@@ -63,11 +64,11 @@ Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& n
   if (!object)
     return fail("get {}: {} ({})", what, object.error().message,
                 kube::kube_error_kind_name(object.error().kind));
-  const json spec = object->value("spec", json::object());
-  const json ref = spec.is_object() ? spec.value("scaleTargetRef", json::object()) : json::object();
-  if (!ref.is_object() || ref.value("name", "") != target)
-    return fail("{} does not target '{}'", what, target);
-  const std::string kind = ref.value("kind", ""), api_version = ref.value("apiVersion", "apps/v1");
+  const json& spec = core::json_object(*object, "spec");
+  const json& ref = core::json_object(spec, "scaleTargetRef");
+  if (core::json_string(ref, "name") != target) return fail("{} does not target '{}'", what, target);
+  const std::string kind = core::json_string(ref, "kind"),
+                    api_version = core::json_string(ref, "apiVersion", "apps/v1");
   // Only what the resource's author wrote is queried: the request names the resource, never a query.
   std::optional<prom::QueryTemplates> queries;
   const json::json_pointer queries_at("/metrics/queries");
@@ -106,6 +107,14 @@ Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& n
           std::pair{&merged.pods_reporting, &queries->pods_reporting}})
       if (!theirs->empty()) *mine = *theirs;
     info.templates = std::move(merged);
+  }
+  // The resource's SLO wins over the target's annotations (the CRD asks for both bounds or neither).
+  const json& slo = core::json_object(spec, "slo");
+  const auto soft = core::json_integer(slo, "latencySoftMilliseconds");
+  const auto hard = core::json_integer(slo, "latencyHardMilliseconds");
+  if (soft && hard) {
+    info.annotations[kSoftConstraintAnnotation] = std::to_string(*soft);
+    info.annotations[kHardConstraintAnnotation] = std::to_string(*hard);
   }
   return info;
 }
