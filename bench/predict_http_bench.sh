@@ -24,17 +24,9 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$maestro" policy init --out "$work/policy.maestro" --seed 1 >/dev/null
-"$maestro" serve model --policy "$work/policy.maestro" --listen 127.0.0.1:0 --io-threads "$io_threads" \
-  >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-port=""
-for _ in $(seq 1 100); do  # wait up to 10 s for the port line
-  port="$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$work/server.out")"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "model server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+start_model_server "$maestro" "$work" --io-threads "$io_threads"
 url="http://127.0.0.1:$port/predict"
 curl -sf -X POST -H 'Content-Type: application/json' \
   -d '{"cpu_usage":150,"memory_usage":300000000,"replicas":3,"latency":12.5,"rps":100}' "$url" >/dev/null

@@ -14,6 +14,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 build="$here/../build"
 minutes=10
 part=all
@@ -39,17 +41,7 @@ soak_predict() {
   work="$(mktemp -d)"
   trap 'if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; fi; rm -rf "$work"' EXIT
 
-  "$maestro" policy init --out "$work/policy.maestro" --seed 1 >/dev/null
-  "$maestro" serve model --policy "$work/policy.maestro" --listen 127.0.0.1:0 >"$work/server.out" \
-    2>"$work/server.err" &
-  server_pid=$!
-  port=""
-  for _ in $(seq 1 100); do  # wait up to 10 s for the port line
-    port="$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$work/server.out")"
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "model server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }
+  start_model_server "$maestro" "$work"
   url="http://127.0.0.1:$port/predict"
   rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
