@@ -12,9 +12,9 @@
 // status and conditions are written (controller_autoscalers.cpp). A target another autoscaler (an HPA, a KEDA
 // ScaledObject) also scales is refused with a condition and a Warning Event; `paused` holds; `dryRun`
 // decides without writing; the fallback acts after its count of failed intervals. A resource's target may be
-// of any kind with a scale subresource (found by kind through discovery, scaled by a WorkloadScaleClient), and
-// its learned policy is asked with the resource's name, so that the suggestion server reads the target's kind
-// and the resource's query overrides itself.
+// of any kind with a scale subresource (found by kind through discovery, scaled by a WorkloadScaleClient),
+// and its learned policy is asked with the resource's name, so that the suggestion server reads the target's
+// kind and the resource's query overrides itself.
 //
 // Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
