@@ -10,6 +10,7 @@
 
 #include "core/scaling.hpp"
 #include "kube/client.hpp"
+#include "kube/cpu_request.hpp"
 #include "services/controller/autoscaler.hpp"
 #include "services/controller/lease_lock.hpp"
 #include "services/controller/pod_lister.hpp"
@@ -49,8 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     case 5:
-      if (const auto millicores = controller::cpu_millicores(body); millicores && *millicores < 0)
-        std::abort();
+      if (const auto millicores = kube::cpu_millicores(body); millicores && *millicores < 0) std::abort();
       break;
     case 6:
       (void)controller::parse_kube_time(body);

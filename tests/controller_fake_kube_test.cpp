@@ -175,6 +175,14 @@ INSTANTIATE_TEST_SUITE_P(
                         R"({"action": 7, "replica_change": {"kind": "nodes", "amount": 1}, "replicas": 3})");
                   },
                   "suggestion_invalid_action"},
+        // A utilisation target that the model server did not resolve into pods: the CPU is not known here.
+        FaultCase{
+            "SuggestionChangeUnresolvedTarget",
+            [](auto& h) {
+              h.suggestions.answer_body(
+                  R"({"action": 1, "replica_change": {"kind": "utilisation", "amount": 30}, "replicas": 3})");
+            },
+            "suggestion_invalid_action"},
         FaultCase{"SuggestionDecidedForOtherReplicas", [](auto& h) { h.suggestions.decide_for(10); },
                   "suggestion_replicas_changed"},
         FaultCase{"SuggestionActionNotANumber",

@@ -34,7 +34,7 @@ class ScaleDownModel final : public suggestion_server::ActionModel {
     return suggestion_server::PolicyNeeds{.model_version = "down", .features = {}, .needs_features = false};
   }
   Result<suggestion_server::ModelAnswer> predict(const core::Observation& observation,
-                                                 std::span<const double>) override {
+                                                 std::span<const double>, std::optional<double>) override {
     if (!up) return fail("model server unreachable: connection refused");
     const int replicas = static_cast<int>(observation.replicas);
     return suggestion_server::ModelAnswer{.action = 0,

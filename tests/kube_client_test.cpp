@@ -25,6 +25,7 @@ class KubeClientTest : public ::testing::Test {
     auto web = local::fake_deployment("shop", "web", 3);
     web.labels = {{"app", "web"}};
     web.annotations = {{"maestro.io/autoscale", "true"}, {"latencySoftConstraint", "200"}};
+    web.cpu_limit_cores = 0.25;
     api.put_deployment(web);
     ASSERT_TRUE(api.start().has_value());
   }
@@ -52,6 +53,10 @@ TEST_F(KubeClientTest, GetsADeploymentWithItsAnnotationsAndVersion) {
   EXPECT_EQ(deployment->annotations.at("latencySoftConstraint"), "200");
   EXPECT_EQ(deployment->resource_version, api.resource_version("shop", "web"));
   EXPECT_FALSE(deployment->uid.empty());
+  // What one pod requests: its template's container has only a limit, which the request defaults to.
+  EXPECT_EQ(deployment->cpu_request_m, 250);
+  api.put_deployment(local::fake_deployment("shop", "bare", 1));
+  EXPECT_EQ(kube.get_deployment("shop", "bare")->cpu_request_m, std::nullopt);
 }
 
 // A MaestroAutoscaler's target of another kind: its resource found by kind (apps/v1's directly, others

@@ -46,6 +46,7 @@ struct RecordedStep {
   core::Observation observation;
   int replicas = 0;
   int starting_replicas = 0;
+  double cpu_request_cores = 0;  // one pod's: what a utilisation target is a share of
   std::vector<double> features;  // what evaluation's FeatureBuilder built
   int action = 0;                // what the policy answered
 };
@@ -68,6 +69,7 @@ class RecordingAutoscaler final : public eval::Autoscaler {
     steps_.push_back({.observation = observation,
                       .replicas = cluster.replicas(),
                       .starting_replicas = cluster.starting_pods(),
+                      .cpu_request_cores = cluster.config().service.cpu_request_cores,
                       .features = {},
                       .action = -1});
     return inner_.decide(cluster, observation);
@@ -116,7 +118,8 @@ class RecordedKubernetes final : public suggestion_server::DeploymentSource {
   Result<suggestion_server::DeploymentInfo> get(const std::string&, const std::string&) override {
     return suggestion_server::DeploymentInfo{.replicas = step->replicas,
                                              .ready_replicas = step->replicas - step->starting_replicas,
-                                             .annotations = {}};
+                                             .annotations = {},
+                                             .cpu_request_cores = step->cpu_request_cores};
   }
 };
 
@@ -231,8 +234,15 @@ TEST_P(ServeParity, ServedActionsAreTheOnesEvaluationTook) {
     EXPECT_EQ(answer["action"], step.action) << "step " << k;
     EXPECT_EQ(answer["replicas"], step.replicas);
     EXPECT_EQ(answer["action_set"], GetParam().actions);
-    EXPECT_EQ(answer["desired_replicas"],
-              *core::replicas_after(policy->action_set(), step.action, step.replicas));
+    const int desired =
+        *core::replicas_after(policy->action_set(), step.action, step.replicas,
+                              core::CpuBasis{step.observation.cpu_usage, step.cpu_request_cores});
+    EXPECT_EQ(answer["desired_replicas"], desired);
+    // What the controller applies: a utilisation target comes as the pods it means for these replicas.
+    if (policy->action_set().needs_cpu()) {
+      EXPECT_EQ(answer["replica_change"],
+                nlohmann::json({{"kind", "pods"}, {"amount", desired - step.replicas}}));
+    }
     EXPECT_EQ(answer["features"], nlohmann::json(step.features)) << "step " << k;
     EXPECT_EQ(answer["step"]["index"], ++new_steps);
     if (retried) {
@@ -261,7 +271,8 @@ INSTANTIATE_TEST_SUITE_P(EveryFeatureSetAndActionSet, ServeParity,
                                            ParityCase{core::FeatureSet::kExtended, "original"},
                                            ParityCase{core::FeatureSet::kOriginal, "multi"},
                                            ParityCase{core::FeatureSet::kExtended, "multi"},
-                                           ParityCase{core::FeatureSet::kLong, "multi"}),
+                                           ParityCase{core::FeatureSet::kLong, "multi"},
+                                           ParityCase{core::FeatureSet::kLong, "targets"}),
                          [](const ::testing::TestParamInfo<ParityCase>& info) {
                            return fmt::format("{}_{}", core::feature_set_name(info.param.features),
                                               info.param.actions);

@@ -30,12 +30,37 @@ TEST(ActionSet, MultiMovesPodsAndShares) {
   EXPECT_EQ(from_one, (std::vector<int>{0, 0, 0, 1, 2, 3, 2, 2}));
 }
 
+TEST(ActionSet, TargetsSizeTheDeploymentAsTheHpaWould) {
+  const ActionSet set = targets_action_set();
+  EXPECT_EQ(set.names, (std::vector<std::string>{"hold", "target-30%", "target-40%", "target-50%",
+                                                 "target-60%", "target-70%", "target-80%", "target-90%"}));
+  EXPECT_TRUE(set.needs_cpu());
+  EXPECT_FALSE(multi_action_set().needs_cpu());
+  const int target_60 = 4;
+  // 3 cores used, 0.5 requested per pod: 60 % of request is 0.3 cores a pod, so 10 pods.
+  const CpuBasis cpu{.usage_percent = 300, .request_cores = 0.5};
+  EXPECT_EQ(replicas_after(set, target_60, 5, cpu), 10);
+  EXPECT_EQ(replicas_after(set, target_60, 10, cpu), 10);
+  EXPECT_EQ(replicas_after(set, target_60, 9, cpu), 10);   // 11 % over the target: beyond the tolerance
+  EXPECT_EQ(replicas_after(set, target_60, 11, cpu), 11);  // 9 % under: within it, held
+  EXPECT_EQ(replicas_after(set, target_60, 12, cpu), 10);
+  EXPECT_EQ(replicas_after(set, 5, 5, cpu), 9);  // 70 %: 8.6 pods, rounded up
+  EXPECT_EQ(replicas_after(set, target_60, 4, CpuBasis{.usage_percent = 0, .request_cores = 0.5}), 0);
+  EXPECT_EQ(replicas_after(set, 0, 5, cpu), 5);  // hold
+  EXPECT_EQ(replicas_after(set, 0, 5), 5);       // hold needs no CPU
+  // Without what the target is a share of, there is no answer (never a guess).
+  EXPECT_EQ(replicas_after(set, target_60, 5), std::nullopt);
+  EXPECT_EQ(replicas_after(set, target_60, 5, CpuBasis{.usage_percent = 300, .request_cores = 0}),
+            std::nullopt);
+}
+
 TEST(ActionSet, ByName) {
   EXPECT_EQ(*action_set_from_name("multi"), multi_action_set());
   EXPECT_EQ(*action_set_from_name("original"), original_action_set());
+  EXPECT_EQ(*action_set_from_name("targets"), targets_action_set());
   const auto unknown = action_set_from_name("wild");
   ASSERT_FALSE(unknown.has_value());
-  EXPECT_NE(unknown.error().message.find("known: original, multi"), std::string::npos);
+  EXPECT_NE(unknown.error().message.find("known: original, multi, targets"), std::string::npos);
 }
 
 RC_GTEST_PROP(ActionSet, ChangesMoveTheWayTheySayAndNeverBelowZero, ()) {

@@ -20,7 +20,8 @@ void FeaturePolicyAutoscaler::reset(const sim::Cluster&) {
 int FeaturePolicyAutoscaler::decide(const sim::Cluster& cluster, const core::Observation& observation) {
   features_.build(observation, core::DeploymentStatus{static_cast<double>(cluster.starting_pods())}, buffer_);
   const int action = act_(buffer_);
-  return sim::replicas_for_action(cluster.replicas(), actions_, action, cluster.config().bounds);
+  return sim::replicas_for_action(cluster.replicas(), actions_, action, cluster.config().bounds, observation,
+                                  cluster.config());
 }
 
 KpaConfig kpa_config_for(const sim::ClusterConfig& cluster, int target_percent) {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/json_fields.hpp"
+#include "kube/cpu_request.hpp"
 
 namespace maestro::kube {
 
@@ -72,6 +73,8 @@ KubeResult<Deployment> deployment_from(const json& object) {
                                  replicas ? "status.readyReplicas" : "spec.replicas", kMaxReplicas)));
   deployment.replicas = *replicas;
   deployment.ready_replicas = *ready;
+  deployment.cpu_request_m =
+      pod_cpu_request_m(core::json_object(core::json_object(spec, "template"), "spec"));
   return deployment;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ struct Deployment {
   int ready_replicas = 0;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+  std::optional<std::int64_t> cpu_request_m;  // one pod of spec.template (kube::pod_cpu_request_m)
 };
 
 struct Scale {

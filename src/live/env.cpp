@@ -243,8 +243,16 @@ rl::StepResult Env::step(int action, std::span<double> observation) {
   auto current = api_.get(config_.namespace_, config_.deployment);
   if (!current) return fault("reading the deployment before scaling: " + current.error().message);
   const int before = current->replicas;
-  replicas = core::clamp_replicas(core::replicas_after(config_.actions, action, before).value_or(before),
-                                  config_.bounds);
+  std::optional<core::CpuBasis> cpu;
+  if (current->cpu_request_cores)
+    cpu = core::CpuBasis{last_observation_.cpu_usage, *current->cpu_request_cores};
+  const auto wanted = core::replicas_after(config_.actions, action, before, cpu);
+  if (!wanted)
+    return fault(
+        fmt::format("action {} of the '{}' set has no replica count here: a CPU utilisation target "
+                    "needs the pods' CPU request, and the pods of {}/{} request none",
+                    action, config_.actions.name, config_.namespace_, config_.deployment));
+  replicas = core::clamp_replicas(*wanted, config_.bounds);
   if (replicas != before) {
     if (auto done = api_.scale(config_.namespace_, config_.deployment, replicas); !done) {
       replicas = before;

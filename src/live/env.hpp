@@ -47,6 +47,7 @@ struct DeploymentState {
   int replicas = 0;        // spec.replicas
   int ready_replicas = 0;  // status.readyReplicas
   std::map<std::string, std::string> annotations;
+  std::optional<double> cpu_request_cores = {};  // one pod's (spec.template); what utilisation targets need
 };
 
 // The deployment through the Kubernetes API.

@@ -33,7 +33,11 @@ std::chrono::system_clock::time_point time_of(const nlohmann::json& seconds) {
 Result<DeploymentState> KubeDeploymentApi::get(const std::string& namespace_, const std::string& name) {
   auto deployment = client_.get_deployment(namespace_, name);
   if (!deployment) return fail("{}", deployment.error().message);
-  return DeploymentState{deployment->replicas, deployment->ready_replicas, deployment->annotations};
+  std::optional<double> cpu_request;
+  if (deployment->cpu_request_m && *deployment->cpu_request_m > 0)
+    cpu_request = static_cast<double>(*deployment->cpu_request_m) / 1000.0;
+  return DeploymentState{deployment->replicas, deployment->ready_replicas, deployment->annotations,
+                         cpu_request};
 }
 
 Result<int> KubeDeploymentApi::scale(const std::string& namespace_, const std::string& name, int replicas) {

@@ -54,17 +54,19 @@ json StoredDeployment::to_json() const {
   if (now.available_replicas > 0) status["availableReplicas"] = now.available_replicas;
   if (now.replicas > now.available_replicas && d.kind == "Deployment")
     status["unavailableReplicas"] = now.replicas - now.available_replicas;
-  return {
-      {"kind", d.kind},
-      {"apiVersion", "apps/v1"},
-      {"metadata", metadata},
-      {"spec",
-       {{"replicas", d.replicas},
-        {"selector", {{"matchLabels", match}}},
-        {"template",
-         {{"metadata", {{"labels", match}}},
-          {"spec", {{"containers", json::array({{{"name", d.name}, {"image", "example/" + d.name}}})}}}}}}},
-      {"status", status}};
+  json container = {{"name", d.name}, {"image", "example/" + d.name}};
+  if (d.cpu_limit_cores > 0)
+    container["resources"] = {
+        {"limits", {{"cpu", fmt::format("{}m", static_cast<long long>(d.cpu_limit_cores * 1000))}}}};
+  return {{"kind", d.kind},
+          {"apiVersion", "apps/v1"},
+          {"metadata", metadata},
+          {"spec",
+           {{"replicas", d.replicas},
+            {"selector", {{"matchLabels", match}}},
+            {"template",
+             {{"metadata", {{"labels", match}}}, {"spec", {{"containers", json::array({container})}}}}}}},
+          {"status", status}};
 }
 
 json StoredDeployment::scale_json() const {

@@ -29,6 +29,7 @@ struct FakeDeployment {
   int replicas = 1;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+  double cpu_limit_cores = 0;  // its pod template's container's limits.cpu (and so its request); 0: none
 };
 
 // A deployment in `ns` with `replicas` and no labels or annotations.

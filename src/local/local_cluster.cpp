@@ -222,6 +222,7 @@ Result<void> LocalCluster::start() {
     object.labels = config.labels;
     object.labels.emplace("app", config.name);
     object.annotations = config.annotations;
+    object.cpu_limit_cores = config.limits.cpu_cores;
     s.api.put_deployment(object);
     s.api.set_status(config.namespace_, config.name, {});
     s.deployments.push_back(std::move(deployment));

@@ -45,8 +45,10 @@ Result<EnvConfig> validate(const EnvConfig& config) {
 }
 
 int replicas_for_action(int current, const core::ActionSet& actions, int code,
-                        const core::ReplicaBounds& bounds) {
-  const auto desired = core::replicas_after(actions, code, current);
+                        const core::ReplicaBounds& bounds, const core::Observation& observed,
+                        const ClusterConfig& cluster) {
+  const auto desired = core::replicas_after(
+      actions, code, current, core::CpuBasis{observed.cpu_usage, cluster.service.cpu_request_cores});
   assert(desired.has_value());
   return core::clamp_replicas(desired.value_or(current), bounds);
 }
@@ -132,8 +134,8 @@ rl::StepResult Env::step(int action, std::span<double> observation) {
   const int interval = config_.control_interval_seconds;
   const int before_replicas = cluster_.replicas();
   const ClusterTotals before = cluster_.totals();
-  cluster_.set_replicas(
-      replicas_for_action(before_replicas, config_.actions, action, config_.cluster.bounds));
+  cluster_.set_replicas(replicas_for_action(before_replicas, config_.actions, action, config_.cluster.bounds,
+                                            last_observation_, cluster_.config()));
   const bool scaled = cluster_.replicas() != before_replicas;
   cluster_.advance(interval);
   write_features(observation);

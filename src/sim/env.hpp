@@ -57,10 +57,11 @@ struct EnvConfig {
 
 Result<EnvConfig> validate(const EnvConfig& config);
 
-// The replica count action `code` of `actions` asks for from `current`, within bounds. The code must be in
-// the set.
+// The replica count action `code` of `actions` asks for from `current`, within bounds, on the cluster's
+// CPU as `observed` reports it (utilisation targets). The code must be in the set.
 int replicas_for_action(int current, const core::ActionSet& actions, int code,
-                        const core::ReplicaBounds& bounds);
+                        const core::ReplicaBounds& bounds, const core::Observation& observed,
+                        const ClusterConfig& cluster);
 
 // The cluster of one episode: `base` with the randomisation's draws (unchanged when it is not enabled).
 ClusterConfig draw_episode_cluster(const ClusterConfig& base, const ClusterRandomisation& randomisation,

@@ -59,11 +59,11 @@ TEST(SimEnv, ActionsMoveReplicasByTheStepWithinBounds) {
   const core::ReplicaBounds bounds{1, 10};
   const auto two = core::original_action_set(2);
   const auto one = core::original_action_set();
-  EXPECT_EQ(replicas_for_action(5, two, 0, bounds), 3);
-  EXPECT_EQ(replicas_for_action(5, two, 1, bounds), 5);
-  EXPECT_EQ(replicas_for_action(5, two, 2, bounds), 7);
-  EXPECT_EQ(replicas_for_action(10, one, 2, bounds), 10);
-  EXPECT_EQ(replicas_for_action(1, one, 0, bounds), 1);
+  EXPECT_EQ(replicas_for_action(5, two, 0, bounds, {}, {}), 3);
+  EXPECT_EQ(replicas_for_action(5, two, 1, bounds, {}, {}), 5);
+  EXPECT_EQ(replicas_for_action(5, two, 2, bounds, {}, {}), 7);
+  EXPECT_EQ(replicas_for_action(10, one, 2, bounds, {}, {}), 10);
+  EXPECT_EQ(replicas_for_action(1, one, 0, bounds, {}, {}), 1);
 
   Env env(steady_config(100));
   std::vector<double> obs(env.observation_size());
@@ -148,10 +148,10 @@ TEST(SimEnv, MultiActionsMoveSeveralPodsAndStayWithinBounds) {
   // −50%, −2, −1, 0, +1, +2, +50%, +100% from 6.
   const std::vector<int> from_six = {3, 4, 5, 6, 7, 8, 9, 12};
   for (int code = 0; code < multi.size(); ++code)
-    EXPECT_EQ(replicas_for_action(6, multi, code, bounds), from_six[code]) << multi.names[code];
+    EXPECT_EQ(replicas_for_action(6, multi, code, bounds, {}, {}), from_six[code]) << multi.names[code];
   for (int current = bounds.min; current <= bounds.max; ++current)
     for (int code = 0; code < multi.size(); ++code) {
-      const int replicas = replicas_for_action(current, multi, code, bounds);
+      const int replicas = replicas_for_action(current, multi, code, bounds, {}, {});
       EXPECT_GE(replicas, bounds.min);
       EXPECT_LE(replicas, bounds.max);
     }

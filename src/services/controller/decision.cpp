@@ -46,8 +46,9 @@ std::string_view decision_reason_name(DecisionReason reason) {
 
 int wanted_replicas(std::string_view action_set, const core::ReplicaChange& change, int current, int step) {
   if (action_set == "original" && change.kind == core::ReplicaChange::Kind::kPods)
-    return core::replicas_after({change.kind, change.amount * step}, current);
-  return core::replicas_after(change, current);
+    return core::replicas_after({change.kind, change.amount * step}, current).value_or(current);
+  // Only a utilisation target has no replicas without the CPU; the suggestion client refuses it.
+  return core::replicas_after(change, current).value_or(current);
 }
 
 Decision decide(int current, int wanted, const DeploymentSettings& settings, const ScalingHistory& history,

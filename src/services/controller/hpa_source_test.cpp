@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kube/cpu_request.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/reconcile.hpp"
@@ -186,16 +187,16 @@ TEST(PodList, ParsesThePodsAsTheLocalClusterListsThem) {
 }
 
 TEST(PodList, ReadsQuantitiesAndTimesAsKubernetesWritesThem) {
-  EXPECT_EQ(cpu_millicores("250m"), 250);
-  EXPECT_EQ(cpu_millicores("1"), 1000);
-  EXPECT_EQ(cpu_millicores("0.1"), 100);
-  EXPECT_EQ(cpu_millicores("1.0005"), 1001);  // rounded up, as MilliValue()
-  EXPECT_FALSE(cpu_millicores("a lot"));
-  EXPECT_FALSE(cpu_millicores(""));
+  EXPECT_EQ(kube::cpu_millicores("250m"), 250);
+  EXPECT_EQ(kube::cpu_millicores("1"), 1000);
+  EXPECT_EQ(kube::cpu_millicores("0.1"), 100);
+  EXPECT_EQ(kube::cpu_millicores("1.0005"), 1001);  // rounded up, as MilliValue()
+  EXPECT_FALSE(kube::cpu_millicores("a lot"));
+  EXPECT_FALSE(kube::cpu_millicores(""));
   // Beyond int64 millicores the conversion was undefined behaviour (UBSan: float-cast-overflow).
-  EXPECT_FALSE(cpu_millicores("1e300"));
-  EXPECT_FALSE(cpu_millicores("9223372036854775808k"));
-  EXPECT_EQ(cpu_millicores("1000000000"), 1'000'000'000'000);
+  EXPECT_FALSE(kube::cpu_millicores("1e300"));
+  EXPECT_FALSE(kube::cpu_millicores("9223372036854775808k"));
+  EXPECT_EQ(kube::cpu_millicores("1000000000"), 1'000'000'000'000);
   EXPECT_EQ(parse_kube_time("1970-01-01T00:01:00Z"), std::chrono::system_clock::from_time_t(60));
   EXPECT_EQ(parse_kube_time("1970-01-01T01:01:00+01:00"), std::chrono::system_clock::from_time_t(60));
   EXPECT_EQ(parse_kube_time("1970-01-01T00:01:00.5Z"), std::chrono::system_clock::from_time_t(60) + 500ms);

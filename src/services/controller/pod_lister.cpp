@@ -7,6 +7,9 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.hpp"
+#include "kube/cpu_request.hpp"
+
 namespace maestro::controller {
 
 namespace {
@@ -38,48 +41,11 @@ PodStatus pod_status(const json& pod) {
     if (const auto changed = string_at(condition, "lastTransitionTime"))
       status.ready_transition = parse_kube_time(*changed);
   }
-  std::int64_t request_total = 0;
-  bool every_container_requests = true;
-  const json& spec = pod.value("spec", json::object());
-  for (const auto& container : spec.value("containers", json::array())) {
-    const json& resources = container.value("resources", json::object());
-    std::optional<std::int64_t> request;
-    for (const char* kind : {"requests", "limits"}) {
-      if (request) break;
-      if (const auto quantity = string_at(resources.value(kind, json::object()), "cpu"))
-        request = cpu_millicores(*quantity);
-    }
-    if (!request) every_container_requests = false;
-    request_total += request.value_or(0);
-  }
-  if (every_container_requests && !spec.value("containers", json::array()).empty())
-    status.cpu_request_m = request_total;
+  status.cpu_request_m = kube::pod_cpu_request_m(core::json_object(pod, "spec"));
   return status;
 }
 
 }  // namespace
-
-std::optional<std::int64_t> cpu_millicores(const std::string& quantity) {
-  if (quantity.empty()) return std::nullopt;
-  double scale = 1000;  // cores to millicores
-  std::string number = quantity;
-  if (number.back() == 'm') {
-    scale = 1;
-    number.pop_back();
-  } else if (number.back() == 'k') {
-    scale = 1e6;
-    number.pop_back();
-  }
-  char* end = nullptr;
-  const double value = std::strtod(number.c_str(), &end);
-  // A billion cores bounds any request, and keeps the conversion below (and a pod's sum) from overflowing.
-  constexpr double kMaxMillicores = 1e12;
-  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0 ||
-      value * scale > kMaxMillicores)
-    return std::nullopt;
-  // The API rounds a quantity up to its smallest unit, as MilliValue() does.
-  return static_cast<std::int64_t>(std::ceil(value * scale));
-}
 
 std::optional<std::chrono::system_clock::time_point> parse_kube_time(const std::string& text) {
   std::tm parts{};

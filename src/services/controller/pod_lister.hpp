@@ -22,8 +22,7 @@ struct PodStatus {
   // The Ready condition's lastTransitionTime; nullopt = not given (the local cluster's API omits it).
   std::optional<std::chrono::system_clock::time_point> ready_transition;
   std::optional<std::chrono::system_clock::time_point> start_time;  // status.startTime
-  // CPU request summed over the containers, millicores; a container with a limit but no request counts its
-  // limit (the API server defaults one to the other); nullopt = some container has neither.
+  // CPU request summed over the containers, millicores (kube::pod_cpu_request_m).
   std::optional<std::int64_t> cpu_request_m;
 };
 
@@ -49,9 +48,6 @@ class KubePodLister final : public PodLister {
 
 // The pods of a PodList's JSON; exposed for tests.
 kube::KubeResult<std::vector<PodStatus>> parse_pod_list(const std::string& json);
-
-// A Kubernetes CPU quantity ("250m", "1", "0.5", "2k") in millicores; nullopt if it is not one.
-std::optional<std::int64_t> cpu_millicores(const std::string& quantity);
 
 // An RFC 3339 time as Kubernetes writes it ("2026-11-27T18:20:45Z", fractions and offsets allowed).
 std::optional<std::chrono::system_clock::time_point> parse_kube_time(const std::string& text);

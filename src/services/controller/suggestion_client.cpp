@@ -34,7 +34,9 @@ std::expected<Suggestion, SuggestionError> parse_suggestion(const std::string& b
   const auto decoded = kind != change->end() && kind->is_string()
                            ? core::replica_change_kind_from_name(kind->get<std::string>())
                            : std::nullopt;
-  if (!decoded || amount == change->end() || !amount->is_number() || !std::isfinite(amount->get<double>()))
+  // A utilisation target arrives resolved into pods; one that did not could not be applied here (no CPU).
+  if (!decoded || *decoded == core::ReplicaChange::Kind::kUtilisation || amount == change->end() ||
+      !amount->is_number() || !std::isfinite(amount->get<double>()))
     return failure(
         "suggestion_invalid_action",
         fmt::format("suggestion: replica_change {} is not pods or percent by a number", change->dump()));

@@ -141,32 +141,40 @@ PredictionJson::PredictionJson(const core::ActionSet& actions, const std::string
   const std::string set_name = net::json_text(actions.name);
   for (int code = 0; code < actions.size(); ++code) {
     const auto index = static_cast<std::size_t>(code);
-    actions_.push_back(Action{
-        .change = actions.changes[index],
-        .after_index = fmt::format(R"(,"action_name":{},"action_set":{},"desired_replicas":)",
-                                   net::json_text(actions.names[index]), set_name),
-        .after_probabilities = fmt::format(R"(],"replica_change":{},"replicas":)",
-                                           net::json_text(replica_change_json(actions.changes[index])))});
+    const core::ReplicaChange& change = actions.changes[index];
+    actions_.push_back(
+        Action{.change = change,
+               .after_index = fmt::format(R"(,"action_name":{},"action_set":{},"desired_replicas":)",
+                                          net::json_text(actions.names[index]), set_name),
+               .change_json = change.kind == core::ReplicaChange::Kind::kUtilisation
+                                  ? std::string()
+                                  : net::json_text(replica_change_json(change))});
   }
   after_desired_ = fmt::format(R"(,"model_version":{},"probabilities":[)", net::json_text(model_version));
 }
 
-void PredictionJson::write(const PolicyAnswer& answer, double replicas, std::string& out) const {
+void PredictionJson::write(const PolicyAnswer& answer, double replicas,
+                           const std::optional<core::CpuBasis>& cpu, std::string& out) const {
   const Action& action = actions_[static_cast<std::size_t>(answer.action)];
   // The replicas it was decided for, as a count (an observation's replicas are whole in practice).
   const int decided_for = static_cast<int>(std::min(std::round(replicas), 1e9));
+  const int desired = core::replicas_after(action.change, decided_for, cpu).value_or(decided_for);
   out.clear();
   const auto end = std::back_inserter(out);
   fmt::format_to(end, R"({{"action":{})", answer.action);
   out += action.after_index;
-  fmt::format_to(end, "{}", core::replicas_after(action.change, decided_for));
+  fmt::format_to(end, "{}", desired);
   out += after_desired_;
   for (std::size_t i = 0; i < answer.probabilities.size(); ++i) {
     if (i > 0) out += ',';
     append_probability(out, answer.probabilities[i]);
   }
-  out += action.after_probabilities;
-  fmt::format_to(end, "{}}}", decided_for);
+  out += R"(],"replica_change":)";
+  if (action.change_json.empty())  // as replica_change_json spells a change of pods
+    fmt::format_to(end, R"({{"amount":{}.0,"kind":"pods"}})", desired - decided_for);
+  else
+    out += action.change_json;
+  fmt::format_to(end, R"(,"replicas":{}}})", decided_for);
 }
 
 void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& response) {
@@ -187,6 +195,16 @@ void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& re
     response = net::error_response(400, parsed.error().message);
     return;
   }
+  const core::ActionSet& actions = serving->policy->action_set();
+  if (actions.needs_cpu() && !parsed->cpu_request_cores) {
+    response = net::error_response(
+        400,
+        fmt::format("field 'cpu_request_cores' is missing: the policy's action set '{}' sizes the deployment "
+                    "for a CPU utilisation of its pods' request, so the request must say one pod's CPU "
+                    "request in cores",
+                    actions.name));
+    return;
+  }
   auto answer = serving->policy->predict(*parsed);
   if (!answer) {
     response = net::error_response(400, answer.error().message);
@@ -194,7 +212,10 @@ void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& re
   }
   serving->action_counters[static_cast<std::size_t>(answer->action)]->Increment();
   response.status = 200;
-  serving->prediction.write(*answer, parsed->observation.replicas, response.body);
+  std::optional<core::CpuBasis> cpu;
+  if (parsed->cpu_request_cores)
+    cpu = core::CpuBasis{parsed->observation.cpu_usage, *parsed->cpu_request_cores};
+  serving->prediction.write(*answer, parsed->observation.replicas, cpu, response.body);
 }
 
 void ModelServer::describe(net::HttpResponse& response) {
@@ -216,6 +237,7 @@ void ModelServer::describe(net::HttpResponse& response) {
                                               {"feature_count", core::feature_count(spec.set)},
                                               {"needs_features", policy->needs_features()},
                                               {"memory_limit_bytes_per_pod", spec.memory_limit_bytes_per_pod},
+                                              {"needs_cpu_request", set.needs_cpu()},
                                               {"action_set", {{"name", set.name}, {"actions", actions}}}}));
 }
 

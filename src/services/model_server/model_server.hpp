@@ -32,20 +32,24 @@ struct ModelServerOptions {
 // The answer to POST /predict (and `maestro predict`) as JSON text: the action's index and name, the
 // probabilities, the model's version, the action set, the replica change the action means, the replicas it
 // was decided for and the replicas it asks for (core::replicas_after, before any bounds) — keys in
-// alphabetical order, probabilities as the shortest text that reads back the same double. What one policy's
-// answers share (names, version, changes) is serialised once, when it is built; write() adds the numbers,
-// without allocating once `out` has grown to an answer's size.
+// alphabetical order, probabilities as the shortest text that reads back the same double. A utilisation
+// target's change is answered as the pods it comes to for those replicas and that CPU, so that whoever
+// applies it needs no CPU figures (and holds if the replicas have changed since). What one policy's answers
+// share (names, version, changes) is serialised once, when it is built; write() adds the numbers, without
+// allocating once `out` has grown to an answer's size.
 class PredictionJson {
  public:
   PredictionJson(const core::ActionSet& actions, const std::string& model_version);
-  // Replaces `out` with the answer `answer` (its action must be in the set) decided for `replicas`.
-  void write(const PolicyAnswer& answer, double replicas, std::string& out) const;
+  // Replaces `out` with the answer `answer` (its action must be in the set) decided for `replicas` and, for a
+  // utilisation target, `cpu` (without it, the target holds).
+  void write(const PolicyAnswer& answer, double replicas, const std::optional<core::CpuBasis>& cpu,
+             std::string& out) const;
 
  private:
   struct Action {
     core::ReplicaChange change;
-    std::string after_index;          // ,"action_name":…,"action_set":…,"desired_replicas":
-    std::string after_probabilities;  // ],"replica_change":{…},"replicas":
+    std::string after_index;  // ,"action_name":…,"action_set":…,"desired_replicas":
+    std::string change_json;  // {"amount":…,"kind":…}; empty for a utilisation target (resolved per answer)
   };
   std::vector<Action> actions_;
   std::string after_desired_;  // ,"model_version":…,"probabilities":[

@@ -295,9 +295,10 @@ class PolicyFileServerTest : public ::testing::Test {
     server_.reset();
     std::filesystem::remove_all(directory_);
   }
-  void serve(core::FeatureSet set) {
+  void serve(core::FeatureSet set, const core::ActionSet& actions = core::original_action_set()) {
     const auto file = directory_ / "policy.bin";
-    ASSERT_TRUE(nn::write_policy_file(file, nn::untrained_autoscaling_policy({set, 512.0 * 1024 * 1024}, 5)));
+    ASSERT_TRUE(nn::write_policy_file(
+        file, nn::untrained_autoscaling_policy({set, 512.0 * 1024 * 1024}, 5, actions)));
     server_ = std::make_unique<ModelServer>(ModelServerOptions{
         .policy_file = file, .loader = load_policy_file, .http = {}, .watch_interval = std::nullopt});
     ASSERT_TRUE(server_->load().has_value());
@@ -355,6 +356,37 @@ TEST_F(PolicyFileServerTest, AnExtendedPolicyRefusesEveryRequestWithoutItsFeatur
   EXPECT_EQ(status, 200) << error;
 }
 
+// A policy of utilisation targets is never answered without the pods' CPU request, and answers the pods its
+// target comes to for the replicas and CPU of the request.
+TEST_F(PolicyFileServerTest, ATargetsPolicyNeedsTheCpuRequestAndAnswersInPods) {
+  serve(core::FeatureSet::kOriginal, core::targets_action_set());
+  const auto policy = nlohmann::json::parse(client_->get("/policy")->body);
+  EXPECT_EQ(policy["needs_cpu_request"], true);
+  EXPECT_EQ(policy["action_set"]["actions"][4]["replica_change"],
+            nlohmann::json({{"kind", "utilisation"}, {"amount", 60.0}}));
+
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {fmt::format("{{{}}}", kFields), "field 'cpu_request_cores' is missing"},
+      {fmt::format(R"({{{},"cpu_request_cores":0}})", kFields), "above 0"},
+      {fmt::format(R"({{{},"cpu_request_cores":-1}})", kFields), "above 0"},
+      {fmt::format(R"({{{},"cpu_request_cores":"250m"}})", kFields),
+       "field 'cpu_request_cores' must be a number, got string"},
+      {fmt::format(R"({{{},"cpu_request_cores":NaN}})", kFields), "field 'cpu_request_cores' is NaN"},
+  };
+  for (const auto& [body, message] : refused) {
+    const auto [status, error] = post(body);
+    EXPECT_EQ(status, 400) << body;
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+  }
+  auto response = client_->post("/predict", fmt::format(R"({{{},"cpu_request_cores":0.25}})", kFields));
+  ASSERT_EQ(response->status, 200) << response->body;
+  const auto answer = nlohmann::json::parse(response->body);
+  const auto action = answer["action"].get<int>();
+  const int desired = *core::replicas_after(core::targets_action_set(), action, 2, core::CpuBasis{150, 0.25});
+  EXPECT_EQ(answer["desired_replicas"], desired);
+  EXPECT_EQ(answer["replica_change"], nlohmann::json({{"kind", "pods"}, {"amount", desired - 2}}));
+}
+
 TEST_F(PolicyFileServerTest, AnOriginalPolicyAnswersTheFiveFieldsAsTheSeedDid) {
   serve(core::FeatureSet::kOriginal);
   const auto policy = nlohmann::json::parse(client_->get("/policy")->body);
@@ -373,10 +405,12 @@ TEST_F(PolicyFileServerTest, AnOriginalPolicyAnswersTheFiveFieldsAsTheSeedDid) {
 
 // The answer's text reads back as the JSON document clients and docs/api.md know, every probability the
 // very double answered and a float even when whole (1.0): whole, tiny and ordinary probabilities, any action
-// of either set, a version that needs escaping. (Numbers are the shortest text that reads back, which
-// nlohmann's grisu2 is not always: it prints 0.007216339 as 0.0072163389999999996.)
+// of any set (a utilisation target answered as the pods it comes to), a version that needs escaping. (Numbers
+// are the shortest text that reads back, which nlohmann's grisu2 is not always: it prints 0.007216339 as
+// 0.0072163389999999996.)
 RC_GTEST_PROP(PredictionJson, ReadsBackAsTheAnswer, ()) {
-  const core::ActionSet actions = *rc::gen::element(core::original_action_set(), core::multi_action_set());
+  const core::ActionSet actions =
+      *rc::gen::element(core::original_action_set(), core::multi_action_set(), core::targets_action_set());
   const std::string version = *rc::gen::element<std::string>("v1", "ab70bbc0f83bb3c9", "a \"b\"\\\n\x7f");
   const auto probability =
       rc::gen::oneOf(rc::gen::element(0.0, 1.0, 1e-5, 1e-4, 0.5, 2.5e-300),
@@ -385,7 +419,15 @@ RC_GTEST_PROP(PredictionJson, ReadsBackAsTheAnswer, ()) {
                             .probabilities = *rc::gen::container<std::vector<double>>(
                                 static_cast<std::size_t>(actions.size()), probability)};
   const double replicas = *rc::gen::inRange(0, 2000);
-  const auto& change = actions.changes[static_cast<std::size_t>(answer.action)];
+  const core::CpuBasis cpu{.usage_percent = *rc::gen::inRange(0, 200'000) / 1.0,
+                           .request_cores = *rc::gen::element(0.1, 0.25, 1.0, 2.0)};
+  const auto& meant = actions.changes[static_cast<std::size_t>(answer.action)];
+  const int desired = *core::replicas_after(meant, static_cast<int>(replicas), cpu);
+  const core::ReplicaChange change =
+      meant.kind == core::ReplicaChange::Kind::kUtilisation
+          ? core::ReplicaChange{core::ReplicaChange::Kind::kPods,
+                                static_cast<double>(desired - static_cast<int>(replicas))}
+          : meant;
   const nlohmann::json expected = {
       {"action", answer.action},
       {"action_name", actions.names[static_cast<std::size_t>(answer.action)]},
@@ -394,9 +436,9 @@ RC_GTEST_PROP(PredictionJson, ReadsBackAsTheAnswer, ()) {
       {"action_set", actions.name},
       {"replica_change", {{"kind", core::replica_change_kind_name(change.kind)}, {"amount", change.amount}}},
       {"replicas", static_cast<int>(replicas)},
-      {"desired_replicas", core::replicas_after(change, static_cast<int>(replicas))}};
+      {"desired_replicas", desired}};
   std::string text = "left from an earlier answer";
-  PredictionJson(actions, version).write(answer, replicas, text);
+  PredictionJson(actions, version).write(answer, replicas, cpu, text);
   const auto written = nlohmann::json::parse(text);
   RC_ASSERT(written == expected);
   for (const auto& probability : written["probabilities"]) RC_ASSERT(probability.is_number_float());

@@ -19,6 +19,10 @@ namespace maestro::model_server {
 namespace {
 
 constexpr std::string_view kFeatures = "features";
+constexpr std::string_view kCpuRequest = "cpu_request_cores";
+// The numeric fields: the observation's, in its order, then the CPU request.
+constexpr std::size_t kNumberFields = core::Observation::kSize + 1;
+constexpr std::size_t kCpuRequestIndex = core::Observation::kSize;
 
 // A raw number token as JSON spells it: "NaN", an infinity, or a number too large for a double are named.
 std::optional<std::string> non_finite_token(std::string_view token) {
@@ -55,7 +59,10 @@ std::optional<std::string> non_finite_field(std::string_view body) {
     while (i < body.size() && (is_space(body[i]) || body[i] == ':')) ++i;
     return i;
   };
-  for (const std::string_view name : core::Observation::kFieldNames) {
+  std::array<std::string_view, kNumberFields> names{};
+  std::ranges::copy(core::Observation::kFieldNames, names.begin());
+  names[kCpuRequestIndex] = kCpuRequest;
+  for (const std::string_view name : names) {
     const auto at = value_start(name);
     if (!at) continue;
     if (auto what = non_finite_token(token_at(*at))) return fmt::format("field '{}' is {}", name, *what);
@@ -89,8 +96,8 @@ class PredictRequestEvents final : public nlohmann::json_sax<nlohmann::json> {
   };
 
   bool top_level_object = false;
-  std::array<Field, core::Observation::kSize> fields;
-  Field features_field;  // non_number: "features" is not an array
+  std::array<Field, kNumberFields> fields;  // the observation's, then the CPU request
+  Field features_field;                     // non_number: "features" is not an array
   std::vector<double> features;
   std::optional<std::pair<std::size_t, const char*>> non_number_feature;  // index and type name
   std::optional<std::string> duplicate;
@@ -156,12 +163,13 @@ class PredictRequestEvents final : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
-  static constexpr std::size_t kFeaturesIndex = core::Observation::kSize;
+  static constexpr std::size_t kFeaturesIndex = kNumberFields;
   static constexpr std::size_t kUnknownIndex = kFeaturesIndex + 1;
   static constexpr std::size_t kRepeatedIndex = kFeaturesIndex + 2;
 
   static std::size_t field_index(std::string_view name) {
     if (name == kFeatures) return kFeaturesIndex;
+    if (name == kCpuRequest) return kCpuRequestIndex;
     const auto& names = core::Observation::kFieldNames;
     const auto found = std::ranges::find(names, name);
     return found == names.end() ? kUnknownIndex : static_cast<std::size_t>(found - names.begin());
@@ -217,8 +225,9 @@ Result<PredictRequest> parse_predict_request(std::string_view body) {
     return fail("body must be a JSON object with the fields {}",
                 fmt::join(core::Observation::kFieldNames, ", "));
   if (events.first_unknown)
-    return fail("unknown field '{}' (expected {}, and {} if the policy needs it)", *events.first_unknown,
-                fmt::join(core::Observation::kFieldNames, ", "), kFeatures);
+    return fail("unknown field '{}' (expected {}, and {} and {} if the policy needs them)",
+                *events.first_unknown, fmt::join(core::Observation::kFieldNames, ", "), kFeatures,
+                kCpuRequest);
   std::array<double, core::Observation::kSize> values{};
   for (std::size_t i = 0; i < core::Observation::kSize; ++i) {
     const std::string_view name = core::Observation::kFieldNames[i];
@@ -235,7 +244,15 @@ Result<PredictRequest> parse_predict_request(std::string_view body) {
   // Finite and non-negative; the error names the field.
   auto observation = core::validate(core::Observation::from_values(values));
   if (!observation) return std::unexpected(observation.error());
-  PredictRequest request{.observation = *observation, .features = std::nullopt};
+  PredictRequest request{
+      .observation = *observation, .features = std::nullopt, .cpu_request_cores = std::nullopt};
+  if (const auto& cpu = events.fields[kCpuRequestIndex]; cpu.given) {
+    if (cpu.non_number) return fail("field '{}' must be a number, got {}", kCpuRequest, cpu.non_number);
+    if (!(cpu.number > 0 && cpu.number <= kMaxCpuRequestCores))
+      return fail("field '{}' must be one pod's CPU request in cores, above 0 and at most {:g}, got {}",
+                  kCpuRequest, kMaxCpuRequestCores, cpu.number);
+    request.cpu_request_cores = cpu.number;
+  }
   if (events.features_field.given) {
     if (events.features_field.non_number)
       return fail("field '{}' must be an array of numbers, got {}", kFeatures,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_fields.hpp"
+#include "kube/cpu_request.hpp"
 #include "kube/custom_resources.hpp"
 #include "services/suggestion_server/suggestion_server.hpp"
 
@@ -14,11 +15,18 @@ namespace {
 
 using nlohmann::json;
 
-// Pods of the label selector's workload in `ns`: how many are ready, and their names as one regex.
+// Pods of the label selector's workload in `ns`: how many are ready, their names as one regex, and what the
+// first of them requests of CPU (a workload's pods share one template).
 struct SelectedPods {
   int ready = 0;
   std::string regex;
+  std::optional<std::int64_t> cpu_request_m;
 };
+
+std::optional<double> cores(std::optional<std::int64_t> millicores) {
+  if (!millicores || *millicores <= 0) return std::nullopt;
+  return static_cast<double>(*millicores) / 1000.0;
+}
 
 Result<SelectedPods> selected_pods(kube::KubeClient& client, const std::string& ns,
                                    const std::string& selector) {
@@ -35,6 +43,7 @@ Result<SelectedPods> selected_pods(kube::KubeClient& client, const std::string& 
   for (const auto& pod : list["items"]) {
     const std::string name = pod.value(json::json_pointer("/metadata/name"), "");
     if (name.empty()) continue;
+    if (names.empty()) pods.cpu_request_m = kube::pod_cpu_request_m(core::json_object(pod, "spec"));
     names.push_back(name);
     for (const auto& condition : pod.value(json::json_pointer("/status/conditions"), json::array()))
       if (condition.is_object() && condition.value("type", "") == "Ready" &&
@@ -54,7 +63,8 @@ Result<DeploymentInfo> KubeDeploymentSource::get(const std::string& namespace_na
                 kube::kube_error_kind_name(deployment.error().kind));
   return DeploymentInfo{.replicas = deployment->replicas,
                         .ready_replicas = deployment->ready_replicas,
-                        .annotations = deployment->annotations};
+                        .annotations = deployment->annotations,
+                        .cpu_request_cores = cores(deployment->cpu_request_m)};
 }
 
 Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& ns, const std::string& target,
@@ -95,6 +105,7 @@ Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& n
     info.replicas = scale->replicas;
     info.ready_replicas = pods->ready;
     info.pods = pods->regex;
+    info.cpu_request_cores = cores(pods->cpu_request_m);
   }
   // The resource's queries win field by field over the target's annotations.
   if (queries) {

@@ -53,7 +53,14 @@ Result<PolicyNeeds> parse_policy_needs(std::string_view body) {
     return fail("model's /policy has no \"memory_limit_bytes_per_pod\" or \"needs_features\"");
   auto spec = core::validate(core::FeatureSpec{*set, memory->get<double>()});
   if (!spec) return fail("model's /policy: {}", spec.error().message);
-  return PolicyNeeds{.model_version = *version, .features = *spec, .needs_features = needs->get<bool>()};
+  // Absent from model servers older than utilisation targets, whose policies never need it.
+  const auto needs_cpu = document->find("needs_cpu_request");
+  if (needs_cpu != document->end() && !needs_cpu->is_boolean())
+    return fail("model's /policy: \"needs_cpu_request\" is not a boolean");
+  return PolicyNeeds{.model_version = *version,
+                     .features = *spec,
+                     .needs_features = needs->get<bool>(),
+                     .needs_cpu_request = needs_cpu != document->end() && needs_cpu->get<bool>()};
 }
 
 Result<ModelAnswer> parse_model_answer(std::string_view body) {
@@ -73,9 +80,11 @@ Result<ModelAnswer> parse_model_answer(std::string_view body) {
   if (change == document->end() || !change->is_object() || !change->contains("kind") ||
       !(*change)["kind"].is_string() || !change->contains("amount") || !(*change)["amount"].is_number())
     return fail("model answer has no \"replica_change\" {{\"kind\": …, \"amount\": …}}");
+  // A utilisation target comes resolved into pods (the model server knows the CPU); unresolved, nobody
+  // downstream could apply it.
   const auto kind = core::replica_change_kind_from_name((*change)["kind"].get<std::string>());
   const double amount = (*change)["amount"].get<double>();
-  if (!kind || !std::isfinite(amount))
+  if (!kind || *kind == core::ReplicaChange::Kind::kUtilisation || !std::isfinite(amount))
     return fail("model answer's replica_change {} is not pods or percent by a number", change->dump());
   answer.replica_change = {*kind, amount};
   auto replicas = count_field(*document, "replicas");
@@ -101,12 +110,14 @@ Result<PolicyNeeds> HttpModelClient::needs() {
 }
 
 Result<ModelAnswer> HttpModelClient::predict(const core::Observation& observation,
-                                             std::span<const double> features) {
+                                             std::span<const double> features,
+                                             std::optional<double> cpu_request_cores) {
   nlohmann::json body = nlohmann::json::object();
   const auto values = observation.values();
   for (std::size_t i = 0; i < core::Observation::kSize; ++i)
     body[std::string(core::Observation::kFieldNames[i])] = values[i];
   if (!features.empty()) body["features"] = std::vector<double>(features.begin(), features.end());
+  if (cpu_request_cores) body["cpu_request_cores"] = *cpu_request_cores;
   auto response = http_.post("/predict", body.dump());
   if (!response) return fail("model server unreachable: {}", response.error().message);
   if (response->status != 200) return fail("model server answered {}: {}", response->status, why(*response));

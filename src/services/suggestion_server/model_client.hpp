@@ -1,7 +1,8 @@
 // The model server's client: GET /policy says what the policy needs (its feature set, and whether a request
-// must carry the complete feature vector); POST /predict sends the five observation fields (DESIGN §2) and,
-// when needed, "features". Only a well-formed answer — a 200 with an integer "action", its name, the replica
-// change it means and the replicas it was decided for — is an answer; anything else is an error.
+// must carry the complete feature vector, or one pod's CPU request); POST /predict sends the five observation
+// fields (DESIGN §2) and, when needed, "features" and "cpu_request_cores". Only a well-formed answer — a 200
+// with an integer "action", its name, the replica change it means and the replicas it was decided for — is an
+// answer; anything else is an error.
 #pragma once
 
 #include <string_view>
@@ -20,8 +21,8 @@ class HttpModelClient final : public ActionModel {
   // `http` is configured with the model server's base URL; it must outlive this client.
   explicit HttpModelClient(net::HttpClient& http) : http_(http) {}
   Result<PolicyNeeds> needs() override;
-  Result<ModelAnswer> predict(const core::Observation& observation,
-                              std::span<const double> features) override;
+  Result<ModelAnswer> predict(const core::Observation& observation, std::span<const double> features,
+                              std::optional<double> cpu_request_cores) override;
 
  private:
   net::HttpClient& http_;

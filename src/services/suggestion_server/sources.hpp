@@ -26,6 +26,9 @@ struct DeploymentInfo {
   // pods of a target that is not a Deployment (none: the annotation maestro.io/pods or the default).
   std::optional<prom::QueryTemplates> templates = {};
   std::optional<std::string> pods = {};
+  // What one pod requests of CPU, cores (spec.template's containers; a non-Deployment target's first pod);
+  // none if some container requests none. A policy of utilisation targets needs it.
+  std::optional<double> cpu_request_cores = {};
 };
 
 class DeploymentSource {
@@ -47,8 +50,9 @@ class DeploymentSource {
 // What the model server's policy needs in a request (GET /policy).
 struct PolicyNeeds {
   std::string model_version;
-  core::FeatureSpec features;   // the feature set and memory limit a core::FeatureBuilder builds with
-  bool needs_features = false;  // the request must carry the complete feature vector (history)
+  core::FeatureSpec features;      // the feature set and memory limit a core::FeatureBuilder builds with
+  bool needs_features = false;     // the request must carry the complete feature vector (history)
+  bool needs_cpu_request = false;  // the request must carry one pod's CPU request (utilisation targets)
 };
 
 // The model's answer to one request (POST /predict).
@@ -67,9 +71,9 @@ class ActionModel {
  public:
   virtual ~ActionModel() = default;
   virtual Result<PolicyNeeds> needs() = 0;
-  // The five fields, and `features` unless empty.
-  virtual Result<ModelAnswer> predict(const core::Observation& observation,
-                                      std::span<const double> features) = 0;
+  // The five fields, `features` unless empty, and one pod's CPU request if given.
+  virtual Result<ModelAnswer> predict(const core::Observation& observation, std::span<const double> features,
+                                      std::optional<double> cpu_request_cores) = 0;
 };
 
 }  // namespace maestro::suggestion_server

@@ -252,9 +252,16 @@ SuggestionServer::Decision SuggestionServer::decide(const std::string& namespace
   if (abandoned()) return dropped();
   if (!step) return no_suggestion("prometheus", fmt::format("prometheus: {}", step.error().message));
 
-  auto answer =
-      model_.predict(step->observation, needs->needs_features ? std::span<const double>(step->features)
-                                                              : std::span<const double>());
+  if (needs->needs_cpu_request && !info->cpu_request_cores)
+    return no_suggestion(
+        "kubernetes",
+        fmt::format("kubernetes: the pods of {}/{} request no CPU (some container has neither a "
+                    "request nor a limit), and the policy's actions are CPU utilisation targets",
+                    namespace_name, deployment));
+  auto answer = model_.predict(
+      step->observation,
+      needs->needs_features ? std::span<const double>(step->features) : std::span<const double>(),
+      needs->needs_cpu_request ? info->cpu_request_cores : std::nullopt);
   if (!answer) return no_suggestion("model", fmt::format("model: {}", answer.error().message));
   return Suggestion{.namespace_name = namespace_name,
                     .deployment = deployment,

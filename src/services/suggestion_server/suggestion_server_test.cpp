@@ -67,15 +67,17 @@ class FakeModel final : public ActionModel {
   PolicyNeeds policy{.model_version = "abc", .features = {}, .needs_features = false};
   std::optional<core::Observation> seen;
   std::vector<double> seen_features;
+  std::optional<double> seen_cpu_request;
   Result<PolicyNeeds> needs() override {
     if (!up) return fail("model server unreachable: connection refused");
     return policy;
   }
-  Result<ModelAnswer> predict(const core::Observation& observation,
-                              std::span<const double> features) override {
+  Result<ModelAnswer> predict(const core::Observation& observation, std::span<const double> features,
+                              std::optional<double> cpu_request_cores) override {
     if (!up) return fail("model server unreachable: connection refused");
     seen = observation;
     seen_features.assign(features.begin(), features.end());
+    seen_cpu_request = cpu_request_cores;
     const int replicas = static_cast<int>(observation.replicas);
     return ModelAnswer{.action = 2,
                        .action_name = "scale_up",
@@ -145,6 +147,23 @@ TEST_F(SuggestionServerTest, AnswersTheActionWithTheObservationItUsed) {
   }
   ASSERT_TRUE(model_.seen.has_value());
   EXPECT_DOUBLE_EQ(model_.seen->replicas, 3);
+}
+
+// A policy of utilisation targets is asked with the pods' CPU request, and never without one.
+TEST_F(SuggestionServerTest, APolicyOfUtilisationTargetsIsGivenThePodsCpuRequest) {
+  ASSERT_TRUE(get("/suggest?deployment=web&namespace=shop").status == 200);
+  EXPECT_EQ(model_.seen_cpu_request, std::nullopt);  // a policy that does not need it is not sent it
+
+  model_.policy.needs_cpu_request = true;
+  auto response = get("/suggest?deployment=web&namespace=shop");
+  EXPECT_EQ(response.status, 503) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body)["cause"], "kubernetes");
+  EXPECT_NE(response.body.find("request no CPU"), std::string::npos) << response.body;
+
+  kubernetes_.deployments["shop/web"].cpu_request_cores = 0.25;
+  response = get("/suggest?deployment=web&namespace=shop");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(model_.seen_cpu_request, 0.25);
 }
 
 TEST_F(SuggestionServerTest, EveryFailureIs503WithTheCauseAndNoAction) {
@@ -529,6 +548,9 @@ TEST(ParseModelAnswer, AcceptsOnlyAWellFormedAction) {
   EXPECT_FALSE(parse_model_answer(R"({"action":1})").has_value());  // no meaning
   EXPECT_FALSE(parse_model_answer(
       R"({"action":0,"action_name":"x","action_set":"s","replica_change":{"kind":"nodes","amount":1},"replicas":3,"desired_replicas":2})"));
+  // A utilisation target must come resolved into pods: nobody downstream knows the CPU to resolve it.
+  EXPECT_FALSE(parse_model_answer(
+      R"({"action":4,"action_name":"target-60%","action_set":"targets","replica_change":{"kind":"utilisation","amount":60},"replicas":3,"desired_replicas":5})"));
   EXPECT_FALSE(parse_model_answer(R"({})").has_value());
   EXPECT_FALSE(parse_model_answer("[]").has_value());
   EXPECT_FALSE(parse_model_answer("").has_value());
