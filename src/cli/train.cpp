@@ -310,7 +310,7 @@ const Registration kRegistration{
                        "Simulator: feature set, original, extended or long (sim: the recipe's, long; "
                        "sim-extended: extended)")
           ->check(CLI::IsMember({"original", "extended", "long"}));
-      train->add_option("--actions", o->env.actions, "Simulator: action set, original or multi")
+      train->add_option("--actions", o->env.actions, "Simulator: action set, original, multi or targets")
           ->capture_default_str()
           ->check(CLI::IsMember(core::action_set_names()));
       train->add_option("--reward", o->env.reward, "Simulator: reward, cost or original")
