@@ -253,6 +253,16 @@ TEST(ControllerAutoscaler, RefusesATargetAnHpaOrScaledObjectAlsoScalesWithACondi
   h.interval();
   EXPECT_EQ(h.replicas(), 4);
   EXPECT_EQ(h.condition("web", "ScalingActive")["status"], "True");
+
+  // A ScaledObject whose fields have the wrong types (nlohmann's value() threw on them) targets nothing the
+  // controller can name, and the controller goes on.
+  const json garbled = {{"apiVersion", "keda.sh/v1alpha1"},
+                        {"kind", "ScaledObject"},
+                        {"metadata", {{"name", "garbled"}, {"namespace", "shop"}}},
+                        {"spec", {{"scaleTargetRef", {{"name", 5}, {"kind", json::array()}}}}}};
+  ASSERT_EQ(h.create(garbled, "scaledobjects", "keda.sh/v1alpha1"), 201);
+  h.interval();
+  EXPECT_EQ(h.replicas(), 5);
 }
 
 // As the HPA, any workload with a scale subresource: a StatefulSet is scaled through its own scale, within

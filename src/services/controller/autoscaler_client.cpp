@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_fields.hpp"
 #include "kube/custom_resources.hpp"
 
 namespace maestro::controller {
@@ -30,13 +31,13 @@ kube::KubeResult<std::map<std::string, std::string>> KubeAutoscalerClient::other
     }
     const std::string kind = type == &kube::kScaledObjects ? "ScaledObject" : "HorizontalPodAutoscaler";
     for (const auto& object : listed->items) {
-      const json::json_pointer ref("/spec/scaleTargetRef");
-      if (!object.contains(ref) || !object[ref].is_object()) continue;
-      const json& target = object[ref];
-      const std::string object_ns = object["metadata"].value("namespace", "");
-      targeted[fmt::format("{}/{}/{}", object_ns, target.value("kind", "Deployment"),
-                           target.value("name", ""))] =
-          fmt::format("{} {}/{}", kind, object_ns, object["metadata"].value("name", ""));
+      const json* target = core::json_field(core::json_object(object, "spec"), "scaleTargetRef");
+      if (target == nullptr || !target->is_object()) continue;
+      const json& metadata = core::json_object(object, "metadata");
+      const std::string object_ns = core::json_string(metadata, "namespace");
+      targeted[fmt::format("{}/{}/{}", object_ns, core::json_string(*target, "kind", "Deployment"),
+                           core::json_string(*target, "name"))] =
+          fmt::format("{} {}/{}", kind, object_ns, core::json_string(metadata, "name"));
     }
   }
   return targeted;
@@ -47,8 +48,9 @@ kube::KubeResult<void> KubeAutoscalerClient::write_status(const std::string& ns,
   for (int attempt = 0;; ++attempt) {
     auto current = kube::get_object(kube_, kube::kMaestroAutoscalers, ns, name);
     if (!current) return std::unexpected(current.error());
-    auto written = kube::patch_status(kube_, kube::kMaestroAutoscalers, ns, name, status,
-                                      (*current)["metadata"].value("resourceVersion", ""));
+    auto written =
+        kube::patch_status(kube_, kube::kMaestroAutoscalers, ns, name, status,
+                           core::json_string(core::json_object(*current, "metadata"), "resourceVersion"));
     if (written) return {};
     if (written.error().kind != kube::KubeErrorKind::kConflict || attempt >= conflict_retries)
       return std::unexpected(written.error());
