@@ -184,9 +184,6 @@ Result<void> refuse_unknown(const YAML::Node& map, const std::set<std::string>& 
   return {};
 }
 
-#define MAESTRO_READ(map, key, out, known) \
-  if (auto ok = read(map, key, out, known); !ok) return std::unexpected(ok.error())
-
 Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
   YAML::Node root;
   try {
@@ -197,9 +194,9 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
   if (!root.IsMap()) return fail("scenario file {}: expected a map at the top", path.string());
   std::set<std::string> known{"traffic", "cluster", "chaos"};
   Scenario s = base_scenario(path.stem().string(), "");
-  MAESTRO_READ(root, "name", s.name, known);
-  MAESTRO_READ(root, "description", s.description, known);
-  MAESTRO_READ(root, "duration_seconds", s.duration_seconds, known);
+  MAESTRO_TRY(read(root, "name", s.name, known));
+  MAESTRO_TRY(read(root, "description", s.description, known));
+  MAESTRO_TRY(read(root, "duration_seconds", s.duration_seconds, known));
   if (auto ok = refuse_unknown(root, known, "the scenario"); !ok) return std::unexpected(ok.error());
 
   if (const YAML::Node t = root["traffic"]) {
@@ -207,20 +204,20 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
     std::set<std::string> k;
     std::string shape = "steady", trace;
     auto& spec = s.traffic;
-    MAESTRO_READ(t, "shape", shape, k);
-    MAESTRO_READ(t, "trace", trace, k);
-    MAESTRO_READ(t, "peak_rps", spec.peak_rps, k);
-    MAESTRO_READ(t, "base_fraction", spec.base_fraction, k);
-    MAESTRO_READ(t, "period_seconds", spec.period_seconds, k);
-    MAESTRO_READ(t, "event_at_seconds", spec.event_at_seconds, k);
-    MAESTRO_READ(t, "rise_seconds", spec.rise_seconds, k);
-    MAESTRO_READ(t, "hold_seconds", spec.hold_seconds, k);
-    MAESTRO_READ(t, "decay_seconds", spec.decay_seconds, k);
-    MAESTRO_READ(t, "noise", spec.noise, k);
-    MAESTRO_READ(t, "window_start_seconds", spec.window_start_seconds, k);
-    MAESTRO_READ(t, "rate_window_seconds", spec.rate_window_seconds, k);
+    MAESTRO_TRY(read(t, "shape", shape, k));
+    MAESTRO_TRY(read(t, "trace", trace, k));
+    MAESTRO_TRY(read(t, "peak_rps", spec.peak_rps, k));
+    MAESTRO_TRY(read(t, "base_fraction", spec.base_fraction, k));
+    MAESTRO_TRY(read(t, "period_seconds", spec.period_seconds, k));
+    MAESTRO_TRY(read(t, "event_at_seconds", spec.event_at_seconds, k));
+    MAESTRO_TRY(read(t, "rise_seconds", spec.rise_seconds, k));
+    MAESTRO_TRY(read(t, "hold_seconds", spec.hold_seconds, k));
+    MAESTRO_TRY(read(t, "decay_seconds", spec.decay_seconds, k));
+    MAESTRO_TRY(read(t, "noise", spec.noise, k));
+    MAESTRO_TRY(read(t, "window_start_seconds", spec.window_start_seconds, k));
+    MAESTRO_TRY(read(t, "rate_window_seconds", spec.rate_window_seconds, k));
     double speedup = 1;
-    MAESTRO_READ(t, "speedup", speedup, k);
+    MAESTRO_TRY(read(t, "speedup", speedup, k));
     if (auto ok = refuse_speedup(speedup); !ok)
       return fail("scenario file {}: {}", path.string(), ok.error().message);
     if (auto ok = refuse_unknown(t, k, "traffic"); !ok) return std::unexpected(ok.error());
@@ -242,51 +239,49 @@ Result<Scenario> from_yaml(const fs::path& path, const fs::path& shared_dir) {
   if (const YAML::Node n = root["cluster"]) {
     if (!n.IsMap()) return fail("scenario file {}: 'cluster' must be a map", path.string());
     std::set<std::string> k;
-    MAESTRO_READ(n, "min_replicas", c.bounds.min, k);
-    MAESTRO_READ(n, "max_replicas", c.bounds.max, k);
+    MAESTRO_TRY(read(n, "min_replicas", c.bounds.min, k));
+    MAESTRO_TRY(read(n, "max_replicas", c.bounds.max, k));
     int initial = 0;
-    MAESTRO_READ(n, "initial_replicas", initial, k);
+    MAESTRO_TRY(read(n, "initial_replicas", initial, k));
     if (n["initial_replicas"]) s.initial_replicas = c.initial_replicas = initial;
-    MAESTRO_READ(n, "startup_seconds", c.startup.median_seconds, k);
-    MAESTRO_READ(n, "startup_spread", c.startup.spread, k);
-    MAESTRO_READ(n, "drain_seconds", c.drain_seconds, k);
-    MAESTRO_READ(n, "cpu_limit_cores", c.service.cpu_limit_cores, k);
-    MAESTRO_READ(n, "cpu_request_cores", c.service.cpu_request_cores, k);
-    MAESTRO_READ(n, "cpu_seconds_per_request", c.service.cpu_seconds_per_request, k);
-    MAESTRO_READ(n, "base_latency_ms", c.service.base_latency_ms, k);
-    MAESTRO_READ(n, "idle_cpu_cores", c.service.idle_cpu_cores, k);
-    MAESTRO_READ(n, "service_cores", c.service.service_cores, k);
+    MAESTRO_TRY(read(n, "startup_seconds", c.startup.median_seconds, k));
+    MAESTRO_TRY(read(n, "startup_spread", c.startup.spread, k));
+    MAESTRO_TRY(read(n, "drain_seconds", c.drain_seconds, k));
+    MAESTRO_TRY(read(n, "cpu_limit_cores", c.service.cpu_limit_cores, k));
+    MAESTRO_TRY(read(n, "cpu_request_cores", c.service.cpu_request_cores, k));
+    MAESTRO_TRY(read(n, "cpu_seconds_per_request", c.service.cpu_seconds_per_request, k));
+    MAESTRO_TRY(read(n, "base_latency_ms", c.service.base_latency_ms, k));
+    MAESTRO_TRY(read(n, "idle_cpu_cores", c.service.idle_cpu_cores, k));
+    MAESTRO_TRY(read(n, "service_cores", c.service.service_cores, k));
     std::string service_time = "exponential";
-    MAESTRO_READ(n, "service_time", service_time, k);
+    MAESTRO_TRY(read(n, "service_time", service_time, k));
     if (service_time != "exponential" && service_time != "lognormal")
       return fail("scenario file {}: service_time must be exponential or lognormal, not '{}'", path.string(),
                   service_time);
     if (service_time == "lognormal") c.service.service_time = sim::ServiceTimeDistribution::kLogNormal;
-    MAESTRO_READ(n, "service_time_cv", c.service.service_time_cv, k);
-    MAESTRO_READ(n, "warmup_seconds", c.warmup.seconds, k);
-    MAESTRO_READ(n, "warmup_initial_speed", c.warmup.initial_speed, k);
-    MAESTRO_READ(n, "timeout_seconds", c.service.timeout_seconds, k);
-    MAESTRO_READ(n, "metrics_window_seconds", c.metrics.window_seconds, k);
+    MAESTRO_TRY(read(n, "service_time_cv", c.service.service_time_cv, k));
+    MAESTRO_TRY(read(n, "warmup_seconds", c.warmup.seconds, k));
+    MAESTRO_TRY(read(n, "warmup_initial_speed", c.warmup.initial_speed, k));
+    MAESTRO_TRY(read(n, "timeout_seconds", c.service.timeout_seconds, k));
+    MAESTRO_TRY(read(n, "metrics_window_seconds", c.metrics.window_seconds, k));
     double soft = *c.slo.soft_ms, hard = *c.slo.hard_ms;
-    MAESTRO_READ(n, "slo_soft_ms", soft, k);
-    MAESTRO_READ(n, "slo_hard_ms", hard, k);
+    MAESTRO_TRY(read(n, "slo_soft_ms", soft, k));
+    MAESTRO_TRY(read(n, "slo_hard_ms", hard, k));
     c.slo = {soft, hard};
     if (auto ok = refuse_unknown(n, k, "cluster"); !ok) return std::unexpected(ok.error());
   }
   if (const YAML::Node n = root["chaos"]) {
     if (!n.IsMap()) return fail("scenario file {}: 'chaos' must be a map", path.string());
     std::set<std::string> k;
-    MAESTRO_READ(n, "pod_kills_per_hour", c.chaos.pod_kills_per_hour, k);
-    MAESTRO_READ(n, "restart_seconds", c.chaos.restart_seconds, k);
-    MAESTRO_READ(n, "stress_per_hour", c.chaos.stress_per_hour, k);
-    MAESTRO_READ(n, "stress_seconds", c.chaos.stress_seconds, k);
-    MAESTRO_READ(n, "stress_capacity_loss", c.chaos.stress_capacity_loss, k);
+    MAESTRO_TRY(read(n, "pod_kills_per_hour", c.chaos.pod_kills_per_hour, k));
+    MAESTRO_TRY(read(n, "restart_seconds", c.chaos.restart_seconds, k));
+    MAESTRO_TRY(read(n, "stress_per_hour", c.chaos.stress_per_hour, k));
+    MAESTRO_TRY(read(n, "stress_seconds", c.chaos.stress_seconds, k));
+    MAESTRO_TRY(read(n, "stress_capacity_loss", c.chaos.stress_capacity_loss, k));
     if (auto ok = refuse_unknown(n, k, "chaos"); !ok) return std::unexpected(ok.error());
   }
   return s;
 }
-
-#undef MAESTRO_READ
 
 }  // namespace
 
