@@ -56,7 +56,8 @@ struct BuiltinTraceWindow {
 std::optional<BuiltinTraceWindow> builtin_trace_window(const std::string& name) {
   constexpr double kDay = 86400;
   using traffic::SplitPart;
-  const auto& nasa_validation = traffic::split_for("nasa-http-1995")->validation;
+  // A copy: split_for returns by value, and a reference into it would dangle.
+  const auto nasa_validation = traffic::split_for("nasa-http-1995")->validation;
   if (name == "nasa")
     return BuiltinTraceWindow{"nasa-http-1995", SplitPart::kTest, traffic::kNasaAugust1Seconds + 6 * kDay,
                               2 * kDay, "Monday 7 and Tuesday 8 August 1995"};
