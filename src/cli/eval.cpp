@@ -91,7 +91,8 @@ const Registration kRegistration{
           ->add_option(
               "--policy", options->policies,
               "hpa, hpa:T[:W], hpa-sweep, kpa, kpa:T, kpa-sweep, static, static:N, static-sweep, "
-              "oracle (its schedule; the lower bound is always reported), ppo:FILE (repeat the flag)")
+              "oracle (its schedule; the lower bound is always reported), oracle:P, oracle-sweep (foresight "
+              "schedules pricing a request over the SLO at P pod-seconds), ppo:FILE (repeat the flag)")
           ->required();
       command->add_option("--seeds", options->seeds, "number of seeds (1..K)")->check(CLI::Range(1, 1000));
       command->add_option("--out", options->out, "output directory")->capture_default_str();

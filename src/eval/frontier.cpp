@@ -39,6 +39,25 @@ std::vector<std::string> dominating_points(const std::vector<FrontierPoint>& poi
   return names;
 }
 
+namespace {
+
+Headline headline_of(const PolicyResult& policy, const FrontierSummary& summary, double oracle) {
+  Headline headline;
+  headline.policy = policy.name;
+  headline.role = policy.role;
+  headline.share_over_soft = policy.share_over_soft.mean;
+  headline.pod_hours = policy.pod_hours.mean;
+  headline.frontier_pod_hours = frontier_pod_hours_at(summary.frontier, headline.share_over_soft);
+  if (headline.frontier_pod_hours && *headline.frontier_pod_hours > 0)
+    headline.saved_fraction = 1 - headline.pod_hours / *headline.frontier_pod_hours;
+  headline.dominated_by =
+      dominating_points(summary.baselines, {policy.name, headline.share_over_soft, headline.pod_hours});
+  headline.oracle_ratio = oracle > 0 ? headline.pod_hours / oracle : 0;
+  return headline;
+}
+
+}  // namespace
+
 FrontierSummary summarise_frontier(const Evaluation& evaluation) {
   FrontierSummary summary;
   for (const auto& policy : evaluation.policies)
@@ -46,20 +65,9 @@ FrontierSummary summarise_frontier(const Evaluation& evaluation) {
       summary.baselines.push_back({policy.name, policy.share_over_soft.mean, policy.pod_hours.mean});
   summary.frontier = pareto_frontier(summary.baselines);
   const double oracle = evaluation.oracle.summary.mean;
-  for (const auto& policy : evaluation.policies) {
-    if (policy.role != PolicyRole::kEvaluated) continue;
-    Headline headline;
-    headline.policy = policy.name;
-    headline.share_over_soft = policy.share_over_soft.mean;
-    headline.pod_hours = policy.pod_hours.mean;
-    headline.frontier_pod_hours = frontier_pod_hours_at(summary.frontier, headline.share_over_soft);
-    if (headline.frontier_pod_hours && *headline.frontier_pod_hours > 0)
-      headline.saved_fraction = 1 - headline.pod_hours / *headline.frontier_pod_hours;
-    headline.dominated_by =
-        dominating_points(summary.baselines, {policy.name, headline.share_over_soft, headline.pod_hours});
-    headline.oracle_ratio = oracle > 0 ? headline.pod_hours / oracle : 0;
-    summary.headlines.push_back(std::move(headline));
-  }
+  for (const auto role : {PolicyRole::kEvaluated, PolicyRole::kOracleSchedule})
+    for (const auto& policy : evaluation.policies)
+      if (policy.role == role) summary.headlines.push_back(headline_of(policy, summary, oracle));
   return summary;
 }
 

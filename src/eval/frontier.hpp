@@ -4,7 +4,8 @@
 // judged at its own share: the frontier's pod-hours there (piecewise-linear between frontier points, flat
 // beyond the one with the largest share; below the smallest share the frontier does not reach that SLO and
 // no number is made up), the share of them it saves, whether some baseline point is at least as good on
-// both axes, and its pod-hours over the oracle's lower bound.
+// both axes, and its pod-hours over the oracle's lower bound. The oracle's schedules (with foresight) are
+// judged the same way: how much a policy that knew the future could save at each SLO level.
 #pragma once
 
 #include <optional>
@@ -34,6 +35,7 @@ std::vector<std::string> dominating_points(const std::vector<FrontierPoint>& poi
 
 struct Headline {
   std::string policy;
+  PolicyRole role = PolicyRole::kEvaluated;  // or kOracleSchedule: what foresight does at that SLO
   double share_over_soft = 0;
   double pod_hours = 0;
   std::optional<double> frontier_pod_hours;  // nullopt: the frontier does not reach this SLO
@@ -45,7 +47,7 @@ struct Headline {
 struct FrontierSummary {
   std::vector<FrontierPoint> baselines;  // every baseline point
   std::vector<FrontierPoint> frontier;
-  std::vector<Headline> headlines;  // one per evaluated (learned) policy
+  std::vector<Headline> headlines;  // one per evaluated (learned) policy, then per oracle schedule
 };
 
 FrontierSummary summarise_frontier(const Evaluation& evaluation);

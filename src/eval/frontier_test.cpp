@@ -48,7 +48,7 @@ PolicyResult result(std::string name, PolicyRole role, double share, double pod_
   return policy;
 }
 
-TEST(Frontier, HeadlineForEachLearnedPolicy) {
+TEST(Frontier, HeadlineForEachLearnedPolicyThenEachOracleSchedule) {
   Evaluation evaluation;
   evaluation.policies = {result("hpa", PolicyRole::kBaseline, 0.05, 10),
                          result("static:8", PolicyRole::kBaseline, 0.0, 16),
@@ -59,8 +59,9 @@ TEST(Frontier, HeadlineForEachLearnedPolicy) {
   evaluation.oracle.summary.mean = 5;
   const auto summary = summarise_frontier(evaluation);
   ASSERT_EQ(summary.baselines.size(), 2u);
-  ASSERT_EQ(summary.headlines.size(), 3u);
+  ASSERT_EQ(summary.headlines.size(), 4u);
   const auto& ppo = summary.headlines[0];
+  EXPECT_EQ(ppo.role, PolicyRole::kEvaluated);
   EXPECT_DOUBLE_EQ(*ppo.frontier_pod_hours, 13);  // halfway between 16 and 10
   EXPECT_NEAR(*ppo.saved_fraction, 1 - 9.1 / 13, 1e-12);
   EXPECT_TRUE(ppo.dominated_by.empty());
@@ -68,6 +69,11 @@ TEST(Frontier, HeadlineForEachLearnedPolicy) {
   EXPECT_EQ(summary.headlines[1].dominated_by, (std::vector<std::string>{"hpa"}));
   EXPECT_LT(*summary.headlines[1].saved_fraction, 0);
   EXPECT_DOUBLE_EQ(*summary.headlines[2].saved_fraction, 0.75);
+  // Foresight, judged the same way, after the policies: the frontier's 16 at share 0 against its 1.
+  const auto& oracle = summary.headlines[3];
+  EXPECT_EQ(oracle.policy, "oracle-schedule");
+  EXPECT_EQ(oracle.role, PolicyRole::kOracleSchedule);
+  EXPECT_DOUBLE_EQ(*oracle.saved_fraction, 1 - 1.0 / 16);
 }
 
 TEST(ConfidenceInterval, StudentTOverSeeds) {

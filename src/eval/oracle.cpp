@@ -57,13 +57,16 @@ OracleSolution solve_oracle(const OracleProblem& problem) {
       if (r + 1 < levels && down[r + 1] + remove < down[r])
         down[r] = down[r + 1] + remove, down_from[r] = down_from[r + 1];
     }
+    const bool priced = problem.violation_price > 0;
     for (int r = 0; r < levels; ++r) {
-      if (r < floor) {
+      if (!priced && r < floor) {
         next[r] = kInfinite;
         continue;
       }
       const bool rise = up[r] <= down[r];
       next[r] = (rise ? up[r] : down[r]) + r;
+      if (priced) next[r] += problem.violation_price * problem.over[t * static_cast<std::size_t>(levels) +
+                                                                    static_cast<std::size_t>(r)];
       at(t, r) = static_cast<std::uint16_t>(rise ? up_from[r] : down_from[r]);
     }
     std::swap(cost, next);
@@ -83,8 +86,12 @@ double oracle_schedule_cost(const OracleProblem& problem, std::span<const int> r
   assert(ready.size() == problem.need.size());
   double total = 0;
   int previous = std::clamp(problem.initial_ready, 0, problem.max_replicas);
+  const bool priced = problem.violation_price > 0;
+  const auto levels = static_cast<std::size_t>(problem.max_replicas) + 1;
   for (std::size_t t = 0; t < ready.size(); ++t) {
-    if (ready[t] < floor_of_need(problem, t) || ready[t] > problem.max_replicas) return kInfinite;
+    if ((!priced && ready[t] < floor_of_need(problem, t)) || ready[t] < 0 || ready[t] > problem.max_replicas)
+      return kInfinite;
+    if (priced) total += problem.violation_price * problem.over[t * levels + static_cast<std::size_t>(ready[t])];
     if (ready[t] > previous) total += (ready[t] - previous) * add_cost(problem, t);
     if (ready[t] < previous) total += (previous - ready[t]) * remove_cost(problem, t);
     total += ready[t];
@@ -98,11 +105,26 @@ double shortest_startup_seconds(const sim::StartupModel& startup) {
   return startup.median_seconds * std::max(0.0, 1 - startup.spread);
 }
 
-OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals) {
+OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals,
+                             double violation_price) {
   const auto& config = scenario.cluster;
   OracleProblem problem;
   problem.need.reserve(arrivals.size());
   for (const double requests : arrivals) problem.need.push_back(pods_needed(config, requests));
+  problem.violation_price = violation_price;
+  if (violation_price > 0) {
+    const auto levels = static_cast<std::size_t>(config.bounds.max) + 1;
+    problem.over.assign(arrivals.size() * levels, 0.0f);
+    for (std::size_t t = 0; t < arrivals.size(); ++t) {
+      // The share over only falls as pods are added: stop once it is 0.
+      for (std::size_t r = 0; r < levels; ++r) {
+        const double over =
+            arrivals[t] * (1 - sim::steady_share_within_soft_slo(config, arrivals[t], static_cast<int>(r)));
+        problem.over[t * levels + r] = static_cast<float>(over);
+        if (over <= 0) break;
+      }
+    }
+  }
   problem.initial_ready = initial_replicas_for(scenario, arrivals);
   problem.max_replicas = config.bounds.max;
   problem.startup_seconds = static_cast<int>(std::floor(shortest_startup_seconds(config.startup)));

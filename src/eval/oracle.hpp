@@ -30,6 +30,11 @@ struct OracleProblem {
   int max_replicas = 0;     // need is capped here
   int startup_seconds = 0;  // billed before a pod added at t is ready
   int drain_seconds = 0;    // billed after a pod is removed
+  // With a price: no floor `need`; instead a second with r ready pods also costs price × the requests its
+  // r pods serve over the soft SLO, over[t × (max_replicas + 1) + r]. The DP then trades pod-seconds
+  // against violations with foresight: a schedule on the foresight frontier, not a bound at zero.
+  double violation_price = 0;  // pod-seconds per request over the SLO; 0: the floor
+  std::vector<float> over;     // with a price: requests over the soft SLO, by second, then ready pods
 };
 
 struct OracleSolution {
@@ -41,12 +46,14 @@ struct OracleSolution {
 // Exact minimum of the relaxed cost above, O(seconds × max_replicas).
 OracleSolution solve_oracle(const OracleProblem& problem);
 
-// The pod-seconds of `ready` (ready pods per second) under the oracle's cost model — what solve_oracle
-// minimises; for tests and for reading a schedule's cost.
+// The cost of `ready` (ready pods per second) under the oracle's model — pod-seconds, plus the priced
+// violations if the problem has a price: what solve_oracle minimises; for tests and for reading a schedule.
 double oracle_schedule_cost(const OracleProblem& problem, std::span<const int> ready);
 
-// The problem for a scenario's run over `arrivals`.
-OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals);
+// The problem for a scenario's run over `arrivals`; with a violation price (pod-seconds per request over the
+// soft SLO), its steady-state violations at every replica count (sim::steady_share_within_soft_slo).
+OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals,
+                             double violation_price = 0);
 
 // The shortest start-up delay the model can draw (uniform: median × (1 − spread); log-normal: 0).
 double shortest_startup_seconds(const sim::StartupModel& startup);

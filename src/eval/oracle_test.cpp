@@ -6,6 +6,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "eval/baselines.hpp"
@@ -29,7 +30,13 @@ double brute_force_minimum(const OracleProblem& problem) {
 }
 
 OracleProblem tiny_problem(std::vector<int> need, int initial, int max, int startup, int drain) {
-  return {std::move(need), initial, max, startup, drain};
+  OracleProblem problem;
+  problem.need = std::move(need);
+  problem.initial_ready = initial;
+  problem.max_replicas = max;
+  problem.startup_seconds = startup;
+  problem.drain_seconds = drain;
+  return problem;
 }
 
 TEST(Oracle, AgreesWithBruteForceOnHandPickedCases) {
@@ -48,6 +55,44 @@ TEST(Oracle, AgreesWithBruteForceOnHandPickedCases) {
   const auto over = tiny_problem({1, 5, 1}, 1, 2, 0, 0);
   EXPECT_EQ(solve_oracle(over).unmeetable_seconds, 1);
   EXPECT_DOUBLE_EQ(solve_oracle(over).pod_seconds, brute_force_minimum(over));
+}
+
+TEST(Oracle, WithAPriceTradesPodSecondsAgainstRequestsOverTheSlo) {
+  // Second 3 needs 3 pods; with 2 ready, 10 requests are over the SLO there (40 with 1, 100 with none).
+  auto problem = tiny_problem({2, 2, 2, 3, 2, 2}, 2, 3, 2, 1);
+  problem.over.assign(6 * 4, 0.0f);
+  for (std::size_t t = 0; t < 6; ++t) problem.over[t * 4] = 100, problem.over[t * 4 + 1] = 40;
+  problem.over[3 * 4 + 2] = 10;
+  // Cheap violations: the third pod (2 s start-up + 1 s ready + 1 s drain) is not worth 10 requests at 0.1.
+  problem.violation_price = 0.1;
+  const auto cheap = solve_oracle(problem);
+  EXPECT_EQ(cheap.ready, (std::vector<int>{2, 2, 2, 2, 2, 2}));
+  EXPECT_DOUBLE_EQ(cheap.pod_seconds, 12 + 0.1 * 10);
+  // Dear ones: the pod is started for that second, as the floor would have it.
+  problem.violation_price = 1;
+  const auto dear = solve_oracle(problem);
+  EXPECT_EQ(dear.ready, (std::vector<int>{2, 2, 2, 3, 2, 2}));
+  EXPECT_DOUBLE_EQ(dear.pod_seconds, 13 + 2 + 1);
+  EXPECT_DOUBLE_EQ(oracle_schedule_cost(problem, dear.ready), dear.pod_seconds);
+}
+
+RC_GTEST_PROP(Oracle, WithAPriceEqualsBruteForceOnTinyProblems, ()) {
+  const int max = *rc::gen::inRange(1, 4);
+  const auto seconds = *rc::gen::inRange<std::size_t>(1, 6);
+  auto problem = tiny_problem(std::vector<int>(seconds, 0), *rc::gen::inRange(0, max + 1), max,
+                              *rc::gen::inRange(0, 6), *rc::gen::inRange(0, 4));
+  problem.violation_price = *rc::gen::element(0.01, 0.1, 1.0, 10.0);
+  // Requests over the SLO fall as pods are added, as the queueing model's do.
+  for (std::size_t t = 0; t < seconds; ++t) {
+    float over = static_cast<float>(*rc::gen::inRange(0, 50));
+    for (int r = 0; r <= max; ++r) {
+      problem.over.push_back(over);
+      over = std::floor(over * static_cast<float>(*rc::gen::inRange(0, 100)) / 100);
+    }
+  }
+  const auto solved = solve_oracle(problem);
+  RC_ASSERT(std::abs(solved.pod_seconds - brute_force_minimum(problem)) < 1e-6);
+  RC_ASSERT(std::abs(oracle_schedule_cost(problem, solved.ready) - solved.pod_seconds) < 1e-6);
 }
 
 RC_GTEST_PROP(Oracle, EqualsBruteForceOnTinyProblems, ()) {
@@ -100,6 +145,29 @@ TEST(Oracle, BoundIsBelowEverySimulatedRunAndItsScheduleKeepsTheSlo) {
   EXPECT_EQ(schedule_score.dropped_requests, 0);
   // The start-up billed is the shortest the model draws: 30 s ± 25 % → 22 s.
   EXPECT_EQ(oracle_problem(scenario, arrivals).startup_seconds, 22);
+}
+
+// Run in the simulator, the priced schedules of a flash crowd trace the foresight frontier: a dearer
+// violation buys fewer requests over the SLO with more pod-hours, and an almost free one leaves one pod.
+TEST(Oracle, PricedSchedulesTradeViolationsForPodHoursInTheSimulator) {
+  Scenario scenario;
+  scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;
+  scenario.traffic.peak_rps = 1000;
+  scenario.traffic.base_fraction = 0.1;
+  scenario.traffic.event_at_seconds = 300;
+  scenario.duration_seconds = 1800;
+  scenario.cluster.startup.median_seconds = 30;
+  const auto arrivals = scenario_arrivals(scenario, 1);
+  std::vector<RunScore> scores;
+  for (const double price : {1e-3, 0.03, 0.3, 10.0}) {
+    OracleScheduleAutoscaler schedule(solve_oracle(oracle_problem(scenario, arrivals, price)).ready);
+    scores.push_back(run_once(scenario, arrivals, 1, schedule, nullptr));
+  }
+  EXPECT_NEAR(scores.front().pod_hours, 0.5, 0.01);  // one pod for 1800 s
+  for (std::size_t i = 1; i < scores.size(); ++i) {
+    EXPECT_LT(scores[i].share_over_soft, scores[i - 1].share_over_soft) << i;
+    EXPECT_GT(scores[i].pod_hours, scores[i - 1].pod_hours) << i;
+  }
 }
 
 }  // namespace

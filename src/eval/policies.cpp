@@ -62,6 +62,15 @@ PolicyEntry static_entry(int pods) {
       PolicyRole::kBaseline};
 }
 
+PolicyEntry oracle_entry(double violation_price) {
+  return {violation_price > 0 ? fmt::format("oracle-p{}", violation_price) : "oracle-schedule",
+          [violation_price](const Scenario& run_scenario, std::span<const double> arrivals) {
+            return std::make_unique<OracleScheduleAutoscaler>(
+                solve_oracle(oracle_problem(run_scenario, arrivals, violation_price)).ready);
+          },
+          PolicyRole::kOracleSchedule};
+}
+
 PolicyEntry sweep_point(PolicyEntry entry) {
   entry.sweep_point = true;
   return entry;
@@ -155,13 +164,20 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
       entries.push_back(sweep_point(static_entry(pods)));
     return entries;
   }
-  if (spec == "oracle" || spec == "oracle-schedule") {
-    return std::vector{PolicyEntry{"oracle-schedule",
-                                   [](const Scenario& run_scenario, std::span<const double> arrivals) {
-                                     return std::make_unique<OracleScheduleAutoscaler>(
-                                         solve_oracle(oracle_problem(run_scenario, arrivals)).ready);
-                                   },
-                                   PolicyRole::kOracleSchedule}};
+  if (spec == "oracle" || spec == "oracle-schedule") return std::vector{oracle_entry(0)};
+  if (spec.starts_with("oracle:")) {
+    double price = 0;
+    const std::string_view text = std::string_view(spec).substr(7);
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), price);
+    if (error != std::errc{} || end != text.data() + text.size() || !(price > 0 && price <= 1e6))
+      return fail("policy '{}': expected oracle:PRICE (pod-seconds per request over the SLO, above 0)", spec);
+    return std::vector{oracle_entry(price)};
+  }
+  if (spec == "oracle-sweep") {
+    std::vector<PolicyEntry> entries;
+    for (const double price : {0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 20.0})
+      entries.push_back(oracle_entry(price));
+    return entries;
   }
   if (spec.starts_with("ppo:")) {
     auto entry = trained_policy_entry(spec.substr(4));
@@ -170,8 +186,7 @@ Result<std::vector<PolicyEntry>> policy_entries(const std::string& spec, const S
   }
   return fail(
       "unknown policy '{}' (hpa, hpa:T[:W], hpa-sweep, kpa, kpa:T, kpa-sweep, static, static:N, "
-      "static-sweep, "
-      "oracle, ppo:FILE)",
+      "static-sweep, oracle, oracle:P, oracle-sweep, ppo:FILE)",
       spec);
 }
 

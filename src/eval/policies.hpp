@@ -10,6 +10,9 @@
 //   static-sweep   static:N for every N in the scenario's bounds (at least 1)
 //   oracle         the DP oracle's schedule run in the simulator, named oracle-schedule (eval/oracle.hpp);
 //                  the oracle's lower bound itself is part of every evaluation
+//   oracle:P       the DP's schedule with foresight when a request over the SLO costs P pod-seconds
+//                  instead of being forbidden (named oracle-pP): a point on the foresight frontier
+//   oracle-sweep   oracle:P for P = 0.02, 0.05, 0.1, …, 5, 20: what foresight saves at each SLO level
 //   ppo:FILE       a trained policy file (nn::load_policy), evaluated through FeaturePolicyAutoscaler
 // HPA, KPA and static entries are baselines: the frontier a learned policy is judged against is theirs.
 // plus FeaturePolicyAutoscaler, which evaluates any features → action policy exactly as sim::Env trains it.

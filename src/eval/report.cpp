@@ -307,7 +307,8 @@ std::string cell(const Spread& s, int precision, double scale = 1) {
 }
 
 std::string headline_text(const Headline& h) {
-  std::string text = fmt::format("{}: {:.2f} pod-hours at {:.3f} % of requests over the SLO; ", h.policy,
+  std::string text = fmt::format("{}{}: {:.2f} pod-hours at {:.3f} % of requests over the SLO; ", h.policy,
+                                 h.role == PolicyRole::kOracleSchedule ? " (with foresight, not a policy)" : "",
                                  h.pod_hours, 100 * h.share_over_soft);
   if (h.saved_fraction)
     text += fmt::format("{:.1f} % pod-hours saved against the baseline frontier ({:.2f} there)",
@@ -407,6 +408,7 @@ json results_json(const Evaluation& evaluation) {
   json headlines = json::array();
   for (const auto& h : summary.headlines) {
     headlines.push_back({{"policy", h.policy},
+                         {"role", role_name(h.role)},
                          {"share_over_soft", h.share_over_soft},
                          {"pod_hours", h.pod_hours},
                          {"frontier_pod_hours", h.frontier_pod_hours ? json(*h.frontier_pod_hours) : json()},
@@ -512,7 +514,8 @@ std::string report_html(const Evaluation& evaluation) {
   const auto summary = summarise_frontier(evaluation);
   std::string headlines;
   for (const auto& h : summary.headlines) headlines += "<li>" + escape_html(headline_text(h)) + "</li>\n";
-  if (headlines.empty()) headlines = "<li>no learned policy in this evaluation</li>\n";
+  if (std::ranges::none_of(summary.headlines, [](const Headline& h) { return h.role == PolicyRole::kEvaluated; }))
+    headlines = "<li>no learned policy in this evaluation</li>\n" + headlines;
   std::string seeds;
   for (const auto seed : evaluation.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
   return fmt::format(

@@ -101,18 +101,24 @@ Result<ClusterConfig> validate(const ClusterConfig& config) {
   return config;
 }
 
+double steady_share_within_soft_slo(const ClusterConfig& config, double requests_per_second, int pods) {
+  if (requests_per_second <= 0) return 1;
+  if (pods <= 0) return 0;
+  const double rate = config.service.service_rate();
+  const double budget = (*config.slo.soft_ms - config.service.base_latency_ms) / 1000;  // s for queueing
+  const double utilisation = requests_per_second / (pods * rate);
+  if (budget <= 0 || utilisation > kMaxUtilisation) return 0;
+  const auto& sojourn =
+      SojournDistribution::shared(config.service.service_time, config.service.service_time_cv);
+  const Wait wait = queue_wait(config, pods, utilisation);
+  return sojourn.cdf(wait.probability, wait.mean, budget * rate);
+}
+
 int pods_needed(const ClusterConfig& config, double requests_per_second) {
   const auto& bounds = config.bounds;
   if (requests_per_second <= 0) return bounds.min;
-  const double rate = config.service.service_rate();
-  const double budget = (*config.slo.soft_ms - config.service.base_latency_ms) / 1000;  // s for queueing
-  const auto& sojourn =
-      SojournDistribution::shared(config.service.service_time, config.service.service_time_cv);
   const auto meets = [&](int pods) {
-    const double utilisation = requests_per_second / (pods * rate);
-    if (budget <= 0 || utilisation > kMaxUtilisation) return false;
-    const Wait wait = queue_wait(config, pods, utilisation);
-    return sojourn.cdf(wait.probability, wait.mean, budget * rate) >= 0.95;
+    return steady_share_within_soft_slo(config, requests_per_second, pods) >= 0.95;
   };
   // The p95 falls as pods are added (lower utilisation; round-robin also smooths each pod's arrivals).
   int lo = std::max(1, bounds.min), hi = bounds.max;

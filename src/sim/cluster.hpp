@@ -121,6 +121,11 @@ Result<ClusterConfig> validate(const ClusterConfig& config);
 // maximum cannot). This is the model's own truth: the oracle and static baselines are built on it.
 int pods_needed(const ClusterConfig& config, double requests_per_second);
 
+// The steady-state share of requests served within the soft SLO by `pods` warm, unstressed ready pods at
+// `requests_per_second` (the same model as pods_needed): 1 without traffic, 0 without pods or with a
+// saturated queue.
+double steady_share_within_soft_slo(const ClusterConfig& config, double requests_per_second, int pods);
+
 enum class PodState { kStarting, kReady, kRestarting, kDraining };
 
 struct Pod {
