@@ -23,12 +23,13 @@ int HpaAutoscaler::period_seconds() const {
   return static_cast<int>(config_.sync_period.count());
 }
 
-void HpaAutoscaler::reset(const sim::Cluster&) {
+void HpaAutoscaler::reset(const sim::Cluster& cluster) {
   controller_ = std::make_unique<hpa::Controller>(spec_, config_);
+  noise_.seed_with(cluster.seed() ^ 0x5851f42d4c957f2dULL);
 }
 
 std::vector<hpa::PodSample> HpaAutoscaler::pod_samples(const sim::Cluster& cluster) {
-  const double now = cluster.now();
+  const double scraped = cluster.last_scrape_time();
   const auto& config = cluster.config();
   const auto request = static_cast<std::int64_t>(std::llround(config.service.cpu_request_cores * 1000));
   const auto window = std::chrono::seconds(static_cast<int>(config.metrics.window_seconds));
@@ -40,7 +41,7 @@ std::vector<hpa::PodSample> HpaAutoscaler::pod_samples(const sim::Cluster& clust
     sample.deleting = pod.state == sim::PodState::kDraining;
     sample.start_time = at_seconds(pod.created_at);
     sample.request_m = request;
-    sample.sample_time = at_seconds(now);
+    sample.sample_time = at_seconds(scraped);
     sample.sample_window = window;
     const auto usage = static_cast<std::int64_t>(std::llround(cluster.pod_cpu_cores(pod) * 1000));
     switch (pod.state) {
@@ -52,7 +53,7 @@ std::vector<hpa::PodSample> HpaAutoscaler::pod_samples(const sim::Cluster& clust
       case sim::PodState::kStarting:
         sample.ready = false;
         sample.ready_transition = at_seconds(pod.created_at);
-        if (now - pod.created_at >= kFirstSampleSeconds) sample.usage_m = usage;
+        if (scraped - pod.created_at >= kFirstSampleSeconds) sample.usage_m = usage;
         break;
       case sim::PodState::kRestarting:
         // The container restarts in place: the pod keeps its start time and turns unready when killed.
@@ -69,7 +70,13 @@ std::vector<hpa::PodSample> HpaAutoscaler::pod_samples(const sim::Cluster& clust
 }
 
 int HpaAutoscaler::decide(const sim::Cluster& cluster, const core::Observation&) {
-  const auto pods = pod_samples(cluster);
+  auto pods = pod_samples(cluster);
+  // Each pod's reported CPU carries the noise the policies' CPU metric does.
+  const double noise = cluster.config().metrics.cpu_noise;
+  if (noise > 0)
+    for (auto& pod : pods)
+      if (pod.usage_m)
+        pod.usage_m = std::llround(static_cast<double>(*pod.usage_m) * std::max(0.0, 1 + noise * noise_()));
   const auto result = controller_->reconcile(cluster.replicas(), pods, 0, at_seconds(cluster.now()));
   return result.desired_replicas;  // on a metric error: current replicas
 }

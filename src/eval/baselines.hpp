@@ -8,11 +8,13 @@
 
 #include "eval/autoscaler.hpp"
 #include "hpa/hpa.hpp"
+#include "sim/noise.hpp"
 
 namespace maestro::eval {
 
 // The HPA controller, reconciling every sync period (15 s) on what the metrics API would return for the
-// simulated pods: CPU averaged over the rate window, starting pods not ready (and without a sample for
+// simulated pods: CPU averaged over the rate window as of the last scrape (metrics-server's resolution is
+// the scrape interval), with the CPU metric's noise; starting pods not ready (and without a sample for
 // their first 15 s), killed pods not ready, draining pods deleting.
 class HpaAutoscaler final : public Autoscaler {
  public:
@@ -21,13 +23,14 @@ class HpaAutoscaler final : public Autoscaler {
   void reset(const sim::Cluster& cluster) override;
   int decide(const sim::Cluster& cluster, const core::Observation& observation) override;
 
-  // The pods as the HPA sees them at the cluster's current time.
+  // The pods as the HPA sees them at the cluster's current time (before noise).
   static std::vector<hpa::PodSample> pod_samples(const sim::Cluster& cluster);
 
  private:
   hpa::HpaSpec spec_;
   hpa::ControllerConfig config_;
   std::unique_ptr<hpa::Controller> controller_;
+  sim::FastNormal noise_;
 };
 
 // The HPA with the API's default behavior (4 pods or 100 % per 15 s up; 100 % per 15 s down after

@@ -28,7 +28,8 @@ Scenario steady_scenario(double rps, int duration) {
 
 TEST(HpaBaseline, ScalesUpToTheTargetWithinTheRateLimitAndHoldsDownForFiveMinutes) {
   // 600 requests/s of 10 ms at 50 % of a core per pod: about 12 pods.
-  const auto scenario = steady_scenario(600, 900);
+  auto scenario = steady_scenario(600, 900);
+  scenario.cluster.metrics.cpu_noise = 0;  // the rule's arithmetic, exactly
   const std::vector<double> arrivals(900, 600.0);
   auto hpa = make_hpa(scenario.cluster.bounds, 50);
   std::vector<SeriesRow> series;
@@ -70,6 +71,8 @@ TEST(HpaBaseline, PodsAsTheMetricsApiShowsThem) {
   EXPECT_EQ(hpa::classify_pod(samples[2], now + std::chrono::seconds(10), calculator),
             hpa::PodGroup::kUnready);
   EXPECT_NEAR(*samples[0].usage_m, 500 + 5, 30);  // half a core serving, plus idle
+  // As metrics-server reports it: the window up to the last scrape (45 s), not up to now.
+  EXPECT_EQ(samples[0].sample_time, hpa::TimePoint{} + std::chrono::seconds(45));
   cluster.set_replicas(2);
   samples = HpaAutoscaler::pod_samples(cluster);
   EXPECT_TRUE(samples[2].deleting);

@@ -186,6 +186,8 @@ Cluster::Cluster(const ClusterConfig& config)
   const auto& metrics = config.metrics;
   scrapes_.resize(static_cast<std::size_t>(metrics.window_seconds / metrics.scrape_interval_seconds) + 2);
   cpu_window_ = static_cast<std::size_t>(std::ceil(metrics.window_seconds));
+  // The window ending at the last scrape, up to one scrape interval ago.
+  cpu_ring_ = cpu_window_ + static_cast<std::size_t>(std::ceil(metrics.scrape_interval_seconds));
   startup_delays_.resize(kStartupDelaysAhead);
   reset({}, 0);
 }
@@ -207,16 +209,17 @@ void Cluster::add_pod(const Pod& pod) {
     slot = free_cpu_slots_.back();
     free_cpu_slots_.pop_back();
   } else {
-    slot = static_cast<int>(pod_cpu_.size() / cpu_window_);
-    pod_cpu_.resize(pod_cpu_.size() + cpu_window_);
+    slot = static_cast<int>(pod_cpu_.size() / cpu_ring_);
+    pod_cpu_.resize(pod_cpu_.size() + cpu_ring_);
   }
-  std::fill_n(pod_cpu_.begin() + static_cast<std::ptrdiff_t>(slot * cpu_window_), cpu_window_, 0.0);
+  std::fill_n(pod_cpu_.begin() + static_cast<std::ptrdiff_t>(slot * cpu_ring_), cpu_ring_, 0.0);
   pods_.back().cpu_slot = slot;
 }
 
 void Cluster::reset(std::span<const double> arrivals, std::uint64_t seed,
                     std::optional<int> initial_replicas) {
   arrivals_ = arrivals;
+  seed_ = seed;
   rng_.seed(seed);
   noise_.seed_with(seed ^ 0x9e3779b97f4a7c15ULL);
   std::mt19937_64 startup_rng(seed ^ 0xc2b2ae3d27d4eb4fULL);
@@ -545,10 +548,10 @@ void Cluster::account_cpu() {
     if (pod.state == PodState::kReady)
       cpu += (1 - pod.capacity_factor) * service.cpu_limit_cores +
              groups_[static_cast<std::size_t>(pod.group)].served_per_pod * service.cpu_seconds_per_request;
-    pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_window_ + cpu_head_] = cpu;
+    pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_ring_ + cpu_head_] = cpu;
     total += cpu;
   }
-  cpu_head_ = cpu_head_ + 1 == cpu_window_ ? 0 : cpu_head_ + 1;
+  cpu_head_ = cpu_head_ + 1 == cpu_ring_ ? 0 : cpu_head_ + 1;
   second_.cpu_cores = total;
   counters_.cpu_seconds += total;
 }
@@ -643,13 +646,19 @@ void Cluster::scrape() {
   ++scrape_count_;
 }
 
+double Cluster::last_scrape_time() const {
+  return scrapes_[(scrape_head_ + scrape_count_ - 1) % scrapes_.size()].time;
+}
+
 double Cluster::pod_cpu_cores(const Pod& pod) const {
-  const double age = now_ - std::max(0.0, pod.created_at);
+  const double scraped = last_scrape_time();
+  const auto lag = std::min(cpu_ring_ - cpu_window_, static_cast<std::size_t>(std::lround(now_ - scraped)));
+  const double age = scraped - std::max(0.0, pod.created_at);
   const auto samples = std::min(cpu_window_, static_cast<std::size_t>(std::max(0.0, age)));
   if (samples == 0) return config_.service.idle_cpu_cores;
-  const double* ring = &pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_window_];
+  const double* ring = &pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_ring_];
   double sum = 0;
-  for (std::size_t i = 1; i <= samples; ++i) sum += ring[(cpu_head_ + cpu_window_ - i) % cpu_window_];
+  for (std::size_t i = lag + 1; i <= lag + samples; ++i) sum += ring[(cpu_head_ + cpu_ring_ - i) % cpu_ring_];
   return sum / static_cast<double>(samples);
 }
 

@@ -202,9 +202,15 @@ class Cluster {
   std::span<const double> arrivals() const { return arrivals_; }
   std::span<const Pod> pods() const { return pods_; }
 
-  // CPU (cores) of one pod averaged over the rate window, from what that pod itself did each second: the
-  // requests it served, its stress and its idle use.
+  // CPU (cores) of one pod averaged over the rate window ending at the last scrape — what a metrics
+  // pipeline that scrapes every scrape interval (metrics-server for the HPA, as Prometheus for the policies)
+  // reports now — from what that pod itself did each second: the requests it served, its stress and its
+  // idle use. A pod younger than a second at that scrape reports its idle use.
   double pod_cpu_cores(const Pod& pod) const;
+  // When the metrics were last scraped (s): at the start, then every scrape interval.
+  double last_scrape_time() const;
+  // The seed of the run (reset), for autoscalers that draw their own metric noise.
+  std::uint64_t seed() const { return seed_; }
   // Start-up delays the next `count` new pods will have (what a clairvoyant oracle may know).
   double upcoming_startup_delay(int index) const;
 
@@ -335,11 +341,14 @@ class Cluster {
   double next_scrape_ = 0;
   double last_observed_latency_ = 0;
 
-  // Per-pod CPU (cores) of each of the last window's seconds: slot × window + second.
+  // Per-pod CPU (cores) of each of the last seconds (the rate window and one scrape interval before it):
+  // slot × ring + second.
   std::vector<double> pod_cpu_;
   std::vector<int> free_cpu_slots_;
-  std::size_t cpu_window_ = 0;
+  std::size_t cpu_window_ = 0;  // seconds averaged
+  std::size_t cpu_ring_ = 0;    // seconds kept
   std::size_t cpu_head_ = 0;
+  std::uint64_t seed_ = 0;
 
   ClusterTotals totals_;
   mutable TickRecord last_tick_;

@@ -386,6 +386,25 @@ TEST(ClusterPods, EachPodsCpuIsWhatItServed) {
   EXPECT_NEAR(old_cpu + new_cpu, 1.0, 1e-9);
 }
 
+TEST(ClusterPods, EachPodsCpuIsReportedAsOfTheLastScrape) {
+  ClusterConfig config = quiet_config();
+  config.service.idle_cpu_cores = 0;
+  std::vector<double> arrivals(60, 100.0);  // 2 pods at 50/s each, then 100/s each from 60 s
+  arrivals.resize(120, 200.0);
+  Cluster cluster(config);
+  cluster.reset(arrivals, 1);
+  const auto cpu = [&] {
+    double total = 0;
+    for (const auto& pod : cluster.pods()) total += cluster.pod_cpu_cores(pod);
+    return total;
+  };
+  cluster.advance(70);  // scraped at 60: the window up to then, before the rise
+  EXPECT_DOUBLE_EQ(cluster.last_scrape_time(), 60);
+  EXPECT_NEAR(cpu(), 1.0, 1e-9);
+  cluster.advance(5);  // scraped at 75: 15 s of the 30 s window at twice the load
+  EXPECT_NEAR(cpu(), (15 * 1.0 + 15 * 2.0) / 30, 1e-9);
+}
+
 TEST(ClusterPods, APodThatGetsLessThanItsLimitServesSlowerForTheSameCpu) {
   ClusterConfig config = quiet_config();
   config.service.idle_cpu_cores = 0;
