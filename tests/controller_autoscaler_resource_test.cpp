@@ -16,6 +16,7 @@
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/suggestion_client.hpp"
+#include "support/eventually.hpp"
 #include "support/fake_suggestion_server.hpp"
 
 namespace maestro {
@@ -43,7 +44,7 @@ json autoscaler(const std::string& name, const std::string& target, int min, int
 class AutoscalerHarness {
  public:
   // `extra`: more of the controller's configuration (e.g. discovery).
-  explicit AutoscalerHarness(const std::string& extra = "") {
+  explicit AutoscalerHarness(const std::string& extra = "", int refresh_seconds = 15) {
     auto web = local::fake_deployment("shop", "web", 3);
     if (!extra.empty()) web.annotations = {{"maestro.io/autoscale", "true"}};
     api.put_deployment(web);
@@ -58,10 +59,10 @@ kubernetes:
   server: {}
   token: test-token
   timeout_ms: 300
-autoscalers: {{namespace: shop, refresh_seconds: 15}}
+autoscalers: {{namespace: shop, refresh_seconds: {}}}
 {}
 )",
-                                         suggestions.url(), api.url(), extra);
+                                         suggestions.url(), api.url(), refresh_seconds, extra);
     auto parsed = controller::parse_controller_config(yaml);
     if (!parsed) throw std::runtime_error(parsed.error().message);
     config = *parsed;
@@ -180,6 +181,30 @@ TEST(ControllerAutoscaler, CreateEditPauseDeleteDoWhatAnHpaUserExpects) {
   h.interval();
   EXPECT_TRUE(h.controller->managed().empty());
   EXPECT_EQ(h.replicas(), 6);
+}
+
+// With the watch, a resource created or deleted is acted on at the next tick, not at the next list an hour
+// away; the controller's own status writes do not make it list again.
+TEST(ControllerAutoscaler, TheWatchActsOnACreatedOrDeletedResourceBeforeTheNextList) {
+  AutoscalerHarness h("", 3600);
+  h.controller->run_due();  // the first list: nothing yet
+  EXPECT_TRUE(h.controller->managed().empty());
+  h.controller->start_autoscaler_watch();
+  ASSERT_EQ(h.create(autoscaler("web", "web", 2, 6)), 201);
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        h.controller->run_due();  // the clock stands still: only the watch can make it list
+        return h.controller->managed() == std::vector<std::string>{"shop/web"};
+      },
+      10s));
+  EXPECT_EQ(h.send("DELETE", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/web", {}),
+            200);
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        h.controller->run_due();
+        return h.controller->managed().empty();
+      },
+      10s));
 }
 
 TEST(ControllerAutoscaler, AResourceWinsOverAnnotationsAndGivesTheTargetBackWhenDeleted) {

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "kube/custom_resources.hpp"
+#include "kube/watch.hpp"
 #include "local/fake_kube_api.hpp"
 #include "net/http_server.hpp"
 
@@ -225,6 +227,71 @@ TEST_F(KubeClientTest, PicksUpARotatedTokenFile) {
 
 // Replica counts are Kubernetes' int32: a larger one is a malformed answer, never truncated (2^32 + 3 used to
 // read as 3).
+// A watch as client-go's reflector makes one: from the resourceVersion of a list, every later change of
+// that namespace's MaestroAutoscalers (the local API ends a watch once it has something to say, so the
+// client watches again from the last version it saw); a version older than the API keeps is 410 Gone; and a
+// quiet watch ends when the client says stop.
+TEST_F(KubeClientTest, WatchesFromAListsVersionUntilToldItIsTooOld) {
+  auto kube = client("test-token", 40000ms);
+  const auto post = [&](const std::string& ns, const std::string& name) {
+    const nlohmann::json object = {{"apiVersion", "autoscaling.maestro.io/v1alpha1"},
+                                   {"kind", "MaestroAutoscaler"},
+                                   {"metadata", {{"name", name}, {"namespace", ns}}},
+                                   {"spec", {{"minReplicas", 1}}}};
+    return api.handle({"POST", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/" + ns + "/maestroautoscalers",
+                       "", "Bearer test-token", "application/json", "", object.dump()})
+        .status;
+  };
+  ASSERT_EQ(post("shop", "first"), 201);
+  const auto listed = kube::list_objects(kube, kube::kMaestroAutoscalers, "shop");
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  std::vector<std::string> seen;
+  std::string version = listed->resource_version;
+  std::thread writer([&] {
+    post("shop", "second");
+    post("elsewhere", "other");  // another namespace: not this watch's
+    api.handle({"PATCH", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/first", "",
+                "Bearer test-token", "application/merge-patch+json", "", R"({"spec":{"minReplicas":2}})"});
+    api.handle({"DELETE", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/second",
+                "", "Bearer test-token", "", "", ""});
+  });
+  for (int watches = 0; watches < 10 && seen.size() < 3; ++watches) {
+    auto watched = kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {version, 20, {}},
+                                       [&](const kube::WatchEvent& event) {
+                                         seen.push_back(event.type + " " + event.object["metadata"].value("name", ""));
+                                       });
+    ASSERT_TRUE(watched.has_value()) << watched.error().message;
+    version = *watched;
+  }
+  writer.join();
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED second", "MODIFIED first", "DELETED second"}));
+
+  // Past the changes the API keeps: the list's version is too old to watch from.
+  for (int i = 0; i < 1000; ++i)
+    api.handle({"PATCH", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/first", "",
+                "Bearer test-token", "application/merge-patch+json", "",
+                nlohmann::json{{"spec", {{"minReplicas", 1 + i % 2}}}}.dump()});
+  auto gone = kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {listed->resource_version, 20, {}},
+                                  [](const kube::WatchEvent&) {});
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().kind, KubeErrorKind::kGone);
+
+  // Nothing happens; the client stops the watch itself.
+  const auto from = kube::list_objects(kube, kube::kMaestroAutoscalers, "shop")->resource_version;
+  std::atomic<bool> stop = false;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);  // the watch is waiting by then; the test is that it ends on request
+    stop = true;
+  });
+  int events = 0;
+  auto stopped = kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {from, 20, [&] { return !stop; }},
+                                     [&](const kube::WatchEvent&) { ++events; });
+  stopper.join();
+  ASSERT_TRUE(stopped.has_value()) << stopped.error().message;
+  EXPECT_EQ(*stopped, from);
+  EXPECT_EQ(events, 0);
+}
+
 TEST(KubeParse, RefusesReplicaCountsOutOfRangeRatherThanTruncatingThem) {
   const auto scale = [](const std::string& replicas) {
     return kube::parse_scale(fmt::format(

@@ -13,13 +13,6 @@ using nlohmann::json;
 constexpr int kListPageSize = 500;
 constexpr int kMaxListPages = 1000;  // a continue token that never ends is a broken server
 
-std::string collection_path(const ResourceType& type, const std::string& ns) {
-  const std::string group_version =
-      type.group.empty() ? "/api/" + type.version : fmt::format("/apis/{}/{}", type.group, type.version);
-  if (ns.empty()) return fmt::format("{}/{}", group_version, type.resource);
-  return fmt::format("{}/namespaces/{}/{}", group_version, net::url_encode(ns), type.resource);
-}
-
 std::string object_path(const ResourceType& type, const std::string& ns, const std::string& name) {
   return fmt::format("{}/{}", collection_path(type, ns), net::url_encode(name));
 }
@@ -37,6 +30,13 @@ KubeResult<json> object_from(const net::Response& response, const std::string& w
 }
 
 }  // namespace
+
+std::string collection_path(const ResourceType& type, const std::string& ns) {
+  const std::string group_version =
+      type.group.empty() ? "/api/" + type.version : fmt::format("/apis/{}/{}", type.group, type.version);
+  if (ns.empty()) return fmt::format("{}/{}", group_version, type.resource);
+  return fmt::format("{}/namespaces/{}/{}", group_version, net::url_encode(ns), type.resource);
+}
 
 KubeResult<ObjectList> list_objects(KubeClient& kube, const ResourceType& type, const std::string& ns) {
   const std::string what =

@@ -29,6 +29,10 @@ inline const ResourceType kScaledObjects{"keda.sh", "v1alpha1", "scaledobjects",
 inline const ResourceType kStatefulSets{"apps", "v1", "statefulsets", "StatefulSetList"};
 inline const ResourceType kReplicaSets{"apps", "v1", "replicasets", "ReplicaSetList"};
 
+// The REST path of `type`'s objects in `namespace_` ("" all namespaces), e.g.
+// "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers".
+std::string collection_path(const ResourceType& type, const std::string& namespace_);
+
 struct ObjectList {
   std::vector<nlohmann::json> items;
   std::string resource_version;  // the list's, for a watch to start from

@@ -46,6 +46,10 @@ FakeKubeApi::~FakeKubeApi() {
 }
 
 Result<int> FakeKubeApi::start(const std::string& host, int port) {
+  {
+    std::lock_guard lock(store_->mutex);
+    store_->stopping = false;
+  }
   faults_.start();
   auto bound = server_->http.listen(fmt::format("{}:{}", host, port));
   if (!bound) return fail("Kubernetes API: {}", bound.error().message);
@@ -57,6 +61,11 @@ Result<int> FakeKubeApi::start(const std::string& host, int port) {
 
 void FakeKubeApi::stop() {
   faults_.stop();
+  {
+    std::lock_guard lock(store_->mutex);
+    store_->stopping = true;  // watches waiting for a change end now
+  }
+  store_->written.notify_all();
   if (server_->running) server_->http.stop();
   server_->running = false;
 }

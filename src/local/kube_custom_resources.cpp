@@ -6,7 +6,9 @@
 // delete; /status reads and writes only .status. As the API server does for a resource with a status
 // subresource: a write to the main resource ignores .status, a change of .spec bumps metadata.generation, a
 // status write never does, and a write carrying a stale resourceVersion is refused 409 Conflict.
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <expected>
 
@@ -171,6 +173,73 @@ KubeResponse list(const KubeStore& store, const CustomKind& kind, const KubeRequ
                            {"items", items}});
 }
 
+constexpr std::size_t kChangesKept = 1000;
+constexpr int kLongestWatchSeconds = 30;  // the server may end a watch when it likes; this one does early
+
+// Call with the lock held, right after the write that made `revision` current.
+void record_change(KubeStore& store, const CustomObjectKey& key, const char* type, const json& object) {
+  store.custom_changes.push_back({store.revision, key, type, object});
+  if (store.custom_changes.size() > kChangesKept) {
+    store.custom_changes_dropped_through = store.custom_changes.front().revision;
+    store.custom_changes.pop_front();
+  }
+}
+
+std::string watch_line(const std::string& type, const json& object) {
+  return json{{"type", type}, {"object", object}}.dump() + "\n";
+}
+
+// GET …?watch=true: the changes of this kind (and namespace) after `resourceVersion` — or, without one,
+// every object as ADDED and then the changes from now — as a stream of events, one per line. This server
+// answers as soon as there is at least one, or after timeoutSeconds (at most 30 s) with none: a client must
+// watch again from the last resourceVersion it saw, as it must whenever a real API server ends a watch.
+// A resourceVersion older than the changes kept is answered as the API server does: 200 and an ERROR event
+// carrying a 410 Expired Status.
+KubeResponse watch(KubeStore& store, std::unique_lock<std::mutex>& lock, const CustomKind& kind,
+                   const KubeRequest& request, const KubePath& path) {
+  const std::string prefix = qualified(kind);
+  const auto ours = [&](const CustomObjectKey& key) {
+    return std::get<0>(key) == prefix && (path.namespace_.empty() || std::get<1>(key) == path.namespace_);
+  };
+  const std::string asked = query_value(request.query, "resourceVersion");
+  std::uint64_t from = store.revision;
+  KubeResponse response{200, ""};
+  if (asked.empty() || asked == "0") {
+    for (const auto& [key, object] : store.custom_objects)
+      if (ours(key)) response.body += watch_line("ADDED", object);
+  } else {
+    char* end = nullptr;
+    from = std::strtoull(asked.c_str(), &end, 10);
+    if (end == asked.c_str() || *end != '\0')
+      return status_response(400, "BadRequest", fmt::format("invalid resource version \"{}\"", asked));
+    if (from < store.custom_changes_dropped_through) {
+      response.body = watch_line(
+          "ERROR", {{"kind", "Status"},
+                    {"apiVersion", "v1"},
+                    {"metadata", json::object()},
+                    {"status", "Failure"},
+                    {"message", fmt::format("too old resource version: {} ({})", from,
+                                            store.custom_changes_dropped_through + 1)},
+                    {"reason", "Expired"},
+                    {"code", 410}});
+      return response;
+    }
+  }
+  const std::string timeout_text = query_value(request.query, "timeoutSeconds");
+  const int timeout = std::clamp(timeout_text.empty() ? kLongestWatchSeconds : std::atoi(timeout_text.c_str()), 0,
+                                 kLongestWatchSeconds);
+  const auto changed = [&] {
+    for (const auto& change : store.custom_changes)
+      if (change.revision > from && ours(change.key)) return true;
+    return false;
+  };
+  if (response.body.empty())
+    store.written.wait_for(lock, std::chrono::seconds(timeout), [&] { return store.stopping || changed(); });
+  for (const auto& change : store.custom_changes)
+    if (change.revision > from && ours(change.key)) response.body += watch_line(change.type, change.object);
+  return response;
+}
+
 // Checks an object sent to create or update: JSON, of this kind, with the path's name and namespace.
 std::expected<json, KubeResponse> object_in(const CustomKind& kind, const KubeRequest& request,
                                             const KubePath& path, const std::string& name) {
@@ -244,6 +313,7 @@ KubeResponse create(KubeStore& store, const CustomKind& kind, const KubeRequest&
   metadata["resourceVersion"] = std::to_string(store.next_revision());
   if (kind.status_subresource) object->erase("status");
   store.custom_objects[key] = *object;
+  record_change(store, key, "ADDED", *object);
   return json_answer(201, *object);
 }
 
@@ -281,6 +351,7 @@ KubeResponse update(KubeStore& store, const CustomKind& kind, const KubeRequest&
   }
   if (stale(wanted, it->second)) return conflict(kind, path.name);
   it->second = written(store, it->second, std::move(wanted), status_write);
+  record_change(store, it->first, "MODIFIED", it->second);
   return json_answer(200, it->second);
 }
 
@@ -288,8 +359,10 @@ KubeResponse remove(KubeStore& store, const CustomKind& kind, const KubePath& pa
   const auto it = store.custom_objects.find(key_of(kind, path.namespace_, path.name));
   if (it == store.custom_objects.end()) return not_found(kind, path.name);
   json removed = std::move(it->second);
+  const CustomObjectKey key = it->first;
   store.custom_objects.erase(it);
-  store.next_revision();
+  removed["metadata"]["resourceVersion"] = std::to_string(store.next_revision());
+  record_change(store, key, "DELETED", removed);
   return json_answer(200, {{"kind", "Status"},
                            {"apiVersion", "v1"},
                            {"metadata", json::object()},
@@ -356,8 +429,11 @@ KubeResponse handle_custom_resources(KubeStore& store, const KubeRequest& reques
   const CustomKind& kind = *kind_of(path);
   KubeResponse response;
   {
-    std::lock_guard lock(store.mutex);
+    std::unique_lock lock(store.mutex);
     if (request.method == "GET") {
+      const std::string watching = query_value(request.query, "watch");
+      if (path.name.empty() && (watching == "true" || watching == "1"))
+        return watch(store, lock, kind, request, path);
       if (path.name.empty()) return list(store, kind, request, path);
       const auto it = store.custom_objects.find(key_of(kind, path.namespace_, path.name));
       if (it == store.custom_objects.end()) return not_found(kind, path.name);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -96,6 +97,14 @@ struct StoredDeployment {
 using ObjectKey = std::pair<std::string, std::string>;                      // namespace, name
 using CustomObjectKey = std::tuple<std::string, std::string, std::string>;  // resource.group, namespace, name
 
+// A change to a custom object, as a watch reports it.
+struct CustomObjectChange {
+  std::uint64_t revision = 0;
+  CustomObjectKey key;
+  std::string type;  // ADDED, MODIFIED, DELETED
+  nlohmann::json object;
+};
+
 struct KubeStore {
   mutable std::mutex mutex;
   std::condition_variable written;  // notified after every write
@@ -110,6 +119,10 @@ struct KubeStore {
   std::map<ObjectKey, PodObject> pods;
   std::map<ObjectKey, std::uint64_t> pod_versions;           // each pod's resourceVersion
   std::map<CustomObjectKey, nlohmann::json> custom_objects;  // as stored (kube_custom_resources.cpp)
+  // The latest changes to them, oldest first, for watches; a watch from before the oldest kept is 410 Gone.
+  std::deque<CustomObjectChange> custom_changes;
+  std::uint64_t custom_changes_dropped_through = 0;  // the revision of the newest change no longer kept
+  bool stopping = false;                             // the API is stopping: watches end
 
   // The next resourceVersion; call with the lock held, then notify `written` once it is released.
   std::uint64_t next_revision() { return ++revision; }

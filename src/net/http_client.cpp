@@ -37,16 +37,31 @@ struct BodySink {
   std::string& body;
   std::size_t limit;
   bool over_limit = false;
+  CURL* curl = nullptr;
+  const std::function<bool(std::string_view)>* stream = nullptr;  // a streaming request's consumer
+  std::optional<bool> streaming;                                  // decided at the first piece
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<BodySink*>(user);
+  if (sink->stream && !sink->streaming) {
+    long status = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    sink->streaming = status >= 200 && status < 300;
+  }
+  if (sink->streaming.value_or(false))
+    return (*sink->stream)(std::string_view(data, size * count)) ? size * count : 0;
   if (sink->body.size() + size * count > sink->limit) {
     sink->over_limit = true;
     return 0;  // curl stops with CURLE_WRITE_ERROR
   }
   sink->body.append(data, size * count);
   return size * count;
+}
+
+// Non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(user))() ? 0 : 1;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -263,7 +278,8 @@ HttpResult HttpClient::send(const Request& request) {
       // if it never left.
       retry = idempotent || never_sent;
     }
-    if (!retry || attempt_number >= max_attempts) return result;
+    // A streaming request's consumer may have seen part of the answer: never resent.
+    if (!retry || request.on_body || attempt_number >= max_attempts) return result;
     std::chrono::milliseconds delay;
     {
       std::lock_guard lock(pool_->random_mutex);
@@ -280,7 +296,8 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   curl_easy_reset(curl);
 
   Response response;
-  BodySink body{response.body, options_.max_response_bytes};
+  BodySink body{response.body, options_.max_response_bytes, false, curl,
+                request.on_body ? &request.on_body : nullptr, std::nullopt};
   CurlSlist headers;
   for (const auto& [name, value] : request.headers) headers.add(name + ": " + value);
   if (options_.bearer_token) {
@@ -308,6 +325,11 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (request.keep_going) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &request.keep_going);
+  }
 
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);

@@ -87,6 +87,12 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::optional<std::chrono::milliseconds> total_timeout;  // overrides the client's
+  // Streaming (a Kubernetes watch): a 2xx response's body is handed over piece by piece as it arrives, not
+  // kept in Response::body and not counted against max_response_bytes; returning false ends the transfer
+  // (the request then fails with kOther). Other statuses' bodies are kept as usual. `keep_going` is also
+  // asked about once a second while nothing arrives: false ends the transfer the same way.
+  std::function<bool(std::string_view)> on_body;
+  std::function<bool()> keep_going;
 };
 
 // The delay before retry number `retry` (1 for the first retry): exponential, capped at max_backoff, with

@@ -15,7 +15,8 @@
 //     method makes one kind of call;
 //   - a service calls a src/kube method when a non-test .cpp file of its folder has `.METHOD(`; a function of
 //     src/kube taking a `const ResourceType&` (kube/custom_resources) calls what its path helpers name for the
-//     type constants (kube::kFOO in src/kube/*.hpp, or a for loop's variable over them) a service passes it.
+//     type constants (kube::kFOO in src/kube/*.hpp, or a for loop's variable over them) a service passes it
+//     (its verbs as above, from http().VERB( or .method = "VERB", watch if the body has a "watch=" literal).
 //   node tests/manifests/rbac.mjs      exit 0 if the grants match, 1 with the differences
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -103,14 +104,18 @@ export function typedCalls(kubeSources) {
   );
   const calls = new Map();
   for (const fn of all.filter((fn) => /ResourceType&/.test(fn.params) && !typedHelpers.has(fn.name))) {
-    const methods = [...fn.body.matchAll(/(?:http_|http\(\))\.(get|post|patch|put|del)\w*\(/g)].map((m) => m[1]);
+    const methods = [
+      ...[...fn.body.matchAll(/(?:http_|http\(\))\.(get|post|patch|put|del)\w*\(/g)].map((m) => m[1]),
+      ...[...fn.body.matchAll(/\.method = "([A-Z]+)"/g)].map((m) => m[1].toLowerCase().replace("delete", "del")),
+    ];
+    const watches = /"[^"]*watch=/.test(fn.body);
     const uses = [];
     for (const call of fn.body.matchAll(/\b(\w+_path)\([^()]*\)(?:\s*\+\s*"\/(\w+)")?/g))
       if (typedHelpers.has(call[1])) uses.push({ named: typedHelpers.get(call[1]), subresource: call[2] });
     const verbs = [];
     for (const use of uses)
       for (const method of methods)
-        verbs.push({ verb: method === "get" ? (use.named ? "get" : "list") : verbOf[method], subresource: use.subresource });
+        verbs.push({ verb: method === "get" ? (use.named ? "get" : watches ? "watch" : "list") : verbOf[method], subresource: use.subresource });
     if (verbs.length) calls.set(fn.name, verbs);
   }
   return calls;

@@ -196,9 +196,11 @@ Result<ControllerConfig> parse_controller_config(const std::string& yaml) {
           read_seconds(discovery, "refresh_seconds", "config.discovery", config.discovery.refresh, false));
     }
     if (const YAML::Node autoscalers = root["autoscalers"]) {
-      MAESTRO_TRY(only_keys(autoscalers, "config.autoscalers", {"enabled", "namespace", "refresh_seconds"}));
+      MAESTRO_TRY(
+          only_keys(autoscalers, "config.autoscalers", {"enabled", "namespace", "refresh_seconds", "watch"}));
       config.autoscalers.enabled = true;
       MAESTRO_TRY(read(autoscalers, "enabled", "config.autoscalers", config.autoscalers.enabled));
+      MAESTRO_TRY(read(autoscalers, "watch", "config.autoscalers", config.autoscalers.watch));
       MAESTRO_TRY(read(autoscalers, "namespace", "config.autoscalers", config.autoscalers.namespace_));
       MAESTRO_TRY(read_seconds(autoscalers, "refresh_seconds", "config.autoscalers",
                                config.autoscalers.refresh, false));

@@ -55,7 +55,8 @@ struct DiscoveryConfig {
 struct AutoscalersConfig {
   bool enabled = false;
   std::string namespace_;  // "" all namespaces
-  std::chrono::seconds refresh{10};
+  std::chrono::seconds refresh{10};  // a full list (resync), watching or not
+  bool watch = true;                 // and a watch, to act on a change at once (autoscaler_watch.hpp)
 };
 
 // Where the HPA source (hpa_source.hpp) reads per-pod CPU: required when a deployment's policy is hpa.

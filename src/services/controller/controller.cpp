@@ -97,6 +97,7 @@ void Controller::start() {
 
 Controller::~Controller() {
   stop();
+  autoscaler_watch_.reset();  // before the rest: it calls back into the controller
   for (auto& worker : workers_) worker.join();
 }
 
@@ -169,9 +170,16 @@ void Controller::tick() {
     next_discovery_ = now + config_.discovery.refresh;
     discover();
   }
-  if (autoscalers_ && now >= next_autoscaler_sync_) {
-    next_autoscaler_sync_ = now + config_.autoscalers.refresh;
-    sync_autoscalers();
+  if (autoscalers_) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mutex_);
+      std::swap(changed, autoscalers_changed_);
+    }
+    if (changed || now >= next_autoscaler_sync_) {
+      next_autoscaler_sync_ = now + config_.autoscalers.refresh;
+      sync_autoscalers();
+    }
   }
   std::lock_guard lock(mutex_);
   if (stopping_) return;
@@ -220,7 +228,19 @@ void Controller::run_due() {
   wait_idle();
 }
 
+void Controller::start_autoscaler_watch() {
+  if (!autoscalers_ || !kube_client_ || !config_.autoscalers.watch || autoscaler_watch_) return;
+  autoscaler_watch_ = std::make_unique<AutoscalerWatch>(*kube_client_, config_.autoscalers.namespace_, [this] {
+    {
+      std::lock_guard lock(mutex_);
+      autoscalers_changed_ = true;
+    }
+    wake_.notify_all();
+  });
+}
+
 void Controller::run() {
+  start_autoscaler_watch();
   // Sleep at most this long, so that discovery and stop() are noticed.
   constexpr auto kMaxSleep = std::chrono::milliseconds(500);
   while (true) {
@@ -231,7 +251,8 @@ void Controller::run() {
     for (const auto& [key, target] : targets_)
       if (!target->in_flight) next = std::min(next, target->next_due);
     const auto sleep = next - clock_.now();
-    if (sleep > core::Clock::Duration::zero()) wake_.wait_for(lock, sleep, [this] { return stopping_; });
+    if (sleep > core::Clock::Duration::zero())
+      wake_.wait_for(lock, sleep, [this] { return stopping_ || autoscalers_changed_; });
   }
 }
 

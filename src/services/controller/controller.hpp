@@ -7,7 +7,8 @@
 // scaling action is recorded as a Kubernetes Event on the deployment. A deployment whose policy is hpa asks
 // the HPA source (hpa_source.hpp) instead of the suggestion server, through the same reconcile.
 //
-// MaestroAutoscaler resources (autoscaler.hpp), when enabled, are listed every autoscalers.refresh: each
+// MaestroAutoscaler resources (autoscaler.hpp), when enabled, are listed every autoscalers.refresh, and at
+// once when the watch (autoscaler_watch.hpp, started by run() or start_autoscaler_watch()) sees one change: each
 // one's target is reconciled with its settings (a resource wins over the target's annotations), and its
 // status and conditions are written (controller_autoscalers.cpp). A target another autoscaler (an HPA, a KEDA
 // ScaledObject) also scales is refused with a condition and a Warning Event; `paused` holds; `dryRun`
@@ -36,6 +37,7 @@
 #include "kube/client.hpp"
 #include "services/controller/autoscaler.hpp"
 #include "services/controller/autoscaler_client.hpp"
+#include "services/controller/autoscaler_watch.hpp"
 #include "services/controller/config.hpp"
 #include "services/controller/decision.hpp"
 #include "services/controller/hpa_source.hpp"
@@ -70,8 +72,12 @@ class Controller {
   // Reconciles every managed deployment once, due or not (after discovery, if enabled), and waits for them;
   // returns how many held because something failed (a failed discovery counts as one).
   int reconcile_all();
-  // The real-time loop: tick, sleep until the next deployment is due, until stop().
+  // The real-time loop: tick, sleep until the next deployment is due, until stop(). Starts the autoscaler
+  // watch first.
   void run();
+  // Watches MaestroAutoscalers, if they are enabled with watch and the controller has an API server's
+  // client: a change makes the next tick() list them. Once; run() calls it.
+  void start_autoscaler_watch();
   void stop();
 
   // True once the deployments to manage are known (discovery, if enabled, has listed them once).
@@ -123,6 +129,8 @@ class Controller {
   core::Clock::TimePoint next_discovery_{};
   bool autoscalers_listed_once_ = false;
   core::Clock::TimePoint next_autoscaler_sync_{};
+  bool autoscalers_changed_ = false;  // the watch saw a change: list at the next tick
+  std::unique_ptr<AutoscalerWatch> autoscaler_watch_;
   std::vector<std::thread> workers_;
 };
 

@@ -152,7 +152,9 @@ kube::KubeResult<void> KubeLeaseLock::update(const LeaseRecord& record) {
                                      .path = leases_path(namespace_) + "/" + net::url_encode(name_),
                                      .headers = {{"Content-Type", "application/json"}},
                                      .body = lease_json(namespace_, name_, resource_version_, record).dump(),
-                                     .total_timeout = std::nullopt});
+                                     .total_timeout = std::nullopt,
+                                     .on_body = {},
+                                     .keep_going = {}});
   if (!response) return std::unexpected(kube::transport_error(response.error(), what));
   if (response->status != 200) return std::unexpected(kube::error_from_response(*response, what));
   auto lease = parse_lease(response->body, what);

@@ -388,7 +388,9 @@ TEST(SuggestionServerLoad, AbandonedRequestsForOneDeploymentDoNotHoldUpAnother) 
                          .path = "/suggest?deployment=web&namespace=shop",
                          .headers = {{"X-Request-Timeout-Ms", "1000"}},
                          .body = "",
-                         .total_timeout = std::nullopt};
+                         .total_timeout = std::nullopt,
+                         .on_body = {},
+                         .keep_going = {}};
   std::vector<std::future<void>> abandoned;
   for (int i = 0; i < 30; ++i)
     abandoned.push_back(std::async(std::launch::async, [&] { client(100ms)->send(web); }));
@@ -440,7 +442,9 @@ TEST(SuggestionServerLoad, RefusesBeyondMaxPendingAndAnswersPastTheDeadline) {
                          .path = fmt::format("/suggest?deployment={}&namespace=shop", deployment),
                          .headers = {},
                          .body = "",
-                         .total_timeout = std::nullopt};
+                         .total_timeout = std::nullopt,
+                         .on_body = {},
+                         .keep_going = {}};
     if (!timeout_ms.empty()) request.headers.emplace_back(kRequestTimeoutHeader, timeout_ms);
     return client.send(request);
   };
