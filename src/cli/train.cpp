@@ -28,7 +28,9 @@
 #include "core/action_set.hpp"
 #include "core/clock.hpp"
 #include "core/reward.hpp"
+#include "eval/imitation.hpp"
 #include "eval/scenario.hpp"
+#include "sim/env.hpp"
 #include "eval/training.hpp"
 #include "nn/policy_file.hpp"
 #include "rl/callbacks.hpp"
@@ -66,6 +68,7 @@ struct Options {
   bool record_time = false;
   bool quiet = false;
   unsigned parallel_seeds = 0;  // 0: one per core
+  eval::CloningOptions cloning{.violation_price = 0};  // a price above 0: clone foresight first (experiment)
 };
 
 std::string flag_name(const std::string& key) {
@@ -117,6 +120,20 @@ std::unique_ptr<rl::Env> new_env(const EnvOptions& options) {
   return std::move(made->env);
 }
 
+// The training windows foresight is cloned on (eval/imitation.hpp).
+std::vector<eval::Scenario> foresight_scenarios() {
+  const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
+                                              std::filesystem::read_symlink("/proc/self/exe"));
+  if (!shared) throw CLI::ValidationError("--imitate", shared.error().message);
+  std::vector<eval::Scenario> scenarios;
+  for (const char* name : {"nasa-train", "worldcup-train"}) {
+    auto scenario = eval::resolve_scenario(name, {}, *shared);
+    if (!scenario) throw CommandFailed(scenario.error().message);
+    scenarios.push_back(std::move(*scenario));
+  }
+  return scenarios;
+}
+
 std::vector<eval::Scenario> validation_scenarios(const std::vector<std::string>& names) {
   std::vector<eval::Scenario> scenarios;
   if (names.empty()) return scenarios;
@@ -147,6 +164,8 @@ void run(const Options& o) {
   if (!o.steps && !simulated(o)) throw CLI::ValidationError("--steps", "is required for " + o.env.name);
   const std::uint64_t steps = o.steps.value_or(recipe.steps);
   const int seed_count = o.seeds.value_or(simulated(o) ? recipe.seeds : 1);
+  if (o.cloning.violation_price > 0 && (initial || !o.pods_csv.empty()))
+    throw CLI::ValidationError("--imitate", "clones into a fresh policy: not with --init-policy or --pods-csv");
   if (seed_count > 1 && (o.eval_freq > 0 || !o.pods_csv.empty()))
     throw CLI::ValidationError("--seeds", "--eval-freq and --pods-csv follow one seed's training");
   const auto validation = validation_scenarios(
@@ -227,9 +246,24 @@ void run(const Options& o) {
     trainer.learn(steps, callbacks(o.seed));
     trained.push_back({o.seed, trainer.policy(), trainer.seconds(), 0});
   } else {
+    // Cloning reads the demonstrations' features and actions off the simulator the policy trains in.
+    const auto* sim_env = dynamic_cast<const sim::Env*>(spare.get());
+    if (o.cloning.violation_price > 0 && !sim_env)
+      throw CLI::ValidationError("--imitate", "clones the simulator's foresight: --env sim");
+    const auto demo_scenarios =
+        o.cloning.violation_price > 0 ? foresight_scenarios() : std::vector<eval::Scenario>{};
+    const auto clone = [&](rl::PpoTrainer& trainer) {
+      if (demo_scenarios.empty()) return;
+      eval::clone_foresight(trainer, demo_scenarios, sim_env->config().features, sim_env->config().actions,
+                            o.cloning, [&](int round, std::size_t decisions, double cloned) {
+                              if (!o.quiet)
+                                std::cerr << fmt::format("cloning round {}: {} decisions, {:.1f} % cloned\n",
+                                                         round + 1, decisions, 100 * cloned);
+                            });
+    };
     auto result =
         eval::train_seeds(config, description, make, steps, seeds, validation, recipe.validation_seeds,
-                          reward ? reward->weights : core::CostWeights{}, callbacks, clock, parallel);
+                          reward ? reward->weights : core::CostWeights{}, callbacks, clock, parallel, clone);
     if (!result) throw CommandFailed(result.error().message);
     trained = std::move(*result);
   }
@@ -296,6 +330,18 @@ const Registration kRegistration{
               "1000000 on the simulator")
           ->check(CLI::PositiveNumber);
       train->add_option("--seed", o->seed, "Seed of everything random in training")->capture_default_str();
+      train
+          ->add_option("--imitate", o->cloning.violation_price,
+                       "Experiment: before PPO, clone the oracle's schedule that prices a request over the SLO at "
+                       "this many pod-seconds (e.g. 0.5), on the training windows nasa-train and worldcup-train, "
+                       "by DAgger (eval/imitation.hpp)")
+          ->check(CLI::PositiveNumber);
+      train->add_option("--imitate-rounds", o->cloning.rounds, "Experiment: DAgger rounds")
+          ->check(CLI::Range(1, 100))
+          ->capture_default_str();
+      train->add_option("--imitate-epochs", o->cloning.epochs, "Experiment: passes over the demonstrations a round")
+          ->check(CLI::Range(1, 1000))
+          ->capture_default_str();
       train
           ->add_option("--seeds", o->seeds,
                        "Train this many seeds (seed, seed+1, ...) and keep the cheapest on --validation; "

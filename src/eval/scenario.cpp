@@ -43,8 +43,9 @@ Scenario base_scenario(std::string name, std::string description) {
   return scenario;
 }
 
-// The built-in trace scenarios: two days of each test window (World Cup's holds the busiest minute) and
-// the validation windows policies are chosen on, all at real time.
+// The built-in trace scenarios: two days of each test window (World Cup's holds the busiest minute), the
+// validation windows policies are chosen on, and 14 days of each training window (what foresight is cloned
+// on, eval/imitation.hpp), all at real time.
 struct BuiltinTraceWindow {
   std::string trace;
   traffic::SplitPart part;
@@ -67,6 +68,15 @@ std::optional<BuiltinTraceWindow> builtin_trace_window(const std::string& name) 
   if (name == "worldcup")
     return BuiltinTraceWindow{"worldcup98", SplitPart::kTest, 899'769'600 - traffic::kWorldCupStartUnix,
                               2 * kDay, "7 and 8 July 1998 UTC, with the busiest minute (7 July 21:41)"};
+  const auto nasa_train = traffic::split_for("nasa-http-1995")->train;
+  const auto worldcup_train = traffic::split_for("worldcup98")->train;
+  if (name == "nasa-train")
+    return BuiltinTraceWindow{"nasa-http-1995", SplitPart::kTrain, nasa_train.start_seconds,
+                              std::min(14 * kDay, nasa_train.length_seconds()), "its first 14 days"};
+  if (name == "worldcup-train")
+    return BuiltinTraceWindow{"worldcup98", SplitPart::kTrain,
+                              worldcup_train.end_seconds - std::min(14 * kDay, worldcup_train.length_seconds()),
+                              std::min(14 * kDay, worldcup_train.length_seconds()), "its last 14 days"};
   if (name == "worldcup-validation")
     return BuiltinTraceWindow{"worldcup98", SplitPart::kValidation, 899'078'400 - traffic::kWorldCupStartUnix,
                               2 * kDay, "29 and 30 June 1998 UTC"};
@@ -137,7 +147,9 @@ Result<Scenario> builtin(const std::string& name, const fs::path& shared_dir) {
     if (!trace) return std::unexpected(trace.error());
     const auto& part = split.part(window->part);
     s.description = fmt::format("{} {} window: {} ({:.1f} h of {}) at real time", window->trace,
-                                window->part == traffic::SplitPart::kTest ? "test" : "validation",
+                                window->part == traffic::SplitPart::kTest         ? "test"
+                                : window->part == traffic::SplitPart::kValidation ? "validation"
+                                                                                  : "training",
                                 window->dates, window->duration_seconds / 3600, part.dates);
     t.kind = ShapeKind::kTrace;
     t.trace = *trace;
@@ -302,7 +314,8 @@ std::vector<std::string> synthetic_scenario_names() {
 
 std::vector<std::string> builtin_scenario_names() {
   auto names = synthetic_scenario_names();
-  for (const auto* trace : {"nasa", "nasa-validation", "worldcup", "worldcup-validation"})
+  for (const auto* trace :
+       {"nasa", "nasa-validation", "worldcup", "worldcup-validation", "nasa-train", "worldcup-train"})
     names.push_back(trace);
   return names;
 }

@@ -105,7 +105,8 @@ Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
                                              std::span<const std::uint64_t> seeds,
                                              const std::vector<Scenario>& validation, int validation_seeds,
                                              const core::CostWeights& weights, const SeedCallbacks& callbacks,
-                                             const core::Clock& clock, int parallel) {
+                                             const core::Clock& clock, int parallel,
+                                             const std::function<void(rl::PpoTrainer&)>& before_learning) {
   std::vector<std::uint64_t> evaluation_seeds;
   for (int i = 1; i <= validation_seeds; ++i) evaluation_seeds.push_back(static_cast<std::uint64_t>(i));
   struct Job {
@@ -123,6 +124,7 @@ Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
   }
   const auto train = [&](Job& job) -> Result<TrainedSeed> {
     rl::PpoTrainer trainer(ppo, description, *job.env, job.seed, clock);
+    if (before_learning) before_learning(trainer);
     trainer.learn(steps, job.callbacks);
     TrainedSeed result{job.seed, trainer.policy(), trainer.seconds(), 0};
     if (auto valid = nn::validate(result.policy); !valid)

@@ -79,7 +79,8 @@ Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
                                              std::span<const std::uint64_t> seeds,
                                              const std::vector<Scenario>& validation, int validation_seeds,
                                              const core::CostWeights& weights, const SeedCallbacks& callbacks,
-                                             const core::Clock& clock, int parallel = 1);
+                                             const core::Clock& clock, int parallel = 1,
+                                             const std::function<void(rl::PpoTrainer&)>& before_learning = {});
 
 // The index of the cheapest on validation (the first of equals).
 std::size_t best_on_validation(std::span<const TrainedSeed> trained);

@@ -3,6 +3,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "nn/adam.hpp"
 #include "nn/categorical.hpp"
 
 namespace maestro::rl {
@@ -58,6 +59,57 @@ Result<void> PpoTrainer::start_from(const nn::PolicyFile& policy) {
   network_ = policy.network;  // in place: the updater holds a reference to it
   normalizer_ = policy.normalizer;
   return {};
+}
+
+double PpoTrainer::imitate(std::span<const double> observations, std::span<const int> actions, int epochs,
+                           double learning_rate) {
+  const std::size_t n = env_.observation_size(), rows = actions.size();
+  assert(observations.size() == rows * n);
+  const int action_count = env_.action_count();
+  normalizer_.update(observations, rows);
+  std::vector<float> normalised(observations.size());
+  for (std::size_t offset = 0; offset < observations.size(); offset += n)
+    normalizer_.normalize(observations.subspan(offset, n), std::span(normalised).subspan(offset, n));
+  using Matrix = nn::Mlp<float>::Matrix;
+  auto& actor = network_.actor;
+  nn::Adam<float> adam(actor.parameters().size(), config_.adam_eps);
+  nn::Mlp<float>::Cache cache;
+  std::vector<float> gradient(actor.parameters().size());
+  std::vector<std::size_t> order(rows);
+  for (std::size_t i = 0; i < rows; ++i) order[i] = i;
+  const auto batch_size = static_cast<std::size_t>(config_.batch_size);
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    for (std::size_t i = rows; i > 1; --i) std::swap(order[i - 1], order[shuffle_rng_.below(i)]);
+    for (std::size_t start = 0; start + batch_size <= rows; start += batch_size) {
+      Matrix input(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(batch_size));
+      for (std::size_t b = 0; b < batch_size; ++b)
+        for (std::size_t k = 0; k < n; ++k)
+          input(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(b)) = normalised[order[start + b] * n + k];
+      actor.forward(input, cache);
+      // d(mean cross-entropy)/d(logits): (softmax − one-hot) / batch, column by column (sample by sample).
+      Matrix logits_by_action = cache.outputs.back().transpose();  // a row per sample: its logits contiguous
+      Matrix grad(logits_by_action.cols(), logits_by_action.rows());
+      std::vector<float> log_probabilities(static_cast<std::size_t>(action_count));
+      for (Eigen::Index b = 0; b < logits_by_action.rows(); ++b) {
+        nn::log_softmax<float>(std::span<const float>(logits_by_action.row(b).data(), log_probabilities.size()),
+                               log_probabilities);
+        for (Eigen::Index a = 0; a < grad.rows(); ++a)
+          grad(a, b) = std::exp(log_probabilities[static_cast<std::size_t>(a)]) / static_cast<float>(batch_size);
+        grad(actions[order[start + static_cast<std::size_t>(b)]], b) -= 1.0f / static_cast<float>(batch_size);
+      }
+      actor.backward(input, cache, grad, gradient);
+      adam.step(actor.parameters(), gradient, learning_rate);
+    }
+  }
+  // How often the cloned actor's most probable action is the demonstrated one.
+  std::size_t agree = 0;
+  std::vector<float> logits(static_cast<std::size_t>(action_count));
+  std::vector<float> scratch(2 * static_cast<std::size_t>(actor.shape().max_width()));
+  for (std::size_t r = 0; r < rows; ++r) {
+    actor.forward(std::span<const float>(normalised).subspan(r * n, n), logits, scratch);
+    agree += nn::argmax<float>(logits) == actions[r];
+  }
+  return rows ? double(agree) / double(rows) : 0;
 }
 
 double PpoTrainer::seconds() const {

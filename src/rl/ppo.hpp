@@ -60,6 +60,13 @@ class PpoTrainer {
   // fresh ones. Call before learn(); the policy's network must have the shape this trainer builds.
   Result<void> start_from(const nn::PolicyFile& policy);
 
+  // Behaviour cloning before learn() (experiment): the observation statistics are updated with
+  // `observations` (rows × observation size, raw), then the actor is fitted to the `actions` taken there by
+  // cross-entropy, `epochs` passes of shuffled minibatches of batch_size with Adam. Returns the share of
+  // rows whose most probable action is then the demonstrated one.
+  double imitate(std::span<const double> observations, std::span<const int> actions, int epochs,
+                 double learning_rate);
+
   // Trains until at least total_steps environment steps (counted over all environments).
   void learn(std::uint64_t total_steps, std::span<Callback* const> callbacks = {});
 
