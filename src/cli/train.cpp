@@ -336,6 +336,11 @@ const Registration kRegistration{
                        "this many pod-seconds (e.g. 0.5), on the training windows nasa-train and worldcup-train, "
                        "by DAgger (eval/imitation.hpp)")
           ->check(CLI::PositiveNumber);
+      train
+          ->add_option("--imitate-change-cost", o->cloning.change_cost,
+                       "Experiment: pod-seconds the cloned schedule pays for each change of its pods")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
       train->add_option("--imitate-rounds", o->cloning.rounds, "Experiment: DAgger rounds")
           ->check(CLI::Range(1, 100))
           ->capture_default_str();

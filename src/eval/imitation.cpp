@@ -52,11 +52,12 @@ class DemonstratingAutoscaler final : public Autoscaler {
 }  // namespace
 
 void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
-                 const core::FeatureSpec& features, const core::ActionSet& actions, double violation_price,
+                 const core::FeatureSpec& features, const core::ActionSet& actions, const CloningOptions& prices,
                  Demonstrations& out, const std::function<int(std::span<const double>)>& learner) {
   out.feature_size = core::FeatureBuilder(features).size();
   DemonstratingAutoscaler demonstrator(
-      solve_oracle(oracle_problem(scenario, arrivals, violation_price)).ready, features, actions, out, learner);
+      solve_oracle(oracle_problem(scenario, arrivals, prices.violation_price, prices.change_cost)).ready, features,
+      actions, out, learner);
   run_once(scenario, arrivals, seed, demonstrator, nullptr);
 }
 
@@ -73,8 +74,8 @@ void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scena
     }
     const auto seed = static_cast<std::uint64_t>(round + 1);  // other arrivals each round
     for (const auto& scenario : scenarios)
-      demonstrate(scenario, scenario_arrivals(scenario, seed), seed, features, actions, options.violation_price,
-                  demonstrations, learner);
+      demonstrate(scenario, scenario_arrivals(scenario, seed), seed, features, actions, options, demonstrations,
+                  learner);
     const double cloned =
         trainer.imitate(demonstrations.features, demonstrations.actions, options.epochs, options.learning_rate);
     if (progress) progress(round, demonstrations.actions.size(), cloned);

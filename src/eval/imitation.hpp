@@ -25,18 +25,20 @@ struct Demonstrations {
   std::vector<int> actions;      // the action taken at each
 };
 
-// Appends one run's decisions on `scenario` over `arrivals` to `out`. With `learner`, the run follows the
-// learner's actions while the schedule's are recorded (DAgger: the states a learner reaches, labelled).
-void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
-                 const core::FeatureSpec& features, const core::ActionSet& actions, double violation_price,
-                 Demonstrations& out, const std::function<int(std::span<const double>)>& learner = {});
-
 struct CloningOptions {
   double violation_price = 0.5;  // the schedule's price of a request over the SLO, pod-seconds
+  double change_cost = 0;        // and of a change of its ready pods (oracle.hpp), pod-seconds
   int rounds = 5;                // the first on the schedule's runs, then the policy's
   int epochs = 20;               // passes over all demonstrations so far, each round
   double learning_rate = 3e-4;
 };
+
+// Appends one run's decisions on `scenario` over `arrivals` to `out`, of the schedule at `prices`. With `learner`, the run follows the
+// learner's actions while the schedule's are recorded (DAgger: the states a learner reaches, labelled).
+void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
+                 const core::FeatureSpec& features, const core::ActionSet& actions, const CloningOptions& prices,
+                 Demonstrations& out, const std::function<int(std::span<const double>)>& learner = {});
+
 
 // Clones the schedule on `scenarios` into `trainer`'s actor (before its learn()); the features and
 // actions are the trainer's environment's. Each round's share of demonstrations cloned goes to `progress`.

@@ -30,7 +30,9 @@ TEST(Imitation, LabelsEachDecisionWithTheActionNearestTheSchedule) {
   const core::FeatureSpec features{core::FeatureSet::kLong};
   const auto actions = core::multi_action_set();
   Demonstrations shown;
-  demonstrate(scenario, arrivals, 1, features, actions, 1.0, shown);
+  CloningOptions prices;
+  prices.violation_price = 1.0;
+  demonstrate(scenario, arrivals, 1, features, actions, prices, shown);
   ASSERT_EQ(shown.actions.size(), 1800u / 15 - 1);  // at 15, 30, …, 1785 s
   EXPECT_EQ(shown.features.size(), shown.actions.size() * shown.feature_size);
   EXPECT_EQ(shown.feature_size, core::FeatureBuilder(features).size());
@@ -51,7 +53,7 @@ TEST(Imitation, LabelsEachDecisionWithTheActionNearestTheSchedule) {
 
   // A learner that always holds: its run never scales, yet it is told to scale up at the crowd.
   Demonstrations labelled;
-  demonstrate(scenario, arrivals, 1, features, actions, 1.0, labelled,
+  demonstrate(scenario, arrivals, 1, features, actions, prices, labelled,
               [&](std::span<const double>) { return static_cast<int>(hold); });
   ASSERT_EQ(labelled.actions.size(), shown.actions.size());
   EXPECT_TRUE(std::ranges::any_of(labelled.actions, grows));

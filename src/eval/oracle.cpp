@@ -45,17 +45,24 @@ OracleSolution solve_oracle(const OracleProblem& problem) {
   for (std::size_t t = 0; t < seconds; ++t) {
     const int floor = floor_of_need(problem, t);
     solution.unmeetable_seconds += problem.need[t] > problem.max_replicas;
-    // Adding k pods costs k × add_cost, removing k costs k × remove_cost: two sweeps find the best
-    // predecessor of every level in O(levels).
-    const double add = add_cost(problem, t), remove = remove_cost(problem, t);
+    // Adding k pods costs k × add_cost, removing k costs k × remove_cost, either one change_cost more: two
+    // sweeps find the best predecessor of every level in O(levels). `move` is the cheapest way to the
+    // current level from strictly below (above), `move_from` where from (the nearest on a tie).
+    const double add = add_cost(problem, t), remove = remove_cost(problem, t), change = problem.change_cost;
+    double move = kInfinite;
+    int move_from = 0;
     for (int r = 0; r < levels; ++r) {
       up[r] = cost[r], up_from[r] = r;
-      if (r > 0 && up[r - 1] + add < up[r]) up[r] = up[r - 1] + add, up_from[r] = up_from[r - 1];
+      if (move + change < up[r]) up[r] = move + change, up_from[r] = move_from;
+      if (cost[r] <= move) move = cost[r], move_from = r;
+      move += add;
     }
+    move = kInfinite;
     for (int r = levels - 1; r >= 0; --r) {
       down[r] = cost[r], down_from[r] = r;
-      if (r + 1 < levels && down[r + 1] + remove < down[r])
-        down[r] = down[r + 1] + remove, down_from[r] = down_from[r + 1];
+      if (move + change < down[r]) down[r] = move + change, down_from[r] = move_from;
+      if (cost[r] <= move) move = cost[r], move_from = r;
+      move += remove;
     }
     const bool priced = problem.violation_price > 0;
     for (int r = 0; r < levels; ++r) {
@@ -92,8 +99,8 @@ double oracle_schedule_cost(const OracleProblem& problem, std::span<const int> r
     if ((!priced && ready[t] < floor_of_need(problem, t)) || ready[t] < 0 || ready[t] > problem.max_replicas)
       return kInfinite;
     if (priced) total += problem.violation_price * problem.over[t * levels + static_cast<std::size_t>(ready[t])];
-    if (ready[t] > previous) total += (ready[t] - previous) * add_cost(problem, t);
-    if (ready[t] < previous) total += (previous - ready[t]) * remove_cost(problem, t);
+    if (ready[t] > previous) total += (ready[t] - previous) * add_cost(problem, t) + problem.change_cost;
+    if (ready[t] < previous) total += (previous - ready[t]) * remove_cost(problem, t) + problem.change_cost;
     total += ready[t];
     previous = ready[t];
   }
@@ -106,12 +113,13 @@ double shortest_startup_seconds(const sim::StartupModel& startup) {
 }
 
 OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals,
-                             double violation_price) {
+                             double violation_price, double change_cost) {
   const auto& config = scenario.cluster;
   OracleProblem problem;
   problem.need.reserve(arrivals.size());
   for (const double requests : arrivals) problem.need.push_back(pods_needed(config, requests));
   problem.violation_price = violation_price;
+  problem.change_cost = change_cost;
   if (violation_price > 0) {
     const auto levels = static_cast<std::size_t>(config.bounds.max) + 1;
     problem.over.assign(arrivals.size() * levels, 0.0f);

@@ -35,6 +35,9 @@ struct OracleProblem {
   // against violations with foresight: a schedule on the foresight frontier, not a bound at zero.
   double violation_price = 0;  // pod-seconds per request over the SLO; 0: the floor
   std::vector<float> over;     // with a price: requests over the soft SLO, by second, then ready pods
+  // Pod-seconds charged for each change of the ready pods, besides start-up and drain: a price on scaling
+  // actions, for a schedule that flaps less (0 for the bound).
+  double change_cost = 0;
 };
 
 struct OracleSolution {
@@ -53,7 +56,7 @@ double oracle_schedule_cost(const OracleProblem& problem, std::span<const int> r
 // The problem for a scenario's run over `arrivals`; with a violation price (pod-seconds per request over the
 // soft SLO), its steady-state violations at every replica count (sim::steady_share_within_soft_slo).
 OracleProblem oracle_problem(const Scenario& scenario, std::span<const double> arrivals,
-                             double violation_price = 0);
+                             double violation_price = 0, double change_cost = 0);
 
 // The shortest start-up delay the model can draw (uniform: median × (1 − spread); log-normal: 0).
 double shortest_startup_seconds(const sim::StartupModel& startup);

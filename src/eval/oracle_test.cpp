@@ -73,6 +73,12 @@ TEST(Oracle, WithAPriceTradesPodSecondsAgainstRequestsOverTheSlo) {
   const auto dear = solve_oracle(problem);
   EXPECT_EQ(dear.ready, (std::vector<int>{2, 2, 2, 3, 2, 2}));
   EXPECT_DOUBLE_EQ(dear.pod_seconds, 13 + 2 + 1);
+  // Unless each change costs 5 more: two changes (20 pod-seconds with them) are dearer than the 10 requests.
+  problem.change_cost = 5;
+  const auto steady = solve_oracle(problem);
+  EXPECT_EQ(steady.ready, (std::vector<int>{2, 2, 2, 2, 2, 2}));
+  EXPECT_DOUBLE_EQ(steady.pod_seconds, 12 + 10);
+  problem.change_cost = 0;
   EXPECT_DOUBLE_EQ(oracle_schedule_cost(problem, dear.ready), dear.pod_seconds);
 }
 
@@ -82,6 +88,7 @@ RC_GTEST_PROP(Oracle, WithAPriceEqualsBruteForceOnTinyProblems, ()) {
   auto problem = tiny_problem(std::vector<int>(seconds, 0), *rc::gen::inRange(0, max + 1), max,
                               *rc::gen::inRange(0, 6), *rc::gen::inRange(0, 4));
   problem.violation_price = *rc::gen::element(0.01, 0.1, 1.0, 10.0);
+  problem.change_cost = *rc::gen::element(0.0, 0.5, 3.0);
   // Requests over the SLO fall as pods are added, as the queueing model's do.
   for (std::size_t t = 0; t < seconds; ++t) {
     float over = static_cast<float>(*rc::gen::inRange(0, 50));
