@@ -8,24 +8,14 @@
 
 #include <algorithm>
 
+#include "eval/test_scenarios.hpp"
 #include "sim/env.hpp"
 
 namespace maestro::eval {
 namespace {
 
-Scenario flash_crowd() {
-  Scenario scenario;
-  scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;
-  scenario.traffic.peak_rps = 1000;
-  scenario.traffic.base_fraction = 0.1;
-  scenario.traffic.event_at_seconds = 900;
-  scenario.duration_seconds = 1800;
-  scenario.cluster.startup.median_seconds = 30;
-  return scenario;
-}
-
 TEST(Imitation, LabelsEachDecisionWithTheActionNearestTheSchedule) {
-  const auto scenario = flash_crowd();
+  const auto scenario = testing::flash_crowd(900);
   const auto arrivals = scenario_arrivals(scenario, 1);
   const core::FeatureSpec features{core::FeatureSet::kLong};
   const auto actions = core::multi_action_set();

@@ -11,6 +11,7 @@
 
 #include "eval/baselines.hpp"
 #include "eval/runner.hpp"
+#include "eval/test_scenarios.hpp"
 
 namespace maestro::eval {
 namespace {
@@ -125,20 +126,8 @@ RC_GTEST_PROP(Oracle, IsNeverAboveAFeasibleSchedule, ()) {
   RC_ASSERT(solve_oracle(problem).pod_seconds <= oracle_schedule_cost(problem, ready) + 1e-9);
 }
 
-// Half an hour at 100 requests/s with a crowd of 1,000/s from 300 s; pods start in 30 s (± 25 %).
-Scenario flash_crowd() {
-  Scenario scenario;
-  scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;
-  scenario.traffic.peak_rps = 1000;
-  scenario.traffic.base_fraction = 0.1;
-  scenario.traffic.event_at_seconds = 300;
-  scenario.duration_seconds = 1800;
-  scenario.cluster.startup.median_seconds = 30;
-  return scenario;
-}
-
 TEST(Oracle, BoundIsBelowEverySimulatedRunAndItsScheduleKeepsTheSlo) {
-  Scenario scenario = flash_crowd();
+  Scenario scenario = testing::flash_crowd(300);
   scenario.cluster.warmup.seconds = 0;  // the schedule plans for warm pods: warm-up would cost it violations
   const auto arrivals = scenario_arrivals(scenario, 1);
   const auto solved = solve_oracle(oracle_problem(scenario, arrivals));
@@ -163,7 +152,7 @@ TEST(Oracle, BoundIsBelowEverySimulatedRunAndItsScheduleKeepsTheSlo) {
 // Run in the simulator, the priced schedules of a flash crowd trace the foresight frontier: a dearer
 // violation buys fewer requests over the SLO with more pod-hours, and an almost free one leaves one pod.
 TEST(Oracle, PricedSchedulesTradeViolationsForPodHoursInTheSimulator) {
-  const Scenario scenario = flash_crowd();
+  const Scenario scenario = testing::flash_crowd(300);
   const auto arrivals = scenario_arrivals(scenario, 1);
   std::vector<RunScore> scores;
   for (const double price : {1e-3, 0.03, 0.3, 10.0}) {
