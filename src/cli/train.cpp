@@ -30,11 +30,11 @@
 #include "core/reward.hpp"
 #include "eval/imitation.hpp"
 #include "eval/scenario.hpp"
-#include "sim/env.hpp"
 #include "eval/training.hpp"
 #include "nn/policy_file.hpp"
 #include "rl/callbacks.hpp"
 #include "rl/ppo.hpp"
+#include "sim/env.hpp"
 
 namespace maestro::cli {
 namespace {
@@ -271,6 +271,15 @@ void run(const Options& o) {
   const std::size_t best = eval::best_on_validation(trained);
 
   nn::PolicyFile policy = trained[best].policy;
+  if (o.cloning.violation_price > 0) {
+    // What the actor was cloned from before PPO, so that the file says how it was made.
+    auto& recorded = policy.metadata.hyperparameters;
+    recorded.emplace_back("imitate_violation_price", fmt::format("{}", o.cloning.violation_price));
+    recorded.emplace_back("imitate_change_cost", fmt::format("{}", o.cloning.change_cost));
+    recorded.emplace_back("imitate_rounds", std::to_string(o.cloning.rounds));
+    recorded.emplace_back("imitate_epochs", std::to_string(o.cloning.epochs));
+    recorded.emplace_back("imitate_on", "nasa-train,worldcup-train");
+  }
   if (seed_count > 1) {
     policy.metadata.hyperparameters.emplace_back("training_seeds", std::to_string(seed_count));
     policy.metadata.hyperparameters.emplace_back(
