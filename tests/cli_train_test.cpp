@@ -192,16 +192,18 @@ TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
 TEST_F(CliTrain, ImitatingForesightIsRecordedAndRefusedWhereItCannotApply) {
   const std::string small = "--steps 2048 --n-envs 2 --n-steps 1024 --seeds 1 --quiet ";
   const CommandRun cloned =
-      run("train --env sim --imitate 0.5 --imitate-change-cost 150 --imitate-rounds 1 --imitate-epochs 1 " + small +
-          "--out " + path("cloned.bin"));
+      run("train --env sim --imitate 0.5 --imitate-change-cost 150 --imitate-rounds 1 --imitate-epochs 1 " +
+          small + "--out " + path("cloned.bin"));
   ASSERT_EQ(cloned.status, 0) << cloned.err;
   const auto policy = maestro::nn::read_policy_file(path("cloned.bin"));
   ASSERT_TRUE(policy.has_value()) << policy.error().message;
   using Recorded = std::pair<std::string, std::string>;
-  EXPECT_THAT(policy->metadata.hyperparameters, ::testing::Contains(Recorded{"imitate_violation_price", "0.5"}));
+  EXPECT_THAT(policy->metadata.hyperparameters,
+              ::testing::Contains(Recorded{"imitate_violation_price", "0.5"}));
   EXPECT_THAT(policy->metadata.hyperparameters, ::testing::Contains(Recorded{"imitate_change_cost", "150"}));
-  for (const std::string& bad : std::vector<std::string>{"--env sim --imitate 0.5 --init-policy " + path("cloned.bin"),
-                                                         "--env sim --imitate -1", "--env cartpole --imitate 0.5"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"--env sim --imitate 0.5 --init-policy " + path("cloned.bin"),
+                                "--env sim --imitate -1", "--env cartpole --imitate 0.5"}) {
     const CommandRun refused = run("train " + bad + " " + small + "--out " + path("refused.bin"));
     EXPECT_EQ(refused.status, 2) << bad << ": " << refused.err;
     EXPECT_THAT(refused.err, HasSubstr("--imitate")) << bad;

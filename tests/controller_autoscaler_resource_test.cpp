@@ -197,8 +197,9 @@ TEST(ControllerAutoscaler, TheWatchActsOnACreatedOrDeletedResourceBeforeTheNextL
         return h.controller->managed() == std::vector<std::string>{"shop/web"};
       },
       10s));
-  EXPECT_EQ(h.send("DELETE", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/web", {}),
-            200);
+  EXPECT_EQ(
+      h.send("DELETE", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers/web", {}),
+      200);
   EXPECT_TRUE(testing::eventually(
       [&] {
         h.controller->run_due();

@@ -238,8 +238,9 @@ TEST_F(KubeClientTest, WatchesFromAListsVersionUntilToldItIsTooOld) {
                                    {"kind", "MaestroAutoscaler"},
                                    {"metadata", {{"name", name}, {"namespace", ns}}},
                                    {"spec", {{"minReplicas", 1}}}};
-    return api.handle({"POST", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/" + ns + "/maestroautoscalers",
-                       "", "Bearer test-token", "application/json", "", object.dump()})
+    return api
+        .handle({"POST", "/apis/autoscaling.maestro.io/v1alpha1/namespaces/" + ns + "/maestroautoscalers", "",
+                 "Bearer test-token", "application/json", "", object.dump()})
         .status;
   };
   ASSERT_EQ(post("shop", "first"), 201);
@@ -256,10 +257,10 @@ TEST_F(KubeClientTest, WatchesFromAListsVersionUntilToldItIsTooOld) {
                 "", "Bearer test-token", "", "", ""});
   });
   for (int watches = 0; watches < 10 && seen.size() < 3; ++watches) {
-    auto watched = kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {version, 20, {}},
-                                       [&](const kube::WatchEvent& event) {
-                                         seen.push_back(event.type + " " + event.object["metadata"].value("name", ""));
-                                       });
+    auto watched = kube::watch_objects(
+        kube, kube::kMaestroAutoscalers, "shop", {version, 20, {}}, [&](const kube::WatchEvent& event) {
+          seen.push_back(event.type + " " + event.object["metadata"].value("name", ""));
+        });
     ASSERT_TRUE(watched.has_value()) << watched.error().message;
     version = *watched;
   }
@@ -284,8 +285,9 @@ TEST_F(KubeClientTest, WatchesFromAListsVersionUntilToldItIsTooOld) {
     stop = true;
   });
   int events = 0;
-  auto stopped = kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {from, 20, [&] { return !stop; }},
-                                     [&](const kube::WatchEvent&) { ++events; });
+  auto stopped =
+      kube::watch_objects(kube, kube::kMaestroAutoscalers, "shop", {from, 20, [&] { return !stop; }},
+                          [&](const kube::WatchEvent&) { ++events; });
   stopper.join();
   ASSERT_TRUE(stopped.has_value()) << stopped.error().message;
   EXPECT_EQ(*stopped, from);

@@ -85,7 +85,8 @@ const Registration kRegistration{
       command
           ->add_option("--scenario", options->scenario,
                        "built-in name (steady, diurnal, ramp, flash-crowd, noise; nasa, worldcup: test "
-                       "windows; nasa-validation, worldcup-validation; nasa-train, worldcup-train: 14 days of training "
+                       "windows; nasa-validation, worldcup-validation; nasa-train, worldcup-train: 14 days "
+                       "of training "
                        "windows), a YAML scenario file or a trace file")
           ->required();
       command

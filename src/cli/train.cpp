@@ -67,7 +67,7 @@ struct Options {
   std::string best_out, log_csv, pods_csv;
   bool record_time = false;
   bool quiet = false;
-  unsigned parallel_seeds = 0;  // 0: one per core
+  unsigned parallel_seeds = 0;                         // 0: one per core
   eval::CloningOptions cloning{.violation_price = 0};  // a price above 0: clone foresight first (experiment)
 };
 
@@ -120,29 +120,16 @@ std::unique_ptr<rl::Env> new_env(const EnvOptions& options) {
   return std::move(made->env);
 }
 
-// The training windows foresight is cloned on (eval/imitation.hpp).
-std::vector<eval::Scenario> foresight_scenarios() {
-  const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
-                                              std::filesystem::read_symlink("/proc/self/exe"));
-  if (!shared) throw CLI::ValidationError("--imitate", shared.error().message);
-  std::vector<eval::Scenario> scenarios;
-  for (const char* name : {"nasa-train", "worldcup-train"}) {
-    auto scenario = eval::resolve_scenario(name, {}, *shared);
-    if (!scenario) throw CommandFailed(scenario.error().message);
-    scenarios.push_back(std::move(*scenario));
-  }
-  return scenarios;
-}
-
-std::vector<eval::Scenario> validation_scenarios(const std::vector<std::string>& names) {
+// The built-in or file scenarios `names`, for the option `flag` (whose error a missing one is).
+std::vector<eval::Scenario> named_scenarios(const std::vector<std::string>& names, const std::string& flag) {
   std::vector<eval::Scenario> scenarios;
   if (names.empty()) return scenarios;
   const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
                                               std::filesystem::read_symlink("/proc/self/exe"));
-  if (!shared) throw CLI::ValidationError("--validation", shared.error().message);
+  if (!shared) throw CLI::ValidationError(flag, shared.error().message);
   for (const auto& name : names) {
     auto scenario = eval::resolve_scenario(name, {}, *shared);
-    if (!scenario) throw CLI::ValidationError("--validation", scenario.error().message);
+    if (!scenario) throw CLI::ValidationError(flag, scenario.error().message);
     scenarios.push_back(std::move(*scenario));
   }
   return scenarios;
@@ -165,11 +152,13 @@ void run(const Options& o) {
   const std::uint64_t steps = o.steps.value_or(recipe.steps);
   const int seed_count = o.seeds.value_or(simulated(o) ? recipe.seeds : 1);
   if (o.cloning.violation_price > 0 && (initial || !o.pods_csv.empty()))
-    throw CLI::ValidationError("--imitate", "clones into a fresh policy: not with --init-policy or --pods-csv");
+    throw CLI::ValidationError("--imitate",
+                               "clones into a fresh policy: not with --init-policy or --pods-csv");
   if (seed_count > 1 && (o.eval_freq > 0 || !o.pods_csv.empty()))
     throw CLI::ValidationError("--seeds", "--eval-freq and --pods-csv follow one seed's training");
-  const auto validation = validation_scenarios(
-      !o.validation.empty() || seed_count == 1 || !simulated(o) ? o.validation : recipe.validation_scenarios);
+  const auto validation = named_scenarios(
+      !o.validation.empty() || seed_count == 1 || !simulated(o) ? o.validation : recipe.validation_scenarios,
+      "--validation");
   if (seed_count > 1 && validation.empty())
     throw CLI::ValidationError("--validation", "several seeds need a validation scenario to choose by");
   auto first = make_env(o.env);
@@ -250,8 +239,11 @@ void run(const Options& o) {
     const auto* sim_env = dynamic_cast<const sim::Env*>(spare.get());
     if (o.cloning.violation_price > 0 && !sim_env)
       throw CLI::ValidationError("--imitate", "clones the simulator's foresight: --env sim");
-    const auto demo_scenarios =
-        o.cloning.violation_price > 0 ? foresight_scenarios() : std::vector<eval::Scenario>{};
+    // The training windows foresight is cloned on (eval/imitation.hpp).
+    const auto demo_scenarios = named_scenarios(o.cloning.violation_price > 0
+                                                    ? std::vector<std::string>{"nasa-train", "worldcup-train"}
+                                                    : std::vector<std::string>{},
+                                                "--imitate");
     const auto clone = [&](rl::PpoTrainer& trainer) {
       if (demo_scenarios.empty()) return;
       eval::clone_foresight(trainer, demo_scenarios, sim_env->config().features, sim_env->config().actions,
@@ -340,10 +332,11 @@ const Registration kRegistration{
           ->check(CLI::PositiveNumber);
       train->add_option("--seed", o->seed, "Seed of everything random in training")->capture_default_str();
       train
-          ->add_option("--imitate", o->cloning.violation_price,
-                       "Experiment: before PPO, clone the oracle's schedule that prices a request over the SLO at "
-                       "this many pod-seconds (e.g. 0.5), on the training windows nasa-train and worldcup-train, "
-                       "by DAgger (eval/imitation.hpp)")
+          ->add_option(
+              "--imitate", o->cloning.violation_price,
+              "Experiment: before PPO, clone the oracle's schedule that prices a request over the SLO at "
+              "this many pod-seconds (e.g. 0.5), on the training windows nasa-train and worldcup-train, "
+              "by DAgger (eval/imitation.hpp)")
           ->check(CLI::PositiveNumber);
       train
           ->add_option("--imitate-change-cost", o->cloning.change_cost,
@@ -353,7 +346,9 @@ const Registration kRegistration{
       train->add_option("--imitate-rounds", o->cloning.rounds, "Experiment: DAgger rounds")
           ->check(CLI::Range(1, 100))
           ->capture_default_str();
-      train->add_option("--imitate-epochs", o->cloning.epochs, "Experiment: passes over the demonstrations a round")
+      train
+          ->add_option("--imitate-epochs", o->cloning.epochs,
+                       "Experiment: passes over the demonstrations a round")
           ->check(CLI::Range(1, 1000))
           ->capture_default_str();
       train

@@ -15,20 +15,22 @@ namespace {
 
 class DemonstratingAutoscaler final : public Autoscaler {
  public:
-  DemonstratingAutoscaler(std::vector<int> schedule, const core::FeatureSpec& spec, const core::ActionSet& actions,
-                          Demonstrations& out, const std::function<int(std::span<const double>)>& learner)
+  DemonstratingAutoscaler(std::vector<int> schedule, const core::FeatureSpec& spec,
+                          const core::ActionSet& actions, Demonstrations& out,
+                          const std::function<int(std::span<const double>)>& learner)
       : expert_(std::move(schedule)), features_(spec), actions_(actions), out_(out), learner_(learner) {}
   void reset(const sim::Cluster& cluster) override {
     expert_.reset(cluster);
     features_.reset();
   }
   int decide(const sim::Cluster& cluster, const core::Observation& observation) override {
-    features_.build(observation, core::DeploymentStatus{static_cast<double>(cluster.starting_pods())}, buffer_);
+    features_.build(observation, core::DeploymentStatus{static_cast<double>(cluster.starting_pods())},
+                    buffer_);
     const int wanted = expert_.decide(cluster, observation);
     int best = 0, best_replicas = cluster.replicas(), best_distance = std::numeric_limits<int>::max();
     for (int code = 0; code < actions_.size(); ++code) {
-      const int replicas = sim::replicas_for_action(cluster.replicas(), actions_, code, cluster.config().bounds,
-                                                    observation, cluster.config());
+      const int replicas = sim::replicas_for_action(cluster.replicas(), actions_, code,
+                                                    cluster.config().bounds, observation, cluster.config());
       const int distance = std::abs(replicas - wanted);
       if (distance < best_distance || (distance == best_distance && replicas < best_replicas))
         best = code, best_replicas = replicas, best_distance = distance;
@@ -52,12 +54,13 @@ class DemonstratingAutoscaler final : public Autoscaler {
 }  // namespace
 
 void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
-                 const core::FeatureSpec& features, const core::ActionSet& actions, const CloningOptions& prices,
-                 Demonstrations& out, const std::function<int(std::span<const double>)>& learner) {
+                 const core::FeatureSpec& features, const core::ActionSet& actions,
+                 const CloningOptions& prices, Demonstrations& out,
+                 const std::function<int(std::span<const double>)>& learner) {
   out.feature_size = core::FeatureBuilder(features).size();
   DemonstratingAutoscaler demonstrator(
-      solve_oracle(oracle_problem(scenario, arrivals, prices.violation_price, prices.change_cost)).ready, features,
-      actions, out, learner);
+      solve_oracle(oracle_problem(scenario, arrivals, prices.violation_price, prices.change_cost)).ready,
+      features, actions, out, learner);
   run_once(scenario, arrivals, seed, demonstrator, nullptr);
 }
 
@@ -74,10 +77,10 @@ void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scena
     }
     const auto seed = static_cast<std::uint64_t>(round + 1);  // other arrivals each round
     for (const auto& scenario : scenarios)
-      demonstrate(scenario, scenario_arrivals(scenario, seed), seed, features, actions, options, demonstrations,
-                  learner);
-    const double cloned =
-        trainer.imitate(demonstrations.features, demonstrations.actions, options.epochs, options.learning_rate);
+      demonstrate(scenario, scenario_arrivals(scenario, seed), seed, features, actions, options,
+                  demonstrations, learner);
+    const double cloned = trainer.imitate(demonstrations.features, demonstrations.actions, options.epochs,
+                                          options.learning_rate);
     if (progress) progress(round, demonstrations.actions.size(), cloned);
   }
 }

@@ -33,18 +33,19 @@ struct CloningOptions {
   double learning_rate = 3e-4;
 };
 
-// Appends one run's decisions on `scenario` over `arrivals` to `out`, of the schedule at `prices`. With `learner`, the run follows the
-// learner's actions while the schedule's are recorded (DAgger: the states a learner reaches, labelled).
+// Appends one run's decisions on `scenario` over `arrivals` to `out`, of the schedule at `prices`. With
+// `learner`, the run follows the learner's actions while the schedule's are recorded (DAgger: the states a
+// learner reaches, labelled).
 void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std::uint64_t seed,
-                 const core::FeatureSpec& features, const core::ActionSet& actions, const CloningOptions& prices,
-                 Demonstrations& out, const std::function<int(std::span<const double>)>& learner = {});
-
+                 const core::FeatureSpec& features, const core::ActionSet& actions,
+                 const CloningOptions& prices, Demonstrations& out,
+                 const std::function<int(std::span<const double>)>& learner = {});
 
 // Clones the schedule on `scenarios` into `trainer`'s actor (before its learn()); the features and
 // actions are the trainer's environment's. Each round's share of demonstrations cloned goes to `progress`.
-void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scenarios,
-                     const core::FeatureSpec& features, const core::ActionSet& actions,
-                     const CloningOptions& options, const std::function<void(int round, std::size_t decisions,
-                                                                             double cloned)>& progress = {});
+void clone_foresight(
+    rl::PpoTrainer& trainer, const std::vector<Scenario>& scenarios, const core::FeatureSpec& features,
+    const core::ActionSet& actions, const CloningOptions& options,
+    const std::function<void(int round, std::size_t decisions, double cloned)>& progress = {});
 
 }  // namespace maestro::eval

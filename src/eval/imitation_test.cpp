@@ -27,17 +27,18 @@ TEST(Imitation, LabelsEachDecisionWithTheActionNearestTheSchedule) {
   EXPECT_EQ(shown.features.size(), shown.actions.size() * shown.feature_size);
   EXPECT_EQ(shown.feature_size, core::FeatureBuilder(features).size());
   // The first scale-up comes before the crowd: the schedule starts pods ahead of it.
-  const auto hold = std::distance(actions.changes.begin(),
-                                  std::ranges::find_if(actions.changes, [](const core::ReplicaChange& change) {
-                                    return change.amount == 0;
-                                  }));
+  const auto hold = std::distance(
+      actions.changes.begin(), std::ranges::find_if(actions.changes, [](const core::ReplicaChange& change) {
+        return change.amount == 0;
+      }));
   const auto first_change = std::ranges::find_if(shown.actions, [&](int a) { return a != hold; });
   ASSERT_NE(first_change, shown.actions.end());
   const auto at = 15 * (std::distance(shown.actions.begin(), first_change) + 1);
   EXPECT_LT(at, 900);
   EXPECT_GE(at, 900 - 120);
   const auto grows = [&](int a) {
-    return sim::replicas_for_action(5, actions, a, scenario.cluster.bounds, core::Observation{}, scenario.cluster) > 5;
+    return sim::replicas_for_action(5, actions, a, scenario.cluster.bounds, core::Observation{},
+                                    scenario.cluster) > 5;
   };
   EXPECT_TRUE(grows(*first_change));
 

@@ -72,8 +72,9 @@ OracleSolution solve_oracle(const OracleProblem& problem) {
       }
       const bool rise = up[r] <= down[r];
       next[r] = (rise ? up[r] : down[r]) + r;
-      if (priced) next[r] += problem.violation_price * problem.over[t * static_cast<std::size_t>(levels) +
-                                                                    static_cast<std::size_t>(r)];
+      if (priced)
+        next[r] += problem.violation_price *
+                   problem.over[t * static_cast<std::size_t>(levels) + static_cast<std::size_t>(r)];
       at(t, r) = static_cast<std::uint16_t>(rise ? up_from[r] : down_from[r]);
     }
     std::swap(cost, next);
@@ -98,7 +99,8 @@ double oracle_schedule_cost(const OracleProblem& problem, std::span<const int> r
   for (std::size_t t = 0; t < ready.size(); ++t) {
     if ((!priced && ready[t] < floor_of_need(problem, t)) || ready[t] < 0 || ready[t] > problem.max_replicas)
       return kInfinite;
-    if (priced) total += problem.violation_price * problem.over[t * levels + static_cast<std::size_t>(ready[t])];
+    if (priced)
+      total += problem.violation_price * problem.over[t * levels + static_cast<std::size_t>(ready[t])];
     if (ready[t] > previous) total += (ready[t] - previous) * add_cost(problem, t) + problem.change_cost;
     if (ready[t] < previous) total += (previous - ready[t]) * remove_cost(problem, t) + problem.change_cost;
     total += ready[t];

@@ -307,9 +307,10 @@ std::string cell(const Spread& s, int precision, double scale = 1) {
 }
 
 std::string headline_text(const Headline& h) {
-  std::string text = fmt::format("{}{}: {:.2f} pod-hours at {:.3f} % of requests over the SLO; ", h.policy,
-                                 h.role == PolicyRole::kOracleSchedule ? " (with foresight, not a policy)" : "",
-                                 h.pod_hours, 100 * h.share_over_soft);
+  std::string text =
+      fmt::format("{}{}: {:.2f} pod-hours at {:.3f} % of requests over the SLO; ", h.policy,
+                  h.role == PolicyRole::kOracleSchedule ? " (with foresight, not a policy)" : "", h.pod_hours,
+                  100 * h.share_over_soft);
   if (h.saved_fraction)
     text += fmt::format("{:.1f} % pod-hours saved against the baseline frontier ({:.2f} there)",
                         100 * *h.saved_fraction, *h.frontier_pod_hours);
@@ -514,7 +515,8 @@ std::string report_html(const Evaluation& evaluation) {
   const auto summary = summarise_frontier(evaluation);
   std::string headlines;
   for (const auto& h : summary.headlines) headlines += "<li>" + escape_html(headline_text(h)) + "</li>\n";
-  if (std::ranges::none_of(summary.headlines, [](const Headline& h) { return h.role == PolicyRole::kEvaluated; }))
+  if (std::ranges::none_of(summary.headlines,
+                           [](const Headline& h) { return h.role == PolicyRole::kEvaluated; }))
     headlines = "<li>no learned policy in this evaluation</li>\n" + headlines;
   std::string seeds;
   for (const auto seed : evaluation.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);

@@ -74,9 +74,10 @@ std::optional<BuiltinTraceWindow> builtin_trace_window(const std::string& name) 
     return BuiltinTraceWindow{"nasa-http-1995", SplitPart::kTrain, nasa_train.start_seconds,
                               std::min(14 * kDay, nasa_train.length_seconds()), "its first 14 days"};
   if (name == "worldcup-train")
-    return BuiltinTraceWindow{"worldcup98", SplitPart::kTrain,
-                              worldcup_train.end_seconds - std::min(14 * kDay, worldcup_train.length_seconds()),
-                              std::min(14 * kDay, worldcup_train.length_seconds()), "its last 14 days"};
+    return BuiltinTraceWindow{
+        "worldcup98", SplitPart::kTrain,
+        worldcup_train.end_seconds - std::min(14 * kDay, worldcup_train.length_seconds()),
+        std::min(14 * kDay, worldcup_train.length_seconds()), "its last 14 days"};
   if (name == "worldcup-validation")
     return BuiltinTraceWindow{"worldcup98", SplitPart::kValidation, 899'078'400 - traffic::kWorldCupStartUnix,
                               2 * kDay, "29 and 30 June 1998 UTC"};

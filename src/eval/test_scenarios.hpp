@@ -5,7 +5,8 @@
 
 namespace maestro::eval::testing {
 
-// Half an hour at 100 requests/s with a crowd of 1,000/s from `event_at_seconds`; pods start in 30 s (± 25 %).
+// Half an hour at 100 requests/s with a crowd of 1,000/s from `event_at_seconds`; pods start in 30 s (± 25
+// %).
 inline Scenario flash_crowd(double event_at_seconds) {
   Scenario scenario;
   scenario.traffic.kind = traffic::ShapeKind::kFlashCrowd;

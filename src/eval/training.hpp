@@ -73,14 +73,12 @@ using SeedCallbacks = std::function<std::vector<rl::Callback*>(std::uint64_t see
 // once, each on a thread of its own. Environments and callbacks are made on the calling thread (their
 // factories need not be thread-safe), but callbacks shared between seeds must be when parallel > 1.
 // Deterministic per seed, whatever `parallel`; the result is in the order of `seeds`.
-Result<std::vector<TrainedSeed>> train_seeds(const rl::PpoConfig& ppo,
-                                             const rl::PolicyDescription& description,
-                                             const EnvFactory& make_env, std::uint64_t steps,
-                                             std::span<const std::uint64_t> seeds,
-                                             const std::vector<Scenario>& validation, int validation_seeds,
-                                             const core::CostWeights& weights, const SeedCallbacks& callbacks,
-                                             const core::Clock& clock, int parallel = 1,
-                                             const std::function<void(rl::PpoTrainer&)>& before_learning = {});
+Result<std::vector<TrainedSeed>> train_seeds(
+    const rl::PpoConfig& ppo, const rl::PolicyDescription& description, const EnvFactory& make_env,
+    std::uint64_t steps, std::span<const std::uint64_t> seeds, const std::vector<Scenario>& validation,
+    int validation_seeds, const core::CostWeights& weights, const SeedCallbacks& callbacks,
+    const core::Clock& clock, int parallel = 1,
+    const std::function<void(rl::PpoTrainer&)>& before_learning = {});
 
 // The index of the cheapest on validation (the first of equals).
 std::size_t best_on_validation(std::span<const TrainedSeed> trained);

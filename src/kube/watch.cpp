@@ -50,8 +50,8 @@ KubeResult<std::string> watch_objects(KubeClient& kube, const ResourceType& type
   WatchDecoder decoder;
   net::Request request;
   request.method = "GET";
-  request.path = fmt::format("{}?watch=true&allowWatchBookmarks=true&timeoutSeconds={}", collection_path(type, ns),
-                             options.timeout_seconds);
+  request.path = fmt::format("{}?watch=true&allowWatchBookmarks=true&timeoutSeconds={}",
+                             collection_path(type, ns), options.timeout_seconds);
   if (!resource_version.empty()) request.path += "&resourceVersion=" + net::url_encode(resource_version);
   request.total_timeout = std::chrono::seconds(options.timeout_seconds + 10);
   request.keep_going = options.keep_going;

@@ -25,9 +25,9 @@ struct WatchEvent {
 class WatchDecoder {
  public:
   explicit WatchDecoder(std::size_t max_line = 16 << 20) : max_line_(max_line) {}
-  // Takes the next piece of the stream and calls `on_event` for each line it completes. An error (kBadResponse):
-  // a line that is not an event object with a type and an object, or longer than max_line; nothing after it
-  // is read.
+  // Takes the next piece of the stream and calls `on_event` for each line it completes. An error
+  // (kBadResponse): a line that is not an event object with a type and an object, or longer than max_line;
+  // nothing after it is read.
   KubeResult<void> feed(std::string_view piece, const std::function<void(WatchEvent)>& on_event);
 
  private:
@@ -36,8 +36,8 @@ class WatchDecoder {
 };
 
 struct WatchOptions {
-  std::string resource_version;    // where to start (a list's); "" — now, after the objects as ADDED
-  int timeout_seconds = 300;       // asked of the server; the request gives up 10 s after
+  std::string resource_version;      // where to start (a list's); "" — now, after the objects as ADDED
+  int timeout_seconds = 300;         // asked of the server; the request gives up 10 s after
   std::function<bool()> keep_going;  // false ends the watch early (asked about once a second)
 };
 
@@ -45,8 +45,8 @@ struct WatchOptions {
 // stop, calling `on_event` for each ADDED, MODIFIED and DELETED. Answers the resourceVersion to watch on
 // from (the last event's or bookmark's; the one asked for if none came). kGone: the resourceVersion is too
 // old — list again.
-KubeResult<std::string> watch_objects(KubeClient& kube, const ResourceType& type, const std::string& namespace_,
-                                      const WatchOptions& options,
+KubeResult<std::string> watch_objects(KubeClient& kube, const ResourceType& type,
+                                      const std::string& namespace_, const WatchOptions& options,
                                       const std::function<void(const WatchEvent&)>& on_event);
 
 }  // namespace maestro::kube

@@ -31,7 +31,9 @@ std::vector<WatchEvent> decode(WatchDecoder& decoder, std::initializer_list<std:
 
 TEST(WatchDecoder, TakesEventsSplitAnywhereAndSkipsBlankLines) {
   WatchDecoder decoder;
-  const auto events = decode(decoder, {R"({"type":"ADDED","obj)", R"(ect":{"a":1}})" "\n\r\n",
+  const auto events = decode(decoder, {R"({"type":"ADDED","obj)",
+                                       R"(ect":{"a":1}})"
+                                       "\n\r\n",
                                        R"({"type":"DELETED","object":{"a":2}})", "\n"});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type, "ADDED");
@@ -149,19 +151,25 @@ TEST(Watch, HandsOverEachEventAsItArrivesAndEndsGoneOnA410Event) {
     std::unique_lock lock(mutex);
     return seen.wait_for(lock, std::chrono::seconds(10), [&] { return names.size() >= count; });
   };
-  server.send(R"({"type":"ADDED","object":{"metadata":{"name":"web","resourceVersion":"42"}}})" "\n");
+  server.send(R"({"type":"ADDED","object":{"metadata":{"name":"web","resourceVersion":"42"}}})"
+              "\n");
   ASSERT_TRUE(wait_for(1));  // handed over while the response is still open
   server.send(R"({"type":"MODIFIED","object":{"metadata":{"na)");
-  server.send(R"(me":"web","resourceVersion":"43"}}})" "\n" R"({"type":"BOOKMARK","object":{"metadata":)"
-              R"({"resourceVersion":"44"}}})" "\n");
+  server.send(R"(me":"web","resourceVersion":"43"}}})"
+              "\n"
+              R"({"type":"BOOKMARK","object":{"metadata":)"
+              R"({"resourceVersion":"44"}}})"
+              "\n");
   ASSERT_TRUE(wait_for(2));
   server.send(R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure",)"
-              R"("reason":"Expired","message":"too old resource version","code":410}})" "\n");
+              R"("reason":"Expired","message":"too old resource version","code":410}})"
+              "\n");
   watcher.join();
   EXPECT_EQ(names, (std::vector<std::string>{"ADDED web", "MODIFIED web"}));  // no bookmark, no error
   const std::string request = server.request();
-  EXPECT_NE(request.find("GET /apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers?watch=true"),
-            std::string::npos);
+  EXPECT_NE(
+      request.find("GET /apis/autoscaling.maestro.io/v1alpha1/namespaces/shop/maestroautoscalers?watch=true"),
+      std::string::npos);
   EXPECT_NE(request.find("resourceVersion=41"), std::string::npos);
 }
 

@@ -213,21 +213,20 @@ KubeResponse watch(KubeStore& store, std::unique_lock<std::mutex>& lock, const C
     if (end == asked.c_str() || *end != '\0')
       return status_response(400, "BadRequest", fmt::format("invalid resource version \"{}\"", asked));
     if (from < store.custom_changes_dropped_through) {
-      response.body = watch_line(
-          "ERROR", {{"kind", "Status"},
-                    {"apiVersion", "v1"},
-                    {"metadata", json::object()},
-                    {"status", "Failure"},
-                    {"message", fmt::format("too old resource version: {} ({})", from,
-                                            store.custom_changes_dropped_through + 1)},
-                    {"reason", "Expired"},
-                    {"code", 410}});
+      response.body = watch_line("ERROR", {{"kind", "Status"},
+                                           {"apiVersion", "v1"},
+                                           {"metadata", json::object()},
+                                           {"status", "Failure"},
+                                           {"message", fmt::format("too old resource version: {} ({})", from,
+                                                                   store.custom_changes_dropped_through + 1)},
+                                           {"reason", "Expired"},
+                                           {"code", 410}});
       return response;
     }
   }
   const std::string timeout_text = query_value(request.query, "timeoutSeconds");
-  const int timeout = std::clamp(timeout_text.empty() ? kLongestWatchSeconds : std::atoi(timeout_text.c_str()), 0,
-                                 kLongestWatchSeconds);
+  const int timeout = std::clamp(
+      timeout_text.empty() ? kLongestWatchSeconds : std::atoi(timeout_text.c_str()), 0, kLongestWatchSeconds);
   const auto changed = [&] {
     for (const auto& change : store.custom_changes)
       if (change.revision > from && ours(change.key)) return true;

@@ -296,8 +296,9 @@ HttpResult HttpClient::attempt(const Request& request, bool& never_sent) {
   curl_easy_reset(curl);
 
   Response response;
-  BodySink body{response.body, options_.max_response_bytes, false, curl,
-                request.on_body ? &request.on_body : nullptr, std::nullopt};
+  BodySink body{
+      response.body, options_.max_response_bytes, false, curl, request.on_body ? &request.on_body : nullptr,
+      std::nullopt};
   CurlSlist headers;
   for (const auto& [name, value] : request.headers) headers.add(name + ": " + value);
   if (options_.bearer_token) {

@@ -78,23 +78,28 @@ double PpoTrainer::imitate(std::span<const double> observations, std::span<const
   std::vector<std::size_t> order(rows);
   for (std::size_t i = 0; i < rows; ++i) order[i] = i;
   const auto batch_size = static_cast<std::size_t>(config_.batch_size);
+  // A minibatch (a column per sample), its logits with a row per sample, and d(loss)/d(logits).
+  Matrix input(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(batch_size));
+  Matrix logits_by_action(static_cast<Eigen::Index>(batch_size), action_count);
+  Matrix grad(action_count, static_cast<Eigen::Index>(batch_size));
+  std::vector<float> log_probabilities(static_cast<std::size_t>(action_count));
   for (int epoch = 0; epoch < epochs; ++epoch) {
     for (std::size_t i = rows; i > 1; --i) std::swap(order[i - 1], order[shuffle_rng_.below(i)]);
     for (std::size_t start = 0; start + batch_size <= rows; start += batch_size) {
-      Matrix input(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(batch_size));
       for (std::size_t b = 0; b < batch_size; ++b)
         for (std::size_t k = 0; k < n; ++k)
-          input(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(b)) = normalised[order[start + b] * n + k];
+          input(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(b)) =
+              normalised[order[start + b] * n + k];
       actor.forward(input, cache);
-      // d(mean cross-entropy)/d(logits): (softmax − one-hot) / batch, column by column (sample by sample).
-      Matrix logits_by_action = cache.outputs.back().transpose();  // a row per sample: its logits contiguous
-      Matrix grad(logits_by_action.cols(), logits_by_action.rows());
-      std::vector<float> log_probabilities(static_cast<std::size_t>(action_count));
+      // d(mean cross-entropy)/d(logits): (softmax − one-hot) / batch, sample by sample.
+      logits_by_action = cache.outputs.back().transpose();  // each sample's logits contiguous
       for (Eigen::Index b = 0; b < logits_by_action.rows(); ++b) {
-        nn::log_softmax<float>(std::span<const float>(logits_by_action.row(b).data(), log_probabilities.size()),
-                               log_probabilities);
+        nn::log_softmax<float>(
+            std::span<const float>(logits_by_action.row(b).data(), log_probabilities.size()),
+            log_probabilities);
         for (Eigen::Index a = 0; a < grad.rows(); ++a)
-          grad(a, b) = std::exp(log_probabilities[static_cast<std::size_t>(a)]) / static_cast<float>(batch_size);
+          grad(a, b) =
+              std::exp(log_probabilities[static_cast<std::size_t>(a)]) / static_cast<float>(batch_size);
         grad(actions[order[start + static_cast<std::size_t>(b)]], b) -= 1.0f / static_cast<float>(batch_size);
       }
       actor.backward(input, cache, grad, gradient);

@@ -54,7 +54,8 @@ TEST(PpoImitate, ClonesASeparableRuleAndServesIt) {
   draw(unseen, expected, 1000);
   const nn::Actor served(trainer.policy());
   int agree = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) agree += served.act(std::span(unseen).subspan(4 * i, 4)) == expected[i];
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    agree += served.act(std::span(unseen).subspan(4 * i, 4)) == expected[i];
   EXPECT_GT(agree, 950);
 }
 

@@ -25,7 +25,8 @@ std::int64_t generation_of(const nlohmann::json& object) {
 
 }  // namespace
 
-AutoscalerWatch::AutoscalerWatch(kube::KubeClient& kube, std::string namespace_, std::function<void()> changed)
+AutoscalerWatch::AutoscalerWatch(kube::KubeClient& kube, std::string namespace_,
+                                 std::function<void()> changed)
     : kube_(kube), namespace_(std::move(namespace_)), changed_(std::move(changed)) {
   thread_ = std::thread([this] { loop(); });
 }
@@ -113,7 +114,8 @@ void AutoscalerWatch::loop() {
       continue;
     }
     if (watched.error().kind != kube::KubeErrorKind::kGone) {
-      spdlog::warn("autoscalers watch: failed namespace={} error=\"{}\"", namespace_, watched.error().message);
+      spdlog::warn("autoscalers watch: failed namespace={} error=\"{}\"", namespace_,
+                   watched.error().message);
       if (!pause(backoff)) return;
       backoff = std::min(backoff * 2, kLongestBackoff);
     }

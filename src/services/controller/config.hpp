@@ -54,7 +54,7 @@ struct DiscoveryConfig {
 // MaestroAutoscaler resources (autoscaler.hpp): listed every `refresh`, each acting on its target.
 struct AutoscalersConfig {
   bool enabled = false;
-  std::string namespace_;  // "" all namespaces
+  std::string namespace_;            // "" all namespaces
   std::chrono::seconds refresh{10};  // a full list (resync), watching or not
   bool watch = true;                 // and a watch, to act on a change at once (autoscaler_watch.hpp)
 };

@@ -230,13 +230,14 @@ void Controller::run_due() {
 
 void Controller::start_autoscaler_watch() {
   if (!autoscalers_ || !kube_client_ || !config_.autoscalers.watch || autoscaler_watch_) return;
-  autoscaler_watch_ = std::make_unique<AutoscalerWatch>(*kube_client_, config_.autoscalers.namespace_, [this] {
-    {
-      std::lock_guard lock(mutex_);
-      autoscalers_changed_ = true;
-    }
-    wake_.notify_all();
-  });
+  autoscaler_watch_ =
+      std::make_unique<AutoscalerWatch>(*kube_client_, config_.autoscalers.namespace_, [this] {
+        {
+          std::lock_guard lock(mutex_);
+          autoscalers_changed_ = true;
+        }
+        wake_.notify_all();
+      });
 }
 
 void Controller::run() {

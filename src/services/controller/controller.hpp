@@ -8,8 +8,8 @@
 // the HPA source (hpa_source.hpp) instead of the suggestion server, through the same reconcile.
 //
 // MaestroAutoscaler resources (autoscaler.hpp), when enabled, are listed every autoscalers.refresh, and at
-// once when the watch (autoscaler_watch.hpp, started by run() or start_autoscaler_watch()) sees one change: each
-// one's target is reconciled with its settings (a resource wins over the target's annotations), and its
+// once when the watch (autoscaler_watch.hpp, started by run() or start_autoscaler_watch()) sees one change:
+// each one's target is reconciled with its settings (a resource wins over the target's annotations), and its
 // status and conditions are written (controller_autoscalers.cpp). A target another autoscaler (an HPA, a KEDA
 // ScaledObject) also scales is refused with a condition and a Warning Event; `paused` holds; `dryRun`
 // decides without writing; the fallback acts after its count of failed intervals. A resource's target may be

@@ -174,8 +174,8 @@ TEST_F(ModelServerTest, BadRequestsAre4xxAndTheServerStaysHealthy) {
                       .headers = {{"Content-Type", content_type}},
                       .body = kObservation,
                       .total_timeout = std::nullopt,
-                         .on_body = {},
-                         .keep_going = {}};
+                      .on_body = {},
+                      .keep_going = {}};
     auto refused = client_->send(form);
     ASSERT_TRUE(refused.has_value());
     EXPECT_EQ(refused->status, 415) << content_type;
