@@ -137,9 +137,11 @@ TEST_F(CliTrain, UsageErrorsExitWithTwo) {
 }
 
 TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
-  // Two seeds, each scored on a short validation scenario; the same seed gives the same file.
+  // Two seeds, each cloned from foresight first (one short DAgger round here), then scored on a short
+  // validation scenario; the same seed gives the same file.
   const std::string small = "--steps 2048 --n-envs 2 --n-steps 1024 --quiet ";
-  const std::string two = "train --env sim --seeds 2 --validation steady " + small;
+  const std::string two =
+      "train --env sim --seeds 2 --validation steady --imitate-rounds 1 --imitate-epochs 1 " + small;
   const CommandRun chosen = run(two + "--out " + path("sim-a.bin"));
   ASSERT_EQ(chosen.status, 0) << chosen.err;
   ASSERT_EQ(run(two + "--out " + path("sim-b.bin")).status, 0);
@@ -153,20 +155,30 @@ TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
   EXPECT_EQ(policy->metadata.reward, "cost");
   EXPECT_EQ(policy->metadata.seed, summary.at("seed").get<std::uint64_t>());
   EXPECT_FALSE(policy->metadata.training_data.empty());
+  using Recorded = std::pair<std::string, std::string>;
+  EXPECT_THAT(policy->metadata.hyperparameters, ::testing::Contains(Recorded{"chosen_on", "steady"}));
   EXPECT_THAT(policy->metadata.hyperparameters,
-              ::testing::Contains(std::pair<std::string, std::string>{"chosen_on", "steady"}));
+              ::testing::Contains(Recorded{"imitate_violation_price", "0.5"}));
+  EXPECT_THAT(policy->metadata.hyperparameters,
+              ::testing::Contains(Recorded{"imitate_on", "nasa-train,worldcup-train"}));
+  EXPECT_THAT(policy->metadata.hyperparameters, ::testing::Contains(Recorded{"anchor_kl_coef", "0.3"}));
 
-  // The seed's choices, one seed.
+  // The seed's choices, one seed, from a fresh actor: nothing cloned, nothing to hold PPO near.
   const CommandRun original =
-      run("train --env sim --seeds 1 --features original --actions original --reward original " + small +
-          "--out " + path("sim-original.bin"));
+      run("train --env sim --seeds 1 --no-imitate --features original --actions original --reward original " +
+          small + "--out " + path("sim-original.bin"));
   ASSERT_EQ(original.status, 0) << original.err;
   policy = maestro::nn::read_policy_file(path("sim-original.bin"));
   ASSERT_TRUE(policy.has_value());
   EXPECT_EQ(policy->action_names, (std::vector<std::string>{"scale_down", "hold", "scale_up"}));
   EXPECT_EQ(policy->metadata.reward, "original");
-  const CommandRun weighted = run("train --env sim --seeds 1 --reward-weights slo=25,action=0.5 " + small +
-                                  "--out " + path("sim-weights.bin"));
+  for (const auto& [key, value] : policy->metadata.hyperparameters) {
+    EXPECT_FALSE(key.starts_with("imitate_")) << key;
+    EXPECT_NE(key, "anchor_kl_coef");
+  }
+  const CommandRun weighted =
+      run("train --env sim --seeds 1 --no-imitate --reward-weights slo=25,action=0.5 " + small + "--out " +
+          path("sim-weights.bin"));
   ASSERT_EQ(weighted.status, 0) << weighted.err;
   policy = maestro::nn::read_policy_file(path("sim-weights.bin"));
   ASSERT_TRUE(policy.has_value());
@@ -175,7 +187,8 @@ TEST_F(CliTrain, OnTheSimulatorTheRecipeIsTheDefaultAndEveryChoiceIsRecorded) {
 
   for (const std::string bad : {"--reward-weights slo=x", "--reward original --reward-weights slo=1",
                                 "--actions fancy", "--validation no-such-scenario --seeds 2"}) {
-    const CommandRun refused = run("train --env sim " + small + bad + " --out " + path("bad.bin"));
+    const CommandRun refused =
+        run("train --env sim --no-imitate " + small + bad + " --out " + path("bad.bin"));
     EXPECT_EQ(refused.status, 2) << bad << ": " << refused.err;
   }
   EXPECT_FALSE(std::filesystem::exists(path("bad.bin")));
@@ -195,9 +208,9 @@ TEST_F(CliTrain, ImitatingForesightIsRecordedAndRefusedWhereItCannotApply) {
   EXPECT_THAT(policy->metadata.hyperparameters,
               ::testing::Contains(Recorded{"imitate_violation_price", "0.5"}));
   EXPECT_THAT(policy->metadata.hyperparameters, ::testing::Contains(Recorded{"imitate_change_cost", "150"}));
-  for (const std::string& bad :
-       std::vector<std::string>{"--env sim --imitate 0.5 --init-policy " + path("cloned.bin"),
-                                "--env sim --imitate -1", "--env cartpole --imitate 0.5"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "--env sim --imitate 0.5 --init-policy " + path("cloned.bin"), "--env sim --imitate -1",
+           "--env cartpole --imitate 0.5", "--env sim --imitate 0.5 --no-imitate"}) {
     const CommandRun refused = run("train " + bad + " " + small + "--out " + path("refused.bin"));
     EXPECT_EQ(refused.status, 2) << bad << ": " << refused.err;
     EXPECT_THAT(refused.err, HasSubstr("--imitate")) << bad;

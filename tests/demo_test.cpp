@@ -1,6 +1,7 @@
-// `maestro demo` end to end (with a tiny training budget): it trains, evaluates the policy against every
-// baseline on the trace, prints the table and writes the report; and `maestro train --env sim` trains a
-// policy file that `maestro eval --policy ppo:FILE` accepts.
+// `maestro demo` end to end (with a tiny training and cloning budget): it trains, evaluates the policy
+// against every baseline on the trace, prints the table and writes the report; and `maestro train --env sim`
+// trains a policy file that `maestro eval --policy ppo:FILE` accepts.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "nn/policy_file.hpp"
 #include "support/shell.hpp"
 
 namespace {
@@ -36,7 +38,8 @@ class DemoCommand : public ::testing::Test {
 
 TEST_F(DemoCommand, TrainsEvaluatesAndReports) {
   const auto out = dir_ / "demo";
-  const auto result = run("demo --steps 4096 --seeds 1 --out " + out.string());
+  const auto result =
+      run("demo --steps 4096 --seeds 1 --imitate-rounds 1 --imitate-epochs 1 --out " + out.string());
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("report: " + (out / "report.html").string()), std::string::npos)
       << result.output;
@@ -48,15 +51,19 @@ TEST_F(DemoCommand, TrainsEvaluatesAndReports) {
     EXPECT_TRUE(names.contains(expected)) << expected;
     EXPECT_NE(result.output.find(expected), std::string::npos) << expected;  // in the printed table
   }
-  EXPECT_TRUE(fs::exists(out / "policy.maestro"));
+  const auto policy = maestro::nn::read_policy_file(out / "policy.maestro");
+  ASSERT_TRUE(policy.has_value()) << policy.error().message;
+  EXPECT_THAT(
+      policy->metadata.hyperparameters,  // the recipe: cloned from foresight first
+      ::testing::Contains(std::pair<std::string, std::string>{"imitate_on", "nasa-train,worldcup-train"}));
   EXPECT_TRUE(fs::exists(out / "timeseries" / "ppo.csv"));
 }
 
 TEST_F(DemoCommand, TrainOnTheSimulatorThenEvaluateThePolicy) {
   const auto policy = dir_ / "sim.policy";
-  const auto trained =
-      run("train --env sim-extended --scenario nasa --steps 2048 --n-envs 2 --n-steps 1024 --out " +
-          policy.string());
+  const auto trained = run(
+      "train --env sim-extended --scenario nasa --steps 2048 --n-envs 2 --n-steps 1024 --no-imitate --out " +
+      policy.string());
   ASSERT_EQ(trained.status, 0) << trained.output;
   const auto evaluated = run("eval --scenario nasa --duration 600 --seeds 1 --policy ppo:" + policy.string() +
                              " --policy hpa --out " + (dir_ / "eval").string());

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/cloning.hpp"
 #include "cli/command.hpp"
 #include "cli/demo_live.hpp"
 #include "cli/envs.hpp"
@@ -48,6 +49,7 @@ struct DemoOptions {
   std::uint64_t seed = 1;
   std::string shared_dir;
   std::string ppo_config;  // YAML of hyperparameters over the demo's
+  CloningFlags cloning;
 };
 
 void run_demo(const DemoOptions& options) {
@@ -88,7 +90,9 @@ void run_demo(const DemoOptions& options) {
   if (error) throw CommandFailed(fmt::format("cannot create {}: {}", options.out, error.message()));
 
   // 1. Train.
+  const auto demonstrations = cloning_scenarios(options.cloning, true, "", *shared, false);
   rl::PpoConfig config = recipe.ppo;
+  if (demonstrations.empty()) config.anchor_kl_coef = 0;  // nothing to hold PPO near
   if (!options.ppo_config.empty()) {
     std::ifstream in(options.ppo_config);
     std::stringstream text;
@@ -102,11 +106,11 @@ void run_demo(const DemoOptions& options) {
   if (auto valid = rl::validate(config); !valid)
     throw CLI::ValidationError("--ppo-config", valid.error().message);
   std::cerr << fmt::format(
-      "1/2 training {} seeds × {} steps in the simulator ({} traffic, {} features, multi actions, cost "
-      "reward, "
-      "randomised start-up, capacity and chaos), the best on {} kept{}\n",
-      options.training_seeds, options.steps, options.train_scenario, options.features,
-      fmt::join(validation_names, " and "),
+      "1/2 training {} seeds × {} steps in the simulator ({}{} traffic, {} features, multi actions, cost "
+      "reward, randomised start-up, capacity and chaos), the best on {} kept{}\n",
+      options.training_seeds, options.steps,
+      demonstrations.empty() ? "" : "each cloned from foresight first (DAgger), then PPO; ",
+      options.train_scenario, options.features, fmt::join(validation_names, " and "),
       options.steps < recipe.steps
           ? fmt::format(" — shorter than the recipe's {} steps a seed (maestro train --env sim)",
                         recipe.steps)
@@ -128,11 +132,18 @@ void run_demo(const DemoOptions& options) {
   const auto reward = core::reward_from_record(first->description.reward, first->description.reward_weights);
   const core::RealClock clock;
   const auto start = clock.now();
+  std::function<void(rl::PpoTrainer&)> clone;
+  if (!demonstrations.empty()) {
+    const auto& sim_env = dynamic_cast<const sim::Env&>(*spare);
+    clone = eval::cloning_step(demonstrations, sim_env.config().features, sim_env.config().actions,
+                               options.cloning.chosen());
+  }
   auto candidates =
       eval::train_seeds(config, first->description, make, options.steps, training_seeds, validation,
-                        recipe.validation_seeds, reward->weights, {}, clock, parallel);
+                        recipe.validation_seeds, reward->weights, {}, clock, parallel, clone);
   if (!candidates) throw CommandFailed(candidates.error().message);
-  const auto& best = (*candidates)[eval::best_on_validation(*candidates)];
+  auto& best = (*candidates)[eval::best_on_validation(*candidates)];
+  if (!demonstrations.empty()) eval::record_cloning(options.cloning.chosen(), demonstrations, best.policy);
   const auto policy_path = fs::path(options.out) / "policy.maestro";
   if (auto ok = nn::write_policy_file(policy_path, best.policy); !ok) throw CommandFailed(ok.error().message);
   std::cerr << fmt::format(
@@ -197,6 +208,7 @@ const Registration kRegistration{
       command->add_option("--seed", options->seed, "training seed")->capture_default_str();
       command->add_option("--out", options->out, "output directory")->capture_default_str();
       command->add_option("--shared-dir", options->shared_dir, "the shared/ folder with traces/");
+      add_cloning_flags(*command, options->cloning);
       command->add_option("--ppo-config", options->ppo_config,
                           "YAML file of PPO hyperparameters (SB3's names) over the demo's");
       auto live = std::make_shared<LiveDemoOptions>();

@@ -23,6 +23,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/cloning.hpp"
 #include "cli/command.hpp"
 #include "cli/envs.hpp"
 #include "core/action_set.hpp"
@@ -67,8 +68,8 @@ struct Options {
   std::string best_out, log_csv, pods_csv;
   bool record_time = false;
   bool quiet = false;
-  unsigned parallel_seeds = 0;                         // 0: one per core
-  eval::CloningOptions cloning{.violation_price = 0};  // a price above 0: clone foresight first (experiment)
+  unsigned parallel_seeds = 0;  // 0: one per core
+  CloningFlags cloning;
 };
 
 std::string flag_name(const std::string& key) {
@@ -82,10 +83,13 @@ bool simulated(const Options& o) {
   return o.env.name.starts_with("sim");
 }
 
+// `cloned`: the actor is cloned before PPO, which the recipe then holds near the clone.
 rl::PpoConfig build_config(const Options& o, const eval::Recipe& recipe,
-                           const std::optional<nn::PolicyFile>& initial) {
+                           const std::optional<nn::PolicyFile>& initial, bool cloned) {
+  rl::PpoConfig recipe_ppo = recipe.ppo;
+  if (!cloned) recipe_ppo.anchor_kl_coef = 0;
   auto config = !o.preset.empty() ? rl::preset(o.preset)
-                : simulated(o)    ? Result<rl::PpoConfig>(recipe.ppo)
+                : simulated(o)    ? Result<rl::PpoConfig>(recipe_ppo)
                                   : rl::preset("sb3");
   if (!config) throw CLI::ValidationError("--preset", config.error().message);
   if (initial) {
@@ -143,7 +147,17 @@ void run(const Options& o) {
     if (!policy) throw CLI::ValidationError("--init-policy", policy.error().message);
     initial = std::move(*policy);
   }
-  const rl::PpoConfig config = build_config(o, recipe, initial);
+  std::string refusal;
+  if (initial || !o.pods_csv.empty())
+    refusal = "clones into a fresh policy: not with --init-policy or --pods-csv";
+  else if (!simulated(o))
+    refusal = "clones the simulator's foresight: --env sim";
+  const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
+                                              std::filesystem::read_symlink("/proc/self/exe"));
+  if (!shared) throw CommandFailed(shared.error().message);
+  const auto demonstration_scenarios = cloning_scenarios(
+      o.cloning, simulated(o) && o.preset.empty() && refusal.empty(), refusal, *shared, o.quiet);
+  const rl::PpoConfig config = build_config(o, recipe, initial, !demonstration_scenarios.empty());
   if (o.env.name == "live" && config.n_envs != 1)
     throw CLI::ValidationError("--n-envs", "the live environment is one deployment: n_envs must be 1");
   if (initial && (o.seeds.value_or(1) > 1 || !o.pods_csv.empty()))
@@ -151,9 +165,6 @@ void run(const Options& o) {
   if (!o.steps && !simulated(o)) throw CLI::ValidationError("--steps", "is required for " + o.env.name);
   const std::uint64_t steps = o.steps.value_or(recipe.steps);
   const int seed_count = o.seeds.value_or(simulated(o) ? recipe.seeds : 1);
-  if (o.cloning.violation_price > 0 && (initial || !o.pods_csv.empty()))
-    throw CLI::ValidationError("--imitate",
-                               "clones into a fresh policy: not with --init-policy or --pods-csv");
   if (seed_count > 1 && (o.eval_freq > 0 || !o.pods_csv.empty()))
     throw CLI::ValidationError("--seeds", "--eval-freq and --pods-csv follow one seed's training");
   const auto validation = named_scenarios(
@@ -192,8 +203,9 @@ void run(const Options& o) {
   const int parallel = o.log_csv.empty() ? static_cast<int>(o.parallel_seeds ? o.parallel_seeds : cores) : 1;
   const bool side_by_side = parallel > 1 && seed_count > 1;
   if (side_by_side && !o.quiet)
-    std::cerr << fmt::format("training {} seeds, {} at a time (no progress bars)\n", seed_count,
-                             std::min(parallel, seed_count));
+    std::cerr << fmt::format("training {} seeds, {} at a time{} (no progress bars)\n", seed_count,
+                             std::min(parallel, seed_count),
+                             demonstration_scenarios.empty() ? "" : ", each cloning foresight first");
   std::vector<std::unique_ptr<rl::Callback>> per_seed;
   const auto callbacks = [&](std::uint64_t seed) {
     std::vector<rl::Callback*> list;
@@ -236,23 +248,18 @@ void run(const Options& o) {
     trained.push_back({o.seed, trainer.policy(), trainer.seconds(), 0});
   } else {
     // Cloning reads the demonstrations' features and actions off the simulator the policy trains in.
-    const auto* sim_env = dynamic_cast<const sim::Env*>(spare.get());
-    if (o.cloning.violation_price > 0 && !sim_env)
-      throw CLI::ValidationError("--imitate", "clones the simulator's foresight: --env sim");
-    // The training windows foresight is cloned on (eval/imitation.hpp).
-    const auto demo_scenarios = named_scenarios(o.cloning.violation_price > 0
-                                                    ? std::vector<std::string>{"nasa-train", "worldcup-train"}
-                                                    : std::vector<std::string>{},
-                                                "--imitate");
-    const auto clone = [&](rl::PpoTrainer& trainer) {
-      if (demo_scenarios.empty()) return;
-      eval::clone_foresight(trainer, demo_scenarios, sim_env->config().features, sim_env->config().actions,
-                            o.cloning, [&](int round, std::size_t decisions, double cloned) {
-                              if (!o.quiet)
-                                std::cerr << fmt::format("cloning round {}: {} decisions, {:.1f} % cloned\n",
-                                                         round + 1, decisions, 100 * cloned);
-                            });
-    };
+    std::function<void(rl::PpoTrainer&)> clone;
+    if (!demonstration_scenarios.empty()) {
+      const auto* sim_env = dynamic_cast<const sim::Env*>(spare.get());
+      if (!sim_env) throw CLI::ValidationError("--imitate", "clones the simulator's foresight: --env sim");
+      clone =
+          eval::cloning_step(demonstration_scenarios, sim_env->config().features, sim_env->config().actions,
+                             o.cloning.chosen(), [&](int round, std::size_t decisions, double cloned) {
+                               if (!o.quiet && !side_by_side)
+                                 std::cerr << fmt::format("cloning round {}: {} decisions, {:.1f} % cloned\n",
+                                                          round + 1, decisions, 100 * cloned);
+                             });
+    }
     auto result =
         eval::train_seeds(config, description, make, steps, seeds, validation, recipe.validation_seeds,
                           reward ? reward->weights : core::CostWeights{}, callbacks, clock, parallel, clone);
@@ -263,15 +270,8 @@ void run(const Options& o) {
   const std::size_t best = eval::best_on_validation(trained);
 
   nn::PolicyFile policy = trained[best].policy;
-  if (o.cloning.violation_price > 0) {
-    // What the actor was cloned from before PPO, so that the file says how it was made.
-    auto& recorded = policy.metadata.hyperparameters;
-    recorded.emplace_back("imitate_violation_price", fmt::format("{}", o.cloning.violation_price));
-    recorded.emplace_back("imitate_change_cost", fmt::format("{}", o.cloning.change_cost));
-    recorded.emplace_back("imitate_rounds", std::to_string(o.cloning.rounds));
-    recorded.emplace_back("imitate_epochs", std::to_string(o.cloning.epochs));
-    recorded.emplace_back("imitate_on", "nasa-train,worldcup-train");
-  }
+  if (!demonstration_scenarios.empty())
+    eval::record_cloning(o.cloning.chosen(), demonstration_scenarios, policy);
   if (seed_count > 1) {
     policy.metadata.hyperparameters.emplace_back("training_seeds", std::to_string(seed_count));
     policy.metadata.hyperparameters.emplace_back(
@@ -331,26 +331,7 @@ const Registration kRegistration{
               "1000000 on the simulator")
           ->check(CLI::PositiveNumber);
       train->add_option("--seed", o->seed, "Seed of everything random in training")->capture_default_str();
-      train
-          ->add_option(
-              "--imitate", o->cloning.violation_price,
-              "Experiment: before PPO, clone the oracle's schedule that prices a request over the SLO at "
-              "this many pod-seconds (e.g. 0.5), on the training windows nasa-train and worldcup-train, "
-              "by DAgger (eval/imitation.hpp)")
-          ->check(CLI::PositiveNumber);
-      train
-          ->add_option("--imitate-change-cost", o->cloning.change_cost,
-                       "Experiment: pod-seconds the cloned schedule pays for each change of its pods")
-          ->check(CLI::NonNegativeNumber)
-          ->capture_default_str();
-      train->add_option("--imitate-rounds", o->cloning.rounds, "Experiment: DAgger rounds")
-          ->check(CLI::Range(1, 100))
-          ->capture_default_str();
-      train
-          ->add_option("--imitate-epochs", o->cloning.epochs,
-                       "Experiment: passes over the demonstrations a round")
-          ->check(CLI::Range(1, 1000))
-          ->capture_default_str();
+      add_cloning_flags(*train, o->cloning);
       train
           ->add_option("--seeds", o->seeds,
                        "Train this many seeds (seed, seed+1, ...) and keep the cheapest on --validation; "

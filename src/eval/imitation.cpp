@@ -4,6 +4,9 @@
 #include <limits>
 #include <memory>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "eval/oracle.hpp"
 #include "eval/runner.hpp"
 #include "nn/policy.hpp"
@@ -66,8 +69,7 @@ void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std
 
 void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scenarios,
                      const core::FeatureSpec& features, const core::ActionSet& actions,
-                     const CloningOptions& options,
-                     const std::function<void(int round, std::size_t decisions, double cloned)>& progress) {
+                     const CloningOptions& options, const CloningProgress& progress) {
   Demonstrations demonstrations;
   for (int round = 0; round < options.rounds; ++round) {
     std::function<int(std::span<const double>)> learner;
@@ -83,6 +85,26 @@ void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scena
                                           options.learning_rate);
     if (progress) progress(round, demonstrations.actions.size(), cloned);
   }
+}
+
+std::function<void(rl::PpoTrainer&)> cloning_step(std::vector<Scenario> scenarios, core::FeatureSpec features,
+                                                  core::ActionSet actions, CloningOptions options,
+                                                  CloningProgress progress) {
+  return [=](rl::PpoTrainer& trainer) {
+    clone_foresight(trainer, scenarios, features, actions, options, progress);
+  };
+}
+
+void record_cloning(const CloningOptions& options, const std::vector<Scenario>& scenarios,
+                    nn::PolicyFile& policy) {
+  std::vector<std::string> names;
+  for (const auto& scenario : scenarios) names.push_back(scenario.name);
+  auto& recorded = policy.metadata.hyperparameters;
+  recorded.emplace_back("imitate_violation_price", fmt::format("{}", options.violation_price));
+  recorded.emplace_back("imitate_change_cost", fmt::format("{}", options.change_cost));
+  recorded.emplace_back("imitate_rounds", std::to_string(options.rounds));
+  recorded.emplace_back("imitate_epochs", std::to_string(options.epochs));
+  recorded.emplace_back("imitate_on", fmt::format("{}", fmt::join(names, ",")));
 }
 
 }  // namespace maestro::eval

@@ -15,6 +15,7 @@
 #include "core/action_set.hpp"
 #include "core/features.hpp"
 #include "eval/scenario.hpp"
+#include "nn/policy_file.hpp"
 #include "rl/ppo.hpp"
 
 namespace maestro::eval {
@@ -43,9 +44,20 @@ void demonstrate(const Scenario& scenario, std::span<const double> arrivals, std
 
 // Clones the schedule on `scenarios` into `trainer`'s actor (before its learn()); the features and
 // actions are the trainer's environment's. Each round's share of demonstrations cloned goes to `progress`.
-void clone_foresight(
-    rl::PpoTrainer& trainer, const std::vector<Scenario>& scenarios, const core::FeatureSpec& features,
-    const core::ActionSet& actions, const CloningOptions& options,
-    const std::function<void(int round, std::size_t decisions, double cloned)>& progress = {});
+using CloningProgress = std::function<void(int round, std::size_t decisions, double cloned)>;
+void clone_foresight(rl::PpoTrainer& trainer, const std::vector<Scenario>& scenarios,
+                     const core::FeatureSpec& features, const core::ActionSet& actions,
+                     const CloningOptions& options, const CloningProgress& progress = {});
+
+// clone_foresight as the step before each seed's PPO (train_seeds' before_learning); it keeps its own
+// copies, and seeds may call it from several threads at once (`progress` too).
+std::function<void(rl::PpoTrainer&)> cloning_step(std::vector<Scenario> scenarios, core::FeatureSpec features,
+                                                  core::ActionSet actions, CloningOptions options,
+                                                  CloningProgress progress = {});
+
+// Adds to the policy file's hyperparameters how its actor was cloned before PPO (imitate_*), so that the
+// file says how it was made.
+void record_cloning(const CloningOptions& options, const std::vector<Scenario>& scenarios,
+                    nn::PolicyFile& policy);
 
 }  // namespace maestro::eval

@@ -4,9 +4,11 @@
 // its timing, base level and noise. The scenario "mix" (the default) trains on the NASA and World Cup
 // traces and every synthetic shape together; "traces" on the two traces' training windows alone.
 //
-// And the recommended recipe (`maestro train --env sim` without other flags, `maestro demo`): PPO on
-// that environment with several seeds, the policy of each scored on validation scenarios at what the cost
-// reward prices (pods, requests over the SLO, scaling actions) and the cheapest kept.
+// And the recommended recipe (`maestro train --env sim` without other flags, `maestro demo`): each seed's
+// actor first cloned from foresight on the traces' training windows (eval/imitation.hpp), then PPO on
+// that environment held near the clone, with several seeds, the policy of each scored on validation
+// scenarios at what the cost reward prices (pods, requests over the SLO, scaling actions) and the cheapest
+// kept.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +24,7 @@
 #include "core/error.hpp"
 #include "core/features.hpp"
 #include "core/reward.hpp"
+#include "eval/imitation.hpp"
 #include "eval/runner.hpp"
 #include "eval/scenario.hpp"
 #include "nn/policy_file.hpp"
@@ -40,12 +43,15 @@ Result<sim::EnvConfig> training_env_config(const std::string& scenario, const Sc
 std::vector<nn::DataWindow> training_data(const std::string& scenario, const sim::EnvConfig& config);
 
 struct Recipe {
-  rl::PpoConfig ppo;
+  rl::PpoConfig ppo;  // its anchor_kl_coef holds PPO near the clone: it applies only after cloning
   core::FeatureSet features = core::FeatureSet::kLong;
   std::uint64_t steps = 0;                        // per training seed
   int seeds = 0;                                  // training seeds: seed, seed + 1, …
   std::vector<std::string> validation_scenarios;  // never trained or tested on
   int validation_seeds = 0;                       // evaluation seeds per validation scenario
+  // Clone foresight on these (built-in) scenarios before PPO; they need the shared traces.
+  std::vector<std::string> cloning_scenarios;
+  CloningOptions cloning;
 };
 
 // The recommended recipe; the environment is training_env_config("mix") with the sim::EnvConfig defaults
