@@ -1,9 +1,6 @@
 // `maestro policy init|show` and `maestro predict` as a user runs them: exit codes, JSON, messages.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -14,26 +11,16 @@
 
 #include "core/action.hpp"
 #include "nn/policy.hpp"
+#include "support/shell.hpp"
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CommandRun {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
+using CommandRun = maestro::testing::ShellResult;  // stdout and stderr together
 
 CommandRun maestro(const std::string& arguments) {
-  const std::string command = std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>&1";
-  CommandRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return maestro::testing::run_shell(std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>&1");
 }
 
 class CliPredict : public ::testing::Test {
@@ -46,6 +33,7 @@ class CliPredict : public ::testing::Test {
     const CommandRun init = maestro("policy init --out " + policy_ + " --seed 3");
     ASSERT_EQ(init.status, 0) << init.output;
   }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
   std::string predict(const std::string& metrics) { return "predict --policy " + policy_ + " " + metrics; }
 
   std::filesystem::path directory_;

@@ -1,11 +1,8 @@
 // `maestro train` as a user runs it: the JSON summary, byte-identical policy files for the same seed,
 // hyperparameters from a YAML file and flags, logs, and usage errors with status 2.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/policy_file.hpp"
+#include "support/shell.hpp"
 
 namespace {
 
@@ -29,13 +27,8 @@ struct CommandRun {
 CommandRun maestro(const std::string& arguments, const std::filesystem::path& err_file) {
   const std::string command =
       std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>" + err_file.string();
-  CommandRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const maestro::testing::ShellResult shell = maestro::testing::run_shell(command);
+  CommandRun run{shell.status, shell.output, {}};
   std::ifstream err(err_file);
   run.err.assign(std::istreambuf_iterator<char>(err), {});
   return run;
@@ -60,6 +53,7 @@ class CliTrain : public ::testing::Test {
     dir_ = std::filesystem::path(::testing::TempDir()) / ("cli_train_test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
   CommandRun run(const std::string& arguments) { return maestro(arguments, dir_ / "stderr.txt"); }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
   std::string train(const std::string& out, int seed, const std::string& extra = "") {

@@ -4,8 +4,6 @@
 // status the controller writes), `kubectl describe` and `kubectl delete` work.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -16,16 +14,13 @@
 #include "kube/client.hpp"
 #include "kube/custom_resources.hpp"
 #include "local/fake_kube_api.hpp"
+#include "support/kubectl.hpp"
 
 namespace maestro {
 namespace {
 
-constexpr const char* kKubectl = "/usr/bin/kubectl";
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing::kKubectl;
+using testing::ShellResult;
 
 class AutoscalerKubectlTest : public ::testing::Test {
  protected:
@@ -36,11 +31,7 @@ class AutoscalerKubectlTest : public ::testing::Test {
     ASSERT_TRUE(api_.start().has_value());
     dir_ = std::filesystem::temp_directory_path() / fmt::format("maestro-msa-kubectl-{}", ::getpid());
     std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "kubeconfig") << fmt::format(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n"
-        "contexts:\n- name: local\n  context: {{cluster: local, user: local, namespace: shop}}\n"
-        "current-context: local\nusers:\n- name: local\n  user: {{}}\n",
-        api_.url());
+    testing::write_kubeconfig(dir_, api_.url(), "shop");
     net::HttpClientOptions options;
     options.base_url = api_.url();
     kube_ = std::make_unique<kube::KubeClient>(options);
@@ -49,19 +40,7 @@ class AutoscalerKubectlTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  CommandResult kubectl(const std::string& arguments) {
-    const std::string command = fmt::format("KUBECONFIG={0}/kubeconfig {1} --cache-dir {0}/cache {2} 2>&1",
-                                            dir_.string(), kKubectl, arguments);
-    CommandResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> chunk{};
-    while (const auto n = std::fread(chunk.data(), 1, chunk.size(), pipe))
-      result.output.append(chunk.data(), n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-  }
+  ShellResult kubectl(const std::string& arguments) { return testing::kubectl(dir_, arguments); }
 
   local::FakeKubeApi api_{""};  // kubectl sends no bearer token over plain HTTP
   std::unique_ptr<kube::KubeClient> kube_;
@@ -73,7 +52,7 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
   // --validate=false: the local API serves no OpenAPI document for kubectl to validate against (the CRD's
   // schema is checked by tests/manifests instead).
   const auto applied = kubectl("apply --validate=false -f " + example);
-  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  ASSERT_EQ(applied.status, 0) << applied.output;
   EXPECT_NE(applied.output.find("maestroautoscaler.autoscaling.maestro.io/web created"), std::string::npos)
       << applied.output;
 
@@ -92,7 +71,7 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
                                  (*stored)["metadata"]["resourceVersion"]));
 
   const auto listed = kubectl("get msa");
-  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  ASSERT_EQ(listed.status, 0) << listed.output;
   EXPECT_TRUE(std::regex_search(
       listed.output, std::regex("NAME +REFERENCE +POLICY +MINPODS +MAXPODS +REPLICAS +ACTIVE +AGE\n")))
       << listed.output;
@@ -105,12 +84,12 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
       std::regex_search(listed.output, std::regex("\nweb-hpa-shadow +web-canary +HPA +1 +10 +\\d+s\n")))
       << listed.output;
   const auto wide = kubectl("get maestroautoscalers -o wide");
-  ASSERT_EQ(wide.exit_code, 0) << wide.output;
+  ASSERT_EQ(wide.status, 0) << wide.output;
   EXPECT_NE(wide.output.find("LAST DECISION"), std::string::npos) << wide.output;
   EXPECT_NE(wide.output.find("policy"), std::string::npos) << wide.output;
 
   const auto described = kubectl("describe msa web");
-  ASSERT_EQ(described.exit_code, 0) << described.output;
+  ASSERT_EQ(described.status, 0) << described.output;
   EXPECT_NE(described.output.find("Max Replicas:"), std::string::npos) << described.output;
   EXPECT_NE(described.output.find("SucceededRescale"), std::string::npos) << described.output;
 
@@ -123,7 +102,7 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
   text.replace(text.find("maxReplicas: 10"), 15, "maxReplicas: 12");
   std::ofstream(dir_ / "edited.yaml") << text;
   const auto edited = kubectl(fmt::format("apply --validate=false -f {}/edited.yaml", dir_.string()));
-  ASSERT_EQ(edited.exit_code, 0) << edited.output;
+  ASSERT_EQ(edited.status, 0) << edited.output;
   EXPECT_NE(edited.output.find("maestroautoscaler.autoscaling.maestro.io/web configured"), std::string::npos)
       << edited.output;
   auto after = kube::get_object(*kube_, kube::kMaestroAutoscalers, "shop", "web");
@@ -133,7 +112,7 @@ TEST_F(AutoscalerKubectlTest, AppliesGetsDescribesAndDeletesMaestroAutoscalers) 
   EXPECT_EQ((*after)["status"]["currentReplicas"], 3);
 
   const auto deleted = kubectl("delete msa web-hpa-shadow");
-  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  ASSERT_EQ(deleted.status, 0) << deleted.output;
   const auto remaining = kubectl("get msa -o name");
   EXPECT_EQ(remaining.output,
             "maestroautoscaler.autoscaling.maestro.io/cache\nmaestroautoscaler.autoscaling.maestro.io/web\n");

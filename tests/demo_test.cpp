@@ -3,7 +3,6 @@
 // policy file that `maestro eval --policy ppo:FILE` accepts.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,26 +12,16 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "support/shell.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int status = -1;
-  std::string text;
-};
-
-Output run(const std::string& arguments) {
-  const std::string command = "MAESTRO_SHARED_DIR=" + std::string(MAESTRO_SHARED_DIR) + " " +
-                              std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments + " 2>/dev/null";
-  Output output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return output;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  output.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
+maestro::testing::ShellResult run(const std::string& arguments) {
+  return maestro::testing::run_shell("MAESTRO_SHARED_DIR=" + std::string(MAESTRO_SHARED_DIR) + " " +
+                                     std::string(MAESTRO_BINARY_DIR) + "/maestro " + arguments +
+                                     " 2>/dev/null");
 }
 
 class DemoCommand : public ::testing::Test {
@@ -48,15 +37,16 @@ class DemoCommand : public ::testing::Test {
 TEST_F(DemoCommand, TrainsEvaluatesAndReports) {
   const auto out = dir_ / "demo";
   const auto result = run("demo --steps 4096 --seeds 1 --out " + out.string());
-  ASSERT_EQ(result.status, 0) << result.text;
-  EXPECT_NE(result.text.find("report: " + (out / "report.html").string()), std::string::npos) << result.text;
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("report: " + (out / "report.html").string()), std::string::npos)
+      << result.output;
   std::ifstream file(out / "results.json");
   const auto results = nlohmann::json::parse(file);
   std::set<std::string> names;
   for (const auto& policy : results["policies"]) names.insert(policy["name"].get<std::string>());
   for (const auto* expected : {"ppo", "hpa", "hpa-t50-w300", "kpa", "static", "oracle-schedule"}) {
     EXPECT_TRUE(names.contains(expected)) << expected;
-    EXPECT_NE(result.text.find(expected), std::string::npos) << expected;  // in the printed table
+    EXPECT_NE(result.output.find(expected), std::string::npos) << expected;  // in the printed table
   }
   EXPECT_TRUE(fs::exists(out / "policy.maestro"));
   EXPECT_TRUE(fs::exists(out / "timeseries" / "ppo.csv"));
@@ -67,11 +57,11 @@ TEST_F(DemoCommand, TrainOnTheSimulatorThenEvaluateThePolicy) {
   const auto trained =
       run("train --env sim-extended --scenario nasa --steps 2048 --n-envs 2 --n-steps 1024 --out " +
           policy.string());
-  ASSERT_EQ(trained.status, 0) << trained.text;
+  ASSERT_EQ(trained.status, 0) << trained.output;
   const auto evaluated = run("eval --scenario nasa --duration 600 --seeds 1 --policy ppo:" + policy.string() +
                              " --policy hpa --out " + (dir_ / "eval").string());
-  ASSERT_EQ(evaluated.status, 0) << evaluated.text;
-  EXPECT_NE(evaluated.text.find("ppo"), std::string::npos);
+  ASSERT_EQ(evaluated.status, 0) << evaluated.output;
+  EXPECT_NE(evaluated.output.find("ppo"), std::string::npos);
   EXPECT_EQ(run("train --env sim --scenario no-such-scenario --steps 2048 --out " + policy.string()).status,
             2);
 }

@@ -3,26 +3,20 @@
 // --resource-version, put of the scale subresource), `annotate` (merge patch), `get events`, `get pods`.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "kube/client.hpp"
 #include "local/fake_kube_api.hpp"
+#include "support/kubectl.hpp"
 
 namespace maestro {
 namespace {
 
-constexpr const char* kKubectl = "/usr/bin/kubectl";
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing::kKubectl;
+using testing::ShellResult;
 
 class LocalKubectlTest : public ::testing::Test {
  protected:
@@ -36,30 +30,13 @@ class LocalKubectlTest : public ::testing::Test {
     ASSERT_TRUE(api_.start().has_value());
     dir_ = std::filesystem::temp_directory_path() / fmt::format("maestro-kubectl-{}", ::getpid());
     std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "kubeconfig") << fmt::format(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {}\n"
-        "contexts:\n- name: local\n  context: {{cluster: local, user: local, namespace: default}}\n"
-        "current-context: local\nusers:\n- name: local\n  user: {{}}\n",
-        api_.url());
+    testing::write_kubeconfig(dir_, api_.url(), "default");
   }
   void TearDown() override {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  CommandResult kubectl(const std::string& arguments) {
-    // --cache-dir inside the test's folder: discovery is cached per server, and servers come and go.
-    const std::string command = fmt::format("KUBECONFIG={0}/kubeconfig {1} --cache-dir {0}/cache {2} 2>&1",
-                                            dir_.string(), kKubectl, arguments);
-    CommandResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> chunk{};
-    while (const auto n = std::fread(chunk.data(), 1, chunk.size(), pipe))
-      result.output.append(chunk.data(), n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-  }
+  ShellResult kubectl(const std::string& arguments) { return testing::kubectl(dir_, arguments); }
 
   local::FakeKubeApi api_{""};  // kubectl sends no bearer token over plain HTTP
   std::filesystem::path dir_;
@@ -67,23 +44,23 @@ class LocalKubectlTest : public ::testing::Test {
 
 TEST_F(LocalKubectlTest, GetsDeploymentsAsATable) {
   const auto result = kubectl("get deploy");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("READY"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("web    2/2"), std::string::npos) << result.output;
   EXPECT_EQ(result.output.find("db"), std::string::npos) << "another namespace leaked: " << result.output;
 
   const auto everywhere = kubectl("get deployments -A");
-  ASSERT_EQ(everywhere.exit_code, 0) << everywhere.output;
+  ASSERT_EQ(everywhere.status, 0) << everywhere.output;
   EXPECT_NE(everywhere.output.find("other"), std::string::npos) << everywhere.output;
 
   const auto selected = kubectl("get deploy -l app=web -o name");
-  ASSERT_EQ(selected.exit_code, 0) << selected.output;
+  ASSERT_EQ(selected.status, 0) << selected.output;
   EXPECT_EQ(selected.output, "deployment.apps/web\n");
 }
 
 TEST_F(LocalKubectlTest, ScalesThroughTheScaleSubresource) {
   const auto result = kubectl("scale deploy/web --replicas=3");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(api_.replicas("default", "web"), 3);
   ASSERT_EQ(api_.scale_writes().size(), 1u);
   EXPECT_EQ(api_.scale_writes()[0].from, 2);
@@ -91,23 +68,23 @@ TEST_F(LocalKubectlTest, ScalesThroughTheScaleSubresource) {
 
   const auto version = *api_.resource_version("default", "web");
   const auto guarded = kubectl(fmt::format("scale deploy/web --replicas=4 --resource-version={}", version));
-  ASSERT_EQ(guarded.exit_code, 0) << guarded.output;
+  ASSERT_EQ(guarded.status, 0) << guarded.output;
   EXPECT_EQ(api_.replicas("default", "web"), 4);
 
   const auto stale = kubectl(fmt::format("scale deploy/web --replicas=5 --resource-version={}", version));
-  EXPECT_NE(stale.exit_code, 0) << stale.output;
+  EXPECT_NE(stale.status, 0) << stale.output;
   EXPECT_EQ(api_.replicas("default", "web"), 4);
 }
 
 TEST_F(LocalKubectlTest, AnnotatesADeployment) {
   const auto result = kubectl("annotate deploy/web maestro.io/enabled=true");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(api_.deployment("default", "web")->annotations.at("maestro.io/enabled"), "true");
   const auto read = kubectl("get deploy web -o jsonpath={.metadata.annotations.maestro\\\\.io/enabled}");
   EXPECT_EQ(read.output, "true") << read.output;
 
   const auto removed = kubectl("annotate deploy/web maestro.io/enabled-");
-  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  ASSERT_EQ(removed.status, 0) << removed.output;
   EXPECT_FALSE(api_.deployment("default", "web")->annotations.contains("maestro.io/enabled"));
 }
 
@@ -123,7 +100,7 @@ TEST_F(LocalKubectlTest, ListsTheEventsTheControllerPosts) {
   ASSERT_TRUE(client.create_event(event).has_value());
 
   const auto result = kubectl("get events");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("SuccessfulRescale"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("deployment/web"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("New size: 3"), std::string::npos) << result.output;
@@ -147,11 +124,11 @@ TEST_F(LocalKubectlTest, GetsThePodsTheClusterRuns) {
                   .port = 40002,
                   .created = now}});
   const auto result = kubectl("get pods");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("web-6d4cf56db6-x2vzq   1/1     Running"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("web-6d4cf56db6-k8p4t   0/1     Running"), std::string::npos) << result.output;
   const auto selected = kubectl("get po -l app=db -o name");
-  ASSERT_EQ(selected.exit_code, 0) << selected.output;
+  ASSERT_EQ(selected.status, 0) << selected.output;
   EXPECT_EQ(selected.output.find("web-"), std::string::npos) << selected.output;
 
   api_.set_pods("default", "web", {});
@@ -160,7 +137,7 @@ TEST_F(LocalKubectlTest, GetsThePodsTheClusterRuns) {
 
 TEST_F(LocalKubectlTest, ReportsTheServerVersion) {
   const auto result = kubectl("version");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_EQ(result.status, 0) << result.output;
   // "Server Version: v1.32.0-maestro-local" (kubectl 1.2x), or inside version.Info{...} (older ones).
   EXPECT_NE(result.output.find("v1.32.0-maestro-local"), std::string::npos) << result.output;
 }

@@ -3,9 +3,7 @@
 // every service's /metrics has maestro_build_info, which promtool accepts; and `eval` and `demo` run
 // synthetic scenarios where there is no shared/ folder (as in the image), while a trace scenario says what is
 // missing.
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -13,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.hpp"
+#include "support/shell.hpp"
 #include "support/target_app_process.hpp"
 
 namespace maestro {
@@ -23,20 +22,10 @@ namespace fs = std::filesystem;
 
 const std::string kMaestro = std::string(MAESTRO_BINARY_DIR) + "/maestro";
 
-struct Output {
-  int status = -1;
-  std::string text;  // stdout and stderr
-};
+using Output = testing::ShellResult;  // stdout and stderr
 
 Output run(const std::string& command) {
-  Output output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return output;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  output.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
+  return testing::run_shell(command + " 2>&1");
 }
 
 class OperationsCli : public ::testing::Test {
@@ -98,8 +87,8 @@ TEST_F(OperationsCli, AnUnknownLogLevelOrFormatIsAUsageError) {
   for (const auto* flags : {"serve model --log-level verbose", "--log-level=loud eval",
                             "serve model --log-format xml", "--log-format=yaml controller"}) {
     const auto result = run(fmt::format("{} {} --policy {}", kMaestro, flags, policy_.string()));
-    EXPECT_EQ(result.status, 2) << flags << ": " << result.text;
-    EXPECT_NE(result.text.find("--log-"), std::string::npos) << result.text;
+    EXPECT_EQ(result.status, 2) << flags << ": " << result.output;
+    EXPECT_NE(result.output.find("--log-"), std::string::npos) << result.output;
   }
 }
 
@@ -117,7 +106,7 @@ TEST_F(OperationsCli, EveryServiceExportsBuildInfoThatPromtoolAccepts) {
       break;
   ASSERT_NE(sidecar_metrics_port, 0u);
 
-  const std::string version = run(kMaestro + " --version").text;
+  const std::string version = run(kMaestro + " --version").output;
   for (const unsigned port : {unsigned{model_port}, sidecar_metrics_port}) {
     net::HttpClientOptions options;
     options.base_url = fmt::format("http://127.0.0.1:{}", port);
@@ -136,7 +125,7 @@ TEST_F(OperationsCli, EveryServiceExportsBuildInfoThatPromtoolAccepts) {
     const auto file = directory_ / fmt::format("metrics-{}.txt", port);
     std::ofstream(file) << metrics->body;
     const auto promtool = run("promtool check metrics < " + file.string());
-    EXPECT_EQ(promtool.status, 0) << promtool.text;
+    EXPECT_EQ(promtool.status, 0) << promtool.output;
   }
 }
 
@@ -162,7 +151,7 @@ TEST_F(WithoutShared, EvalRunsASyntheticScenario) {
   const auto out = directory_ / "eval";
   const auto result = maestro(
       "eval --scenario steady --policy hpa --policy static --seeds 2 --duration 300 --out " + out.string());
-  ASSERT_EQ(result.status, 0) << result.text;
+  ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_TRUE(fs::exists(out / "results.json"));
   EXPECT_TRUE(fs::exists(out / "report.html"));
 }
@@ -170,16 +159,16 @@ TEST_F(WithoutShared, EvalRunsASyntheticScenario) {
 TEST_F(WithoutShared, ATraceScenarioSaysWhereTheTracesShouldBe) {
   const auto result =
       maestro("eval --scenario nasa --policy hpa --seeds 1 --out " + (directory_ / "x").string());
-  EXPECT_EQ(result.status, 2) << result.text;
-  EXPECT_NE(result.text.find("MAESTRO_SHARED_DIR"), std::string::npos) << result.text;
-  EXPECT_NE(result.text.find("steady"), std::string::npos)
-      << "names the synthetic scenarios: " << result.text;
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("MAESTRO_SHARED_DIR"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("steady"), std::string::npos)
+      << "names the synthetic scenarios: " << result.output;
 }
 
 TEST_F(WithoutShared, AnExplicitSharedDirWithoutTracesIsAUsageError) {
   const auto result =
       maestro("eval --scenario steady --policy hpa --shared-dir " + (directory_ / "empty").string());
-  EXPECT_EQ(result.status, 2) << result.text;
+  EXPECT_EQ(result.status, 2) << result.output;
 }
 
 TEST_F(WithoutShared, DemoTrainsAndEvaluatesOnSyntheticTraffic) {
@@ -188,9 +177,9 @@ TEST_F(WithoutShared, DemoTrainsAndEvaluatesOnSyntheticTraffic) {
       "demo --scenario flash-crowd --train-scenario diurnal --steps 2048 --training-seeds 1 --seeds 1 "
       "--out " +
       out.string());
-  ASSERT_EQ(result.status, 0) << result.text;
-  EXPECT_NE(result.text.find("no shared traces: validating on steady and ramp"), std::string::npos)
-      << result.text;
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("no shared traces: validating on steady and ramp"), std::string::npos)
+      << result.output;
   EXPECT_TRUE(fs::exists(out / "report.html"));
 }
 

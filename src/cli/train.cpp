@@ -49,7 +49,7 @@ const std::vector<std::string> kHyperparameterFlags = {"n_envs",        "n_steps
                                                        "target_kl",     "normalize_advantage",
                                                        "adam_eps",      "actor_hidden",
                                                        "critic_hidden", "normalize",
-                                                       "threads"};
+                                                       "threads",       "anchor_kl_coef"};
 
 struct Options {
   EnvOptions env;

@@ -123,6 +123,7 @@ double PpoTrainer::seconds() const {
 
 void PpoTrainer::observe(std::span<const double> raw, std::span<float> out) {
   const std::size_t n = env_.observation_size();
+  last_raw_observations_.assign(raw.begin(), raw.end());
   normalizer_.update(raw, raw.size() / n);
   for (std::size_t offset = 0; offset < raw.size(); offset += n)
     normalizer_.normalize(raw.subspan(offset, n), out.subspan(offset, n));
@@ -134,6 +135,10 @@ void PpoTrainer::learn(std::uint64_t total_steps, std::span<Callback* const> cal
   const int n_envs = env_.size();
   const std::size_t obs_size = env_.observation_size();
   env_.reset();
+  if (config_.anchor_kl_coef > 0) {
+    anchor_.emplace(network_.actor, normalizer_);
+    buffer_.anchor_log_probs.resize(env_.action_count(), buffer_.size());
+  }
   last_observations_.assign(n_envs * obs_size, 0.0f);
   observe(env_.observations(), last_observations_);
   last_episode_starts_.assign(n_envs, 1);
@@ -155,6 +160,7 @@ void PpoTrainer::learn(std::uint64_t total_steps, std::span<Callback* const> cal
     settings.max_grad_norm = config_.max_grad_norm;
     settings.target_kl = config_.target_kl;
     settings.normalize_advantage = config_.normalize_advantage;
+    settings.anchor_kl_coef = config_.anchor_kl_coef;
     last_update_ = updater_.update(buffer_, settings, shuffle_rng_);
     for (Callback* callback : callbacks) callback->on_iteration(*this);
   }
@@ -188,6 +194,12 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
       buffer_.actions[i] = action;
       buffer_.log_probs[i] = log_probs[action];
       buffer_.episode_starts[i] = last_episode_starts_[e];
+      if (anchor_) {
+        anchor_->logits(std::span<const double>(last_raw_observations_).subspan(e * obs_size, obs_size),
+                        logits);
+        nn::log_softmax<float>(logits, log_probs);
+        for (int a = 0; a < action_count; ++a) buffer_.anchor_log_probs(a, i) = log_probs[a];
+      }
     }
     env_.step(actions_);
     steps_ += n_envs;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -106,7 +107,10 @@ class PpoTrainer {
 
   std::uint64_t steps_ = 0, total_steps_ = 0;
   int iteration_ = 0;
-  std::vector<float> last_observations_;  // normalised, n_envs × observation_size
+  std::vector<float> last_observations_;       // normalised, n_envs × observation_size
+  std::vector<double> last_raw_observations_;  // as the environments gave them
+  // The policy as learn() began, with the normalisation of then (anchor_kl_coef > 0).
+  std::optional<nn::Actor> anchor_;
   std::vector<std::uint8_t> last_episode_starts_;
   std::vector<int> actions_;
   std::vector<double> scratch_;

@@ -87,6 +87,8 @@ Result<PpoConfig> validate(const PpoConfig& c) {
     return fail("vf_coef {} must be non-negative", c.vf_coef);
   if (!(c.max_grad_norm > 0)) return fail("max_grad_norm {} must be positive", c.max_grad_norm);
   if (c.target_kl && !(*c.target_kl > 0)) return fail("target_kl {} must be positive", *c.target_kl);
+  if (!(c.anchor_kl_coef >= 0) || !std::isfinite(c.anchor_kl_coef))
+    return fail("anchor_kl_coef {} must be non-negative", c.anchor_kl_coef);
   if (!(c.adam_eps > 0)) return fail("adam_eps {} must be positive", c.adam_eps);
   for (const auto* hidden : {&c.actor_hidden, &c.critic_hidden})
     for (int width : *hidden)
@@ -165,6 +167,8 @@ Result<PpoConfig> apply_yaml(PpoConfig config, std::string_view yaml_text) {
         config.normalize_observations = value.as<bool>();
       else if (key == "threads")
         integer(config.threads);
+      else if (key == "anchor_kl_coef")
+        real(config.anchor_kl_coef);
       else
         return fail("unknown hyperparameter '{}'", key);
       if (!ok) return fail("{}: {}", key, ok.error().message);
@@ -176,24 +180,28 @@ Result<PpoConfig> apply_yaml(PpoConfig config, std::string_view yaml_text) {
 }
 
 std::vector<std::pair<std::string, std::string>> hyperparameters(const PpoConfig& c) {
-  return {{"n_envs", std::to_string(c.n_envs)},
-          {"n_steps", std::to_string(c.n_steps)},
-          {"batch_size", std::to_string(c.batch_size)},
-          {"n_epochs", std::to_string(c.n_epochs)},
-          {"learning_rate", c.learning_rate.to_string()},
-          {"clip_range", c.clip_range.to_string()},
-          {"clip_range_vf", c.clip_range_vf ? c.clip_range_vf->to_string() : "null"},
-          {"gamma", number(c.gamma)},
-          {"gae_lambda", number(c.gae_lambda)},
-          {"ent_coef", number(c.ent_coef)},
-          {"vf_coef", number(c.vf_coef)},
-          {"max_grad_norm", number(c.max_grad_norm)},
-          {"target_kl", c.target_kl ? number(*c.target_kl) : "null"},
-          {"normalize_advantage", c.normalize_advantage ? "true" : "false"},
-          {"adam_eps", number(c.adam_eps)},
-          {"actor_hidden", sizes(c.actor_hidden)},
-          {"critic_hidden", sizes(c.critic_hidden)},
-          {"normalize", c.normalize_observations ? "true" : "false"}};
+  std::vector<std::pair<std::string, std::string>> named = {
+      {"n_envs", std::to_string(c.n_envs)},
+      {"n_steps", std::to_string(c.n_steps)},
+      {"batch_size", std::to_string(c.batch_size)},
+      {"n_epochs", std::to_string(c.n_epochs)},
+      {"learning_rate", c.learning_rate.to_string()},
+      {"clip_range", c.clip_range.to_string()},
+      {"clip_range_vf", c.clip_range_vf ? c.clip_range_vf->to_string() : "null"},
+      {"gamma", number(c.gamma)},
+      {"gae_lambda", number(c.gae_lambda)},
+      {"ent_coef", number(c.ent_coef)},
+      {"vf_coef", number(c.vf_coef)},
+      {"max_grad_norm", number(c.max_grad_norm)},
+      {"target_kl", c.target_kl ? number(*c.target_kl) : "null"},
+      {"normalize_advantage", c.normalize_advantage ? "true" : "false"},
+      {"adam_eps", number(c.adam_eps)},
+      {"actor_hidden", sizes(c.actor_hidden)},
+      {"critic_hidden", sizes(c.critic_hidden)},
+      {"normalize", c.normalize_observations ? "true" : "false"}};
+  // Only when used, so that the record of an SB3 configuration stays SB3's.
+  if (c.anchor_kl_coef > 0) named.emplace_back("anchor_kl_coef", number(c.anchor_kl_coef));
+  return named;
 }
 
 }  // namespace maestro::rl

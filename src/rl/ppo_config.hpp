@@ -51,6 +51,9 @@ struct PpoConfig {
   std::vector<int> actor_hidden = {64, 64};
   std::vector<int> critic_hidden = {64, 64};
   bool normalize_observations = false;  // VecNormalize's observation part
+  // Not SB3's: the weight of KL(π ‖ π_start) in the actor's loss, π_start the policy as learn() begins
+  // (after cloning or from --init-policy), so that PPO improves on it without forgetting it. 0: off.
+  double anchor_kl_coef = 0;
   // Threads for the update: 2 computes the actor's and the critic's gradients in parallel, with one
   // hand-over per minibatch; that pays only on otherwise idle cores, so 0 (the default) takes 2 when
   // rl::free_cores() finds two free and 1 otherwise. Results are the same either way.

@@ -10,7 +10,7 @@ template <typename S>
 ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix<S>>& observations,
                           std::span<const int> actions, std::span<const S> old_log_probs,
                           std::span<const S> advantages, double clip_range, double ent_coef,
-                          ActorLossWork<S>& work, std::span<S> gradient) {
+                          ActorLossWork<S>& work, std::span<S> gradient, const AnchorTerm<S>* anchor) {
   const Eigen::Index batch = observations.cols();
   assert(actions.size() == std::size_t(batch) && advantages.size() == std::size_t(batch));
   actor.forward(observations, work.cache);
@@ -57,11 +57,27 @@ ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix
       grad(j) =
           d_log_prob * ((j == action ? S(1) : S(0)) - p) + S(ent_coef) * inv_batch * p * (log_p + entropy);
     }
+    if (anchor) {
+      // KL = Σ_j p_j·(log p_j − log q_j); dKL/dz_k = p_k·(log p_k − log q_k − KL).
+      const auto log_q = anchor->log_probs.col(i);
+      S kl = 0;
+      for (Eigen::Index j = 0; j < action_count; ++j) {
+        const S log_p = z(j) - log_sum;
+        kl += std::exp(log_p) * (log_p - log_q(j));
+      }
+      terms.anchor_kl += kl;
+      const S scale = S(anchor->coef) * inv_batch;
+      for (Eigen::Index j = 0; j < action_count; ++j) {
+        const S log_p = z(j) - log_sum;
+        grad(j) += scale * std::exp(log_p) * (log_p - log_q(j) - kl);
+      }
+    }
   }
   terms.policy_loss /= double(batch);
   terms.entropy_loss /= double(batch);
   terms.approx_kl /= double(batch);
   terms.clip_fraction /= double(batch);
+  terms.anchor_kl /= double(batch);
   actor.backward(observations, work.cache, work.logits_grad, gradient);
   return terms;
 }
@@ -107,9 +123,9 @@ void normalize_advantages(std::span<const S> advantages, std::span<S> out) {
 }
 
 #define MAESTRO_INSTANTIATE(S)                                                                              \
-  template ActorLossTerms actor_loss<S>(const nn::Mlp<S>&, const Eigen::Ref<const Matrix<S>>&,              \
-                                        std::span<const int>, std::span<const S>, std::span<const S>,       \
-                                        double, double, ActorLossWork<S>&, std::span<S>);                   \
+  template ActorLossTerms actor_loss<S>(                                                                    \
+      const nn::Mlp<S>&, const Eigen::Ref<const Matrix<S>>&, std::span<const int>, std::span<const S>,      \
+      std::span<const S>, double, double, ActorLossWork<S>&, std::span<S>, const AnchorTerm<S>*);           \
   template double critic_loss<S>(const nn::Mlp<S>&, const Eigen::Ref<const Matrix<S>>&, std::span<const S>, \
                                  std::span<const S>, std::optional<double>, double, CriticLossWork<S>&,     \
                                  std::span<S>);                                                             \

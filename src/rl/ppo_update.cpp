@@ -145,7 +145,8 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
   log.learning_rate = settings.learning_rate;
   log.clip_range = settings.clip_range;
   log.clip_range_vf = settings.clip_range_vf;
-  double entropy_sum = 0, policy_sum = 0, value_sum = 0, clip_sum = 0;
+  double entropy_sum = 0, policy_sum = 0, value_sum = 0, clip_sum = 0, anchor_sum = 0;
+  const bool anchored = settings.anchor_kl_coef > 0;
   long minibatches = 0;
   bool continue_training = true;
 
@@ -165,6 +166,7 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
       normalized_advantages_.resize(batch);
       returns_.resize(batch);
       old_values_.resize(batch);
+      if (anchored) anchor_log_probs_.resize(buffer.anchor_log_probs.rows(), batch);
       for (int b = 0; b < batch; ++b) {
         const int i = indices_[start + b];
         observations_.col(b) = buffer.observations.col(i);
@@ -173,6 +175,7 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
         advantages_[b] = buffer.advantages[i];
         returns_[b] = buffer.returns[i];
         old_values_[b] = buffer.values[i];
+        if (anchored) anchor_log_probs_.col(b) = buffer.anchor_log_probs.col(i);
       }
       if (settings.normalize_advantage && batch > 1)
         normalize_advantages<float>(advantages_, normalized_advantages_);
@@ -180,9 +183,10 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
         normalized_advantages_ = advantages_;
 
       if (worker_) worker_->post();
-      const ActorLossTerms terms =
-          actor_loss<float>(network_.actor, observations_, actions_, old_log_probs_, normalized_advantages_,
-                            settings.clip_range, settings.ent_coef, actor_work_, actor_gradient_);
+      const AnchorTerm<float> anchor{anchor_log_probs_, settings.anchor_kl_coef};
+      const ActorLossTerms terms = actor_loss<float>(
+          network_.actor, observations_, actions_, old_log_probs_, normalized_advantages_,
+          settings.clip_range, settings.ent_coef, actor_work_, actor_gradient_, anchored ? &anchor : nullptr);
       if (worker_)
         worker_->finish();
       else
@@ -193,10 +197,12 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
       policy_sum += terms.policy_loss;
       value_sum += value_loss_;
       clip_sum += terms.clip_fraction;
+      anchor_sum += terms.anchor_kl;
       kl_sum += terms.approx_kl;
       ++kl_count;
       log.approx_kl = kl_sum / kl_count;
-      log.loss = terms.policy_loss + settings.ent_coef * terms.entropy_loss + settings.vf_coef * value_loss_;
+      log.loss = terms.policy_loss + settings.ent_coef * terms.entropy_loss +
+                 settings.anchor_kl_coef * terms.anchor_kl + settings.vf_coef * value_loss_;
 
       if (settings.target_kl && terms.approx_kl > 1.5 * *settings.target_kl) {
         continue_training = false;
@@ -220,6 +226,7 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
   log.policy_gradient_loss = policy_sum / minibatches;
   log.value_loss = value_sum / minibatches;
   log.clip_fraction = clip_sum / minibatches;
+  log.anchor_kl = anchor_sum / minibatches;
   log.explained_variance = explained_variance(buffer.values, buffer.returns);
   log.n_updates = n_updates_;
   return log;

@@ -34,12 +34,14 @@ struct UpdateSettings {
   double max_grad_norm = 0.5;
   std::optional<double> target_kl;
   bool normalize_advantage = true;
+  double anchor_kl_coef = 0;  // > 0: the buffer's anchor_log_probs pull the actor (AnchorTerm)
 };
 
 // What SB3 logs under train/ for one update.
 struct UpdateLog {
   double entropy_loss = 0, policy_gradient_loss = 0, value_loss = 0;  // means over minibatches
   double approx_kl = 0;      // mean over the last epoch's minibatches
+  double anchor_kl = 0;      // mean KL(π_θ ‖ π_anchor) over minibatches (0 without an anchor)
   double clip_fraction = 0;  // mean over minibatches
   double loss = 0;           // total loss of the last minibatch
   double explained_variance = 0;
@@ -88,6 +90,7 @@ class PpoUpdater {
   Matrix<float> observations_;
   std::vector<int> actions_;
   std::vector<float> old_log_probs_, advantages_, normalized_advantages_, returns_, old_values_;
+  Matrix<float> anchor_log_probs_;
   std::vector<int> indices_;
   const UpdateSettings* settings_ = nullptr;
   double value_loss_ = 0;

@@ -24,6 +24,9 @@ struct RolloutBuffer {
   std::vector<float> rewards;                // including the truncation bootstrap
   std::vector<std::uint8_t> episode_starts;  // the observation is an episode's first
   std::vector<float> values, log_probs;
+  // With an anchor policy (PpoConfig::anchor_kl_coef): its log-probabilities, action_count × size(),
+  // one sample per column; empty otherwise.
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> anchor_log_probs;
   std::vector<float> advantages, returns;
 
   int size() const { return n_steps * n_envs; }
