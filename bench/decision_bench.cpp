@@ -122,7 +122,7 @@ deployments: [{{namespace: shop, name: web}}]
 )",
                                                                 suggest_port, kube.url()));
   if (!config) return state.SkipWithError(config.error().message.c_str());
-  core::ManualClock clock;
+  base::ManualClock clock;
   auto kube_options = controller::kubernetes_http_options(config->kubernetes, clock);
   kube::KubeClient kube_client(*kube_options);
   net::HttpClientOptions suggestion_options;

@@ -86,7 +86,7 @@ void BM_FullDecision(benchmark::State& state) {
 
   prom::StateBuilder builder(prometheus->get()->client(),
                              {.window = "10s", .templates = prom::default_templates()});
-  core::RealClock clock;
+  base::RealClock clock;
   suggestion_server::SuggestionServer suggest(deployments, builder, model_client, clock);
   auto suggest_port = suggest.listen("127.0.0.1:0");
   suggest.start();

@@ -3,7 +3,7 @@
 // Figure: items_per_second = training steps per second.
 #include <benchmark/benchmark.h>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "eval/training.hpp"
 #include "nn/policy_file.hpp"
 #include "rl/ppo.hpp"
@@ -27,7 +27,7 @@ void BM_PpoTrainingOnSim(benchmark::State& state) {
   config.batch_size = 256;
   config.normalize_observations = true;
   constexpr std::uint64_t kSteps = 8 * 256 * 4;  // four rollouts and updates
-  const core::RealClock clock;
+  const base::RealClock clock;
   for (auto _ : state) {
     std::vector<std::unique_ptr<rl::Env>> envs;
     for (int i = 0; i < config.n_envs; ++i) envs.push_back(std::make_unique<sim::Env>(*env_config));

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/custom_resources.hpp"
 #include "local/fake_kube_api.hpp"
@@ -114,7 +114,7 @@ autoscalers: {{namespace: shop, refresh_seconds: {}}}
 
   local::FakeKubeApi api{"test-token"};
   testing::FakeSuggestionServer suggestions{api};
-  core::ManualClock clock;
+  base::ManualClock clock;
   prometheus::Registry registry;
   controller::ControllerConfig config;
   std::unique_ptr<kube::KubeClient> kube;

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "local/fake_kube_api.hpp"
 #include "services/controller/config.hpp"

@@ -242,7 +242,7 @@ deployments: [{{namespace: shop, name: web}}]
   local::FakeKubeApi api{"token"};
   testing::FakePrometheus prometheus_server;
   FakeModelServer model_server;
-  core::ManualClock clock;
+  base::ManualClock clock;
   std::unique_ptr<kube::KubeClient> suggestion_kube;
   std::unique_ptr<suggestion_server::KubeDeploymentSource> deployments;
   std::unique_ptr<net::HttpClient> prometheus_http;

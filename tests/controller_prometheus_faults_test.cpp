@@ -9,7 +9,7 @@
 
 #include <atomic>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "local/fake_kube_api.hpp"
 #include "prom/query_client.hpp"
@@ -79,7 +79,7 @@ TEST(ControllerPrometheusFaults, HoldsWhileTheSuggestionServerHasNoTrustworthyDa
   prom::PrometheusClient prometheus(prometheus_http);
   prom::StateBuilder state_builder(prometheus);
   ScaleDownModel model;
-  core::ManualClock clock;
+  base::ManualClock clock;
   suggestion_server::SuggestionServer suggestions(deployments, state_builder, model, clock);
   auto suggestion_port = suggestions.listen("127.0.0.1:0");
   ASSERT_TRUE(suggestion_port.has_value());

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "kube/custom_resources.hpp"
@@ -206,7 +206,7 @@ TEST_F(KubeClientTest, PicksUpARotatedTokenFile) {
   const auto dir = std::filesystem::temp_directory_path() / ("maestro-token-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "token") << "test-token";
-  core::ManualClock clock;
+  base::ManualClock clock;
   kube::ClusterConfig cluster;
   cluster.server = api.url();
   cluster.token_file = dir / "token";

@@ -72,7 +72,7 @@ kube::KubeClient kube_client(const local::LocalCluster& cluster) {
 // live::Env's clients against a local cluster, through the kubeconfig it wrote, as live::connect wires them;
 // Prometheus is asked once per query (no retries), so that its loss shows at once.
 struct LiveClients {
-  static net::HttpClientOptions kube_options(const local::LocalCluster& cluster, const core::Clock& clock) {
+  static net::HttpClientOptions kube_options(const local::LocalCluster& cluster, const base::Clock& clock) {
     return kube::http_options(*kube::load_kubeconfig(cluster.kubeconfig()), clock).value();
   }
   static net::HttpClientOptions prometheus_options(const local::LocalCluster& cluster) {
@@ -87,7 +87,7 @@ struct LiveClients {
         prometheus_http(prometheus_options(cluster)),
         prometheus(prometheus_http) {}
 
-  core::RealClock clock;
+  base::RealClock clock;
   kube::KubeClient kube;
   live::KubeDeploymentApi deployments;
   net::HttpClient prometheus_http;

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "local/load_generator.hpp"
@@ -290,7 +290,7 @@ TEST_F(LocalClusterTest, WritesAKubeconfigMaestroCommandsRead) {
   auto config = kube::load_kubeconfig(cluster.kubeconfig());
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->server, cluster.api_url());
-  core::RealClock clock;
+  base::RealClock clock;
   auto options = kube::http_options(*config, clock);
   ASSERT_TRUE(options.has_value()) << options.error().message;
   kube::KubeClient kube(*options);

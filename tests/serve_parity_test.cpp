@@ -17,8 +17,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.hpp"
 #include "core/action_set.hpp"
-#include "core/clock.hpp"
 #include "core/features.hpp"
 #include "eval/policies.hpp"
 #include "eval/runner.hpp"
@@ -202,7 +202,7 @@ TEST_P(ServeParity, ServedActionsAreTheOnesEvaluationTook) {
   prom::StateBuilder state_builder(prometheus_client);
 
   RecordedKubernetes kubernetes;
-  core::ManualClock clock;
+  base::ManualClock clock;
   suggestion_server::SuggestionServer suggestions(
       kubernetes, state_builder, model_client, clock,
       {.http = {},

@@ -398,7 +398,7 @@ TEST(SuggestServerSecrets, BearerTokensGuardTheSuggestionAndModelServersAndAreNe
   local::FakeKubeApi kube("suggest-token");
   ASSERT_TRUE(kube.start().has_value());
   kube.put_deployment(local::fake_deployment(kNamespace, "web", 2));
-  core::RealClock clock;
+  base::RealClock clock;
   const auto model = start_rule_model(directory / "policy",
                                       std::make_shared<net::TokenFile>(directory / "model-token", clock));
   ASSERT_TRUE(model != nullptr);

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "net/http_server.hpp"
 
 namespace maestro::target_app {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.hpp"
 #include "calibrate/fit.hpp"
-#include "core/error.hpp"
 #include "local/local_cluster.hpp"
 
 namespace maestro::calibrate {

@@ -15,8 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/clock.hpp"
 #include "cli/command.hpp"
-#include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "net/http_server.hpp"
 #include "net/secret_file.hpp"
@@ -138,7 +138,7 @@ void run_controller(const Options& options) {
       throw CLI::ValidationError("--policy", ok.error().message);
   }
 
-  core::RealClock clock;
+  base::RealClock clock;
   auto kube_options = controller::kubernetes_http_options(config->kubernetes, clock);
   if (!kube_options) throw CommandFailed(fmt::format("kubernetes: {}", kube_options.error().message));
   // The controller holds and retries next interval; one quick retry covers a dropped keep-alive connection.

@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/cloning.hpp"
 #include "cli/command.hpp"
 #include "cli/demo_live.hpp"
 #include "cli/envs.hpp"
-#include "core/clock.hpp"
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
 #include "eval/runner.hpp"
@@ -130,7 +130,7 @@ void run_demo(const DemoOptions& options) {
   for (int i = 0; i < options.training_seeds; ++i)
     training_seeds.push_back(options.seed + static_cast<std::uint64_t>(i));
   const auto reward = core::reward_from_record(first->description.reward, first->description.reward_weights);
-  const core::RealClock clock;
+  const base::RealClock clock;
   const auto start = clock.now();
   std::function<void(rl::PpoTrainer&)> clone;
   if (!demonstrations.empty()) {

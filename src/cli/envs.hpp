@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "rl/env.hpp"
 #include "rl/ppo.hpp"
 

@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/command.hpp"
-#include "core/clock.hpp"
 #include "eval/policies.hpp"
 #include "eval/report.hpp"
 #include "eval/runner.hpp"
@@ -56,7 +56,7 @@ void run_eval(const EvalOptions& options) {
   std::cerr << "scenario " << scenario->name << ": " << scenario->description << "\n";
   const std::size_t total = policies.size() * seeds.size();
   std::size_t done = 0;
-  const core::RealClock clock;
+  const base::RealClock clock;
   const auto started = clock.now();
   const auto evaluation = eval::evaluate(
       *scenario, policies, seeds,

@@ -6,28 +6,28 @@
 
 #include <fmt/format.h>
 
+#include "base/build_info.hpp"
+#include "base/logging.hpp"
 #include "cli/command.hpp"
-#include "core/build_info.hpp"
-#include "core/logging.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"MAESTRO: a learned autoscaler for Kubernetes", "maestro"};
-  const auto& build = maestro::core::build_info();
+  const auto& build = maestro::base::build_info();
   app.set_version_flag("--version", fmt::format("maestro {} (revision {}, {})", build.version, build.revision,
                                                 build.compiler));
   app.require_subcommand(1);
   std::string log_format = "text";
   std::string log_level = "info";
   app.add_option("--log-format", log_format, "Log lines as text or as JSON (time, level, message, fields)")
-      ->check(CLI::IsMember(maestro::core::log_format_names()))
+      ->check(CLI::IsMember(maestro::base::log_format_names()))
       ->capture_default_str();
   app.add_option("--log-level", log_level, "Least severe level logged")
-      ->check(CLI::IsMember(maestro::core::log_level_names()))
+      ->check(CLI::IsMember(maestro::base::log_level_names()))
       ->capture_default_str();
   app.fallthrough();  // before the subcommands are added: they inherit it
   app.parse_complete_callback([&] {
-    maestro::core::configure_logging(*maestro::core::log_format_from_name(log_format),
-                                     *maestro::core::log_level_from_name(log_level));
+    maestro::base::configure_logging(*maestro::base::log_format_from_name(log_format),
+                                     *maestro::base::log_level_from_name(log_level));
   });
   for (const auto& subcommand : maestro::cli::registered_subcommands()) subcommand.add(app);
 

@@ -7,8 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/clock.hpp"
 #include "cli/command.hpp"
-#include "core/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/config.hpp"
 #include "net/http_client.hpp"
@@ -53,7 +53,7 @@ constexpr const char* kListenHelp =
     "0.0.0.0:PORT";
 
 // The token file at `path`, re-read every minute; none for an empty path.
-std::shared_ptr<net::TokenFile> token_file(const std::string& path, const core::Clock& clock) {
+std::shared_ptr<net::TokenFile> token_file(const std::string& path, const base::Clock& clock) {
   return path.empty() ? nullptr : std::make_shared<net::TokenFile>(path, clock);
 }
 
@@ -93,7 +93,7 @@ void add_model(CLI::App& serve) {
   model->callback([flags] {
     if (auto listen = net::parse_listen_address(flags->listen); !listen)
       throw CLI::ValidationError("--listen", listen.error().message);
-    core::RealClock clock;
+    base::RealClock clock;
     model_server::ModelServer server(model_server::ModelServerOptions{
         .policy_file = flags->policy,
         .loader = model_server::load_policy_file,
@@ -231,7 +231,7 @@ void add_suggest(CLI::App& serve) {
     if (!state_options) throw CLI::ValidationError("--window", state_options.error().message);
 
     const std::chrono::milliseconds timeout(flags->timeout_ms);
-    core::RealClock clock;
+    base::RealClock clock;
     auto cluster = cluster_config(flags->kubernetes);
     if (!cluster) throw CommandFailed(fmt::format("kubernetes: {}", cluster.error().message));
     auto kube_options = kube::http_options(*cluster, clock);

@@ -23,11 +23,11 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.hpp"
 #include "cli/cloning.hpp"
 #include "cli/command.hpp"
 #include "cli/envs.hpp"
 #include "core/action_set.hpp"
-#include "core/clock.hpp"
 #include "core/reward.hpp"
 #include "eval/imitation.hpp"
 #include "eval/scenario.hpp"
@@ -223,7 +223,7 @@ void run(const Options& o) {
     return new_env(o.env);
   };
 
-  const core::RealClock clock;
+  const base::RealClock clock;
   const auto start = clock.now();
   std::vector<eval::TrainedSeed> trained;
   if (!o.pods_csv.empty()) {

@@ -4,7 +4,7 @@
 #include <array>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace maestro::core {
 

@@ -31,7 +31,7 @@ int apply_action(int current, Action action, int step) {
 }
 
 int replicas_changed_in_period(std::span<const ScaleEvent> events, std::chrono::seconds period,
-                               Clock::TimePoint now) {
+                               base::Clock::TimePoint now) {
   const auto cutoff = now - period;
   int changed = 0;
   for (const auto& event : events)
@@ -43,7 +43,7 @@ namespace {
 
 int period_start_replicas(int current, std::span<const ScaleEvent> up_events,
                           std::span<const ScaleEvent> down_events, std::chrono::seconds period,
-                          Clock::TimePoint now) {
+                          base::Clock::TimePoint now) {
   return current - replicas_changed_in_period(up_events, period, now) +
          replicas_changed_in_period(down_events, period, now);
 }
@@ -52,7 +52,7 @@ int period_start_replicas(int current, std::span<const ScaleEvent> up_events,
 
 int scale_up_limit(int current, std::span<const ScaleEvent> up_events,
                    std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
-                   Clock::TimePoint now) {
+                   base::Clock::TimePoint now) {
   if (up_rules.select == PolicySelect::kDisabled) return current;
   // For scale-up the largest change is the highest limit.
   const bool take_largest = up_rules.select == PolicySelect::kMax;
@@ -70,7 +70,7 @@ int scale_up_limit(int current, std::span<const ScaleEvent> up_events,
 
 int scale_down_limit(int current, std::span<const ScaleEvent> up_events,
                      std::span<const ScaleEvent> down_events, const ScalingRules& down_rules,
-                     Clock::TimePoint now) {
+                     base::Clock::TimePoint now) {
   if (down_rules.select == PolicySelect::kDisabled) return current;
   // For scale-down the largest change is the lowest limit.
   const bool take_largest = down_rules.select == PolicySelect::kMax;
@@ -104,7 +104,7 @@ std::string_view limit_reason_name(LimitReason reason) {
 RateLimited limit_rate_with_reason(int current, int desired, std::span<const ScaleEvent> up_events,
                                    std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
                                    const ScalingRules& down_rules, const ReplicaBounds& bounds,
-                                   Clock::TimePoint now) {
+                                   base::Clock::TimePoint now) {
   if (desired > current) {
     // Never below current: past events only stop further growth until they age out.
     const int limit = std::max(current, scale_up_limit(current, up_events, down_events, up_rules, now));
@@ -124,13 +124,13 @@ RateLimited limit_rate_with_reason(int current, int desired, std::span<const Sca
 
 int limit_rate(int current, int desired, std::span<const ScaleEvent> up_events,
                std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
-               const ScalingRules& down_rules, const ReplicaBounds& bounds, Clock::TimePoint now) {
+               const ScalingRules& down_rules, const ReplicaBounds& bounds, base::Clock::TimePoint now) {
   return limit_rate_with_reason(current, desired, up_events, down_events, up_rules, down_rules, bounds, now)
       .replicas;
 }
 
 int stabilise(int current, int desired, std::span<const Recommendation> recommendations,
-              std::chrono::seconds up_window, std::chrono::seconds down_window, Clock::TimePoint now) {
+              std::chrono::seconds up_window, std::chrono::seconds down_window, base::Clock::TimePoint now) {
   int up_recommendation = desired;
   int down_recommendation = desired;
   const auto up_cutoff = now - up_window;

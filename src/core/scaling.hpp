@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "core/action.hpp"
-#include "core/clock.hpp"
-#include "core/error.hpp"
 
 namespace maestro::core {
 
@@ -47,30 +47,30 @@ struct ScalingRules {
 // A change that was applied: replica_change is its size, positive for both directions
 // (scale-up and scale-down events are kept in separate lists, as the HPA does).
 struct ScaleEvent {
-  Clock::TimePoint at;
+  base::Clock::TimePoint at;
   int replica_change = 0;
   bool outdated = false;  // older than the longest policy period when last checked: its slot may be reused
 };
 
 // A desired replica count computed at some time, kept for the stabilisation windows.
 struct Recommendation {
-  Clock::TimePoint at;
+  base::Clock::TimePoint at;
   int replicas = 0;
 };
 
 // The sum of the changes of events strictly after now − period.
 int replicas_changed_in_period(std::span<const ScaleEvent> events, std::chrono::seconds period,
-                               Clock::TimePoint now);
+                               base::Clock::TimePoint now);
 
 // The most replicas the scale-up rules allow now (may be below current).
 int scale_up_limit(int current, std::span<const ScaleEvent> up_events,
                    std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
-                   Clock::TimePoint now);
+                   base::Clock::TimePoint now);
 
 // The fewest replicas the scale-down rules allow now (may be above current).
 int scale_down_limit(int current, std::span<const ScaleEvent> up_events,
                      std::span<const ScaleEvent> down_events, const ScalingRules& down_rules,
-                     Clock::TimePoint now);
+                     base::Clock::TimePoint now);
 
 // Why a rate-limited count is what it is (the HPA's ScalingLimited condition reasons).
 enum class LimitReason {
@@ -94,18 +94,18 @@ struct RateLimited {
 RateLimited limit_rate_with_reason(int current, int desired, std::span<const ScaleEvent> up_events,
                                    std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
                                    const ScalingRules& down_rules, const ReplicaBounds& bounds,
-                                   Clock::TimePoint now);
+                                   base::Clock::TimePoint now);
 
 // Desired replicas limited by the rate rules and the bounds (the HPA's
 // convertDesiredReplicasWithBehaviorRate).
 int limit_rate(int current, int desired, std::span<const ScaleEvent> up_events,
                std::span<const ScaleEvent> down_events, const ScalingRules& up_rules,
-               const ScalingRules& down_rules, const ReplicaBounds& bounds, Clock::TimePoint now);
+               const ScalingRules& down_rules, const ReplicaBounds& bounds, base::Clock::TimePoint now);
 
 // Desired replicas held within what the recommendations of the last windows allow: scale up only to the
 // lowest recommendation of the up window, down only to the highest of the down window
 // (the HPA's stabilizeRecommendationWithBehaviors). `recommendations` should include the current one.
 int stabilise(int current, int desired, std::span<const Recommendation> recommendations,
-              std::chrono::seconds up_window, std::chrono::seconds down_window, Clock::TimePoint now);
+              std::chrono::seconds up_window, std::chrono::seconds down_window, base::Clock::TimePoint now);
 
 }  // namespace maestro::core

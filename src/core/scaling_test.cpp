@@ -8,8 +8,8 @@ namespace {
 
 using std::chrono::seconds;
 
-Clock::TimePoint at(int second) {
-  return Clock::TimePoint{} + seconds(second);
+base::Clock::TimePoint at(int second) {
+  return base::Clock::TimePoint{} + seconds(second);
 }
 
 ScalingRules pods_per_period(int pods, int period_seconds) {

@@ -8,7 +8,7 @@ namespace {
 
 hpa::TimePoint at_seconds(double seconds) {
   return hpa::TimePoint{} +
-         std::chrono::duration_cast<core::Clock::Duration>(std::chrono::duration<double>(seconds));
+         std::chrono::duration_cast<base::Clock::Duration>(std::chrono::duration<double>(seconds));
 }
 
 // metrics-server resolution: a new container has no sample before its first scrape.

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "sim/cluster.hpp"
 #include "traffic/shape.hpp"
 

@@ -109,7 +109,7 @@ Result<std::vector<TrainedSeed>> train_seeds(
     const rl::PpoConfig& ppo, const rl::PolicyDescription& description, const EnvFactory& make_env,
     std::uint64_t steps, std::span<const std::uint64_t> seeds, const std::vector<Scenario>& validation,
     int validation_seeds, const core::CostWeights& weights, const SeedCallbacks& callbacks,
-    const core::Clock& clock, int parallel, const std::function<void(rl::PpoTrainer&)>& before_learning) {
+    const base::Clock& clock, int parallel, const std::function<void(rl::PpoTrainer&)>& before_learning) {
   std::vector<std::uint64_t> evaluation_seeds;
   for (int i = 1; i <= validation_seeds; ++i) evaluation_seeds.push_back(static_cast<std::uint64_t>(i));
   struct Job {

@@ -20,8 +20,8 @@
 #include <memory>
 #include <span>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "core/features.hpp"
 #include "core/reward.hpp"
 #include "eval/imitation.hpp"
@@ -83,7 +83,7 @@ Result<std::vector<TrainedSeed>> train_seeds(
     const rl::PpoConfig& ppo, const rl::PolicyDescription& description, const EnvFactory& make_env,
     std::uint64_t steps, std::span<const std::uint64_t> seeds, const std::vector<Scenario>& validation,
     int validation_seeds, const core::CostWeights& weights, const SeedCallbacks& callbacks,
-    const core::Clock& clock, int parallel = 1,
+    const base::Clock& clock, int parallel = 1,
     const std::function<void(rl::PpoTrainer&)>& before_learning = {});
 
 // The index of the cheapest on validation (the first of equals).

@@ -42,7 +42,7 @@ TEST(TrainSeeds, SideBySideGivesEachSeedTheSamePolicyAsOneAfterAnother) {
                                           "cartpole", {},         {}};
   const EnvFactory make = [] { return std::make_unique<rl::CartPole>(); };
   const std::vector<std::uint64_t> seeds = {7, 8, 9};
-  const core::ManualClock clock;
+  const base::ManualClock clock;
   const auto train = [&](int parallel) {
     return train_seeds(ppo, description, make, 512, seeds, {}, 0, {}, {}, clock, parallel);
   };

@@ -12,13 +12,13 @@
 #include <span>
 #include <vector>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "core/scaling.hpp"
 
 namespace maestro::hpa {
 
-using TimePoint = core::Clock::TimePoint;
+using TimePoint = base::Clock::TimePoint;
 using std::chrono::seconds;
 
 enum class PodPhase { kPending, kRunning, kSucceeded, kFailed };

@@ -25,7 +25,7 @@ const json& cases() {
 const TimePoint kNow = TimePoint{} + std::chrono::seconds(1'000'000'000);
 
 TimePoint ago(const json& seconds_ago) {
-  return kNow - std::chrono::duration_cast<core::Clock::Duration>(
+  return kNow - std::chrono::duration_cast<base::Clock::Duration>(
                     std::chrono::duration<double>(seconds_ago.get<double>()));
 }
 

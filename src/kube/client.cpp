@@ -5,7 +5,7 @@
 #include <ctime>
 #include <optional>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "kube/cpu_request.hpp"
 
 namespace maestro::kube {
@@ -54,16 +54,16 @@ std::string string_or_empty(const json& object, const char* key) {
 }
 
 KubeResult<Deployment> deployment_from(const json& object) {
-  const json& metadata = core::json_object(object, "metadata");
-  const json& spec = core::json_object(object, "spec");
-  const json& status = core::json_object(object, "status");
+  const json& metadata = base::json_object(object, "metadata");
+  const json& spec = base::json_object(object, "spec");
+  const json& status = base::json_object(object, "status");
   Deployment deployment;
   deployment.name = string_or_empty(metadata, "name");
   deployment.namespace_ = string_or_empty(metadata, "namespace");
   deployment.uid = string_or_empty(metadata, "uid");
   deployment.resource_version = string_or_empty(metadata, "resourceVersion");
-  deployment.labels = string_map(core::json_object(metadata, "labels"));
-  deployment.annotations = string_map(core::json_object(metadata, "annotations"));
+  deployment.labels = string_map(base::json_object(metadata, "labels"));
+  deployment.annotations = string_map(base::json_object(metadata, "annotations"));
   const auto replicas = replicas_or(spec, "replicas", 1);
   const auto ready = replicas_or(status, "readyReplicas", 0);
   if (!replicas || !ready)
@@ -74,7 +74,7 @@ KubeResult<Deployment> deployment_from(const json& object) {
   deployment.replicas = *replicas;
   deployment.ready_replicas = *ready;
   deployment.cpu_request_m =
-      pod_cpu_request_m(core::json_object(core::json_object(spec, "template"), "spec"));
+      pod_cpu_request_m(base::json_object(base::json_object(spec, "template"), "spec"));
   return deployment;
 }
 
@@ -103,7 +103,7 @@ KubeError error_from_response(const net::Response& response, const std::string& 
   std::string message;
   // The API explains failures with a v1 Status object; use its reason and message when there is one.
   const json status = json::parse(response.body, nullptr, false);
-  if (core::json_string(status, "kind") == "Status") {
+  if (base::json_string(status, "kind") == "Status") {
     error.reason = string_or_empty(status, "reason");
     message = string_or_empty(status, "message");
   }
@@ -115,7 +115,7 @@ KubeError error_from_response(const net::Response& response, const std::string& 
 
 KubeResult<Deployment> parse_deployment(const std::string& body) {
   const json object = json::parse(body, nullptr, false);
-  if (core::json_string(object, "kind") != "Deployment")
+  if (base::json_string(object, "kind") != "Deployment")
     return std::unexpected(bad_response("deployment", "not a Deployment object"));
   auto deployment = deployment_from(object);
   if (deployment && deployment->name.empty())
@@ -125,11 +125,11 @@ KubeResult<Deployment> parse_deployment(const std::string& body) {
 
 KubeResult<Scale> parse_scale(const std::string& body) {
   const json object = json::parse(body, nullptr, false);
-  if (core::json_string(object, "kind") != "Scale")
+  if (base::json_string(object, "kind") != "Scale")
     return std::unexpected(bad_response("scale", "not a Scale object"));
-  const json& metadata = core::json_object(object, "metadata");
-  const json& spec = core::json_object(object, "spec");
-  const json& status = core::json_object(object, "status");
+  const json& metadata = base::json_object(object, "metadata");
+  const json& spec = base::json_object(object, "spec");
+  const json& status = base::json_object(object, "status");
   Scale scale;
   scale.name = string_or_empty(metadata, "name");
   scale.namespace_ = string_or_empty(metadata, "namespace");
@@ -185,7 +185,7 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
     if (!response) return std::unexpected(transport_error(response.error(), what));
     if (response->status != 200) return std::unexpected(error_from_response(*response, what));
     const json list = json::parse(response->body, nullptr, false);
-    if (core::json_string(list, "kind") != "DeploymentList" || !list.contains("items") ||
+    if (base::json_string(list, "kind") != "DeploymentList" || !list.contains("items") ||
         !list["items"].is_array())
       return std::unexpected(bad_response(what, "not a DeploymentList"));
     for (const auto& item : list["items"]) {
@@ -194,7 +194,7 @@ KubeResult<std::vector<Deployment>> KubeClient::list_deployments_annotated(const
       const auto it = deployment->annotations.find(key);
       if (it != deployment->annotations.end() && it->second == value) found.push_back(std::move(*deployment));
     }
-    continue_token = string_or_empty(core::json_object(list, "metadata"), "continue");
+    continue_token = string_or_empty(base::json_object(list, "metadata"), "continue");
   } while (!continue_token.empty());
   return found;
 }

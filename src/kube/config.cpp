@@ -156,7 +156,7 @@ Result<ClusterConfig> load_kubeconfig(const std::filesystem::path& path, const s
   }
 }
 
-Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const core::Clock& clock) {
+Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const base::Clock& clock) {
   if (config.server.empty()) return fail("cluster configuration has no server");
   net::HttpClientOptions options;
   options.base_url = config.server;

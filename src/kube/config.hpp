@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "net/http_client.hpp"
 #include "net/secret_file.hpp"
 
@@ -41,7 +41,7 @@ Result<ClusterConfig> load_kubeconfig(const std::filesystem::path& path, const s
 
 // HTTP client options for a cluster: its server, TLS and a bearer token provider (re-reading a token file
 // through `clock`). The clock must outlive the client.
-Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const core::Clock& clock);
+Result<net::HttpClientOptions> http_options(const ClusterConfig& config, const base::Clock& clock);
 
 // Standard base64 (as in kubeconfig *-data fields); an error on invalid input.
 Result<std::string> decode_base64(std::string_view encoded);

@@ -162,7 +162,7 @@ TEST(InCluster, FailsOutsideAClusterOrWithoutTheServiceAccount) {
 TEST(HttpOptions, AttachTheClustersCredentials) {
   TempDir dir;
   const auto file = dir.write("token", "from-file");
-  core::ManualClock clock;
+  base::ManualClock clock;
   ClusterConfig config;
   config.server = "https://k:6443";
   config.token_file = file;

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 
 namespace maestro::kube {
 
@@ -31,14 +31,14 @@ std::optional<std::int64_t> cpu_millicores(const std::string& quantity) {
 }
 
 std::optional<std::int64_t> pod_cpu_request_m(const nlohmann::json& pod_spec) {
-  const nlohmann::json& containers = core::json_array(pod_spec, "containers");
+  const nlohmann::json& containers = base::json_array(pod_spec, "containers");
   if (containers.empty()) return std::nullopt;
   std::int64_t total = 0;
   for (const auto& container : containers) {
-    const nlohmann::json& resources = core::json_object(container, "resources");
+    const nlohmann::json& resources = base::json_object(container, "resources");
     std::optional<std::int64_t> request;
     for (const char* kind : {"requests", "limits"}) {
-      request = cpu_millicores(core::json_string(core::json_object(resources, kind), "cpu"));
+      request = cpu_millicores(base::json_string(base::json_object(resources, kind), "cpu"));
       if (request) break;
     }
     if (!request) return std::nullopt;

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 
 namespace maestro::kube {
 
@@ -55,16 +55,16 @@ KubeResult<ObjectList> list_objects(KubeClient& kube, const ResourceType& type, 
     if (!response) return std::unexpected(transport_error(response.error(), what));
     if (response->status != 200) return std::unexpected(error_from_response(*response, what));
     const json list = json::parse(response->body, nullptr, false);
-    if (core::json_string(list, "kind") != type.list_kind || !list.contains("items") ||
+    if (base::json_string(list, "kind") != type.list_kind || !list.contains("items") ||
         !list["items"].is_array())
       return std::unexpected(failure(KubeErrorKind::kBadResponse,
                                      fmt::format("{}: malformed response: not a {}", what, type.list_kind)));
     for (const auto& item : list["items"])
       if (item.is_object() && item.contains("metadata") && item["metadata"].is_object())
         found.items.push_back(item);
-    const json& metadata = core::json_object(list, "metadata");
-    found.resource_version = core::json_string(metadata, "resourceVersion");
-    continue_token = core::json_string(metadata, "continue");
+    const json& metadata = base::json_object(list, "metadata");
+    found.resource_version = base::json_string(metadata, "resourceVersion");
+    continue_token = base::json_string(metadata, "continue");
   } while (!continue_token.empty());
   return found;
 }

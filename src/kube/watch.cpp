@@ -5,7 +5,7 @@
 #include <chrono>
 #include <optional>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 
 namespace maestro::kube {
 
@@ -32,7 +32,7 @@ KubeResult<void> WatchDecoder::feed(std::string_view piece, const std::function<
     pending_.clear();
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json event = json::parse(line, nullptr, false);
-    const std::string type = core::json_string(event, "type");
+    const std::string type = base::json_string(event, "type");
     if (type.empty() || !event.contains("object") || !event["object"].is_object())
       return std::unexpected(bad_watch("watch: malformed event: not {\"type\", \"object\"}"));
     on_event(WatchEvent{type, std::move(event["object"])});
@@ -60,12 +60,12 @@ KubeResult<std::string> watch_objects(KubeClient& kube, const ResourceType& type
       if (failed) return;
       if (event.type == "ERROR") {
         // A Status object, as an error answer's body would be.
-        const auto code = core::json_integer(event.object, "code").value_or(500);
+        const auto code = base::json_integer(event.object, "code").value_or(500);
         failed = error_from_response(net::Response{code, {}, event.object.dump()}, what);
         return;
       }
       const std::string version =
-          core::json_string(core::json_object(event.object, "metadata"), "resourceVersion");
+          base::json_string(base::json_object(event.object, "metadata"), "resourceVersion");
       if (!version.empty()) resource_version = version;
       if (event.type != "BOOKMARK") on_event(event);
     });

@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.hpp"
 #include "core/action_set.hpp"
-#include "core/error.hpp"
 #include "core/features.hpp"
 #include "core/reward.hpp"
 #include "core/scaling.hpp"

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/config.hpp"
 #include "prom/query_client.hpp"
 
@@ -118,7 +118,7 @@ Result<std::unique_ptr<rl::Env>> connect(const Connection& connection, const Env
   auto cluster = connection.kubeconfig.empty() ? kube::in_cluster_config()
                                                : kube::load_kubeconfig(connection.kubeconfig);
   if (!cluster) return std::unexpected(cluster.error());
-  static const core::RealClock clock;  // re-reads of a token file
+  static const base::RealClock clock;  // re-reads of a token file
   auto kube = kube::http_options(*cluster, clock);
   if (!kube) return std::unexpected(kube.error());
   if (connection.prometheus_url.empty()) return fail("the live environment needs Prometheus' URL");

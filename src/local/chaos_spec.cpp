@@ -7,14 +7,14 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "core/yaml_fields.hpp"
+#include "base/yaml_fields.hpp"
 
 namespace maestro::local {
 
 namespace {
 
-using core::only_keys;
-using core::read;
+using base::only_keys;
+using base::read;
 
 Result<ChaosMode> parse_mode(const std::string& text, const std::string& where) {
   for (const auto mode : {ChaosMode::kOne, ChaosMode::kAll, ChaosMode::kFixed, ChaosMode::kFixedPercent,

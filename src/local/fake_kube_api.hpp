@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "local/kube_faults.hpp"
 #include "local/kube_objects.hpp"
 #include "local/kube_status.hpp"

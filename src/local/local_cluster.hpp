@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "local/chaos.hpp"
 #include "local/fake_kube_api.hpp"
 #include "local/local_config.hpp"

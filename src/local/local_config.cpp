@@ -6,14 +6,14 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "core/yaml_fields.hpp"
+#include "base/yaml_fields.hpp"
 
 namespace maestro::local {
 
 namespace {
 
-using core::only_keys;
-using core::read;
+using base::only_keys;
+using base::read;
 
 Result<void> read_ms(const YAML::Node& node, const char* key, const std::string& where,
                      std::chrono::milliseconds& out) {

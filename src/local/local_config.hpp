@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "local/pod_cgroup.hpp"
 
 namespace maestro::local {

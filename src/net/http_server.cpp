@@ -26,7 +26,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/build_info.hpp"
+#include "base/build_info.hpp"
 #include "net/bearer_auth.hpp"
 #include "net/request_limits.hpp"
 #include "net/url.hpp"
@@ -557,7 +557,7 @@ HttpServer::Impl::Impl(HttpServerOptions opts)
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
   unmatched_metrics = metrics_for("unmatched");
   // Which build answers: every service runs on this server, so every /metrics has it.
-  const auto& build = core::build_info();
+  const auto& build = base::build_info();
   prometheus::BuildGauge()
       .Name("maestro_build_info")
       .Help("The build serving: version, git revision and compiler (always 1)")

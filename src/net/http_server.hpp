@@ -23,7 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "net/url.hpp"  // parse_listen_address, for the services that listen
 
 namespace prometheus {

@@ -18,7 +18,7 @@ Result<std::string> read_secret(const std::filesystem::path& file) {
   return text.substr(first, last - first + 1);
 }
 
-TokenFile::TokenFile(std::filesystem::path path, const core::Clock& clock, std::chrono::seconds refresh)
+TokenFile::TokenFile(std::filesystem::path path, const base::Clock& clock, std::chrono::seconds refresh)
     : path_(std::move(path)), clock_(clock), refresh_(refresh) {}
 
 Result<std::string> TokenFile::token() {

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 
 namespace maestro::net {
 
@@ -22,7 +22,7 @@ class TokenFile {
  public:
   static constexpr std::chrono::seconds kDefaultRefresh{60};
 
-  TokenFile(std::filesystem::path path, const core::Clock& clock,
+  TokenFile(std::filesystem::path path, const base::Clock& clock,
             std::chrono::seconds refresh = kDefaultRefresh);
 
   // The token; an error if the file cannot be read or is empty. A failed re-read keeps nothing stale: the
@@ -31,11 +31,11 @@ class TokenFile {
 
  private:
   std::filesystem::path path_;
-  const core::Clock& clock_;
+  const base::Clock& clock_;
   std::chrono::seconds refresh_;
   std::mutex mutex_;
   std::optional<std::string> cached_;
-  core::Clock::TimePoint read_at_{};
+  base::Clock::TimePoint read_at_{};
 };
 
 }  // namespace maestro::net

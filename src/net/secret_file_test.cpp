@@ -47,7 +47,7 @@ TEST(SecretFile, IsTrimmedAndAnEmptyOrMissingFileIsAnErrorThatNeverHoldsTheConte
 TEST(TokenFile, ReReadsTheFileOnceTheRefreshPeriodHasPassed) {
   SecretDir dir;
   const auto path = dir.write("token", "first\n");
-  core::ManualClock clock;
+  base::ManualClock clock;
   TokenFile token(path, clock, 60s);
   EXPECT_EQ(token.token().value(), "first");
   dir.write("token", "second");
@@ -84,7 +84,7 @@ struct GuardedServer {
     return response.value_or(Response{});
   }
 
-  core::ManualClock clock;
+  base::ManualClock clock;
   HttpServer server;
   std::uint16_t port = 0;
   std::atomic<int> calls{0};

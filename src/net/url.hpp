@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace maestro::net {
 

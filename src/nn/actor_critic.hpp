@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "nn/mlp.hpp"
 #include "nn/random.hpp"
 

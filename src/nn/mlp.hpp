@@ -16,7 +16,7 @@
 
 #include <Eigen/Core>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace maestro::nn {
 

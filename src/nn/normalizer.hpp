@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace maestro::nn {
 

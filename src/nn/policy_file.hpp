@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/error.hpp"
 #include "core/action_set.hpp"
-#include "core/error.hpp"
 #include "core/features.hpp"
 #include "nn/actor_critic.hpp"
 #include "nn/normalizer.hpp"

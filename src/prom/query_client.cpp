@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 
 namespace maestro::prom {
 
@@ -62,24 +62,24 @@ std::string_view query_error_kind_name(QueryErrorKind kind) {
 
 QueryResult<std::vector<Sample>> parse_query_response(long status, std::string_view body) {
   const auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (core::json_string(document, "status") == "error") {
+  if (base::json_string(document, "status") == "error") {
     const std::string what = fmt::format("Prometheus answered {} {}: {}", status,
-                                         core::json_string(document, "errorType", "error"),
-                                         core::json_string(document, "error", "(no message)"));
+                                         base::json_string(document, "errorType", "error"),
+                                         base::json_string(document, "error", "(no message)"));
     // 400 and 422 say the query is wrong; 503 (timeout, overload) and the rest say Prometheus is in trouble.
     return query_error(
         status == 400 || status == 422 ? QueryErrorKind::kRejected : QueryErrorKind::kUnreachable, what);
   }
   if (status >= 500)
     return query_error(QueryErrorKind::kUnreachable, fmt::format("Prometheus answered {}", status));
-  if (core::json_string(document, "status") != "success" || !document.contains("data") ||
+  if (base::json_string(document, "status") != "success" || !document.contains("data") ||
       !document["data"].is_object())
     return query_error(
         QueryErrorKind::kMalformed,
         fmt::format("Prometheus answered {} with a body that is not the query API's JSON", status));
 
   const auto& data = document["data"];
-  const std::string type = core::json_string(data, "resultType");
+  const std::string type = base::json_string(data, "resultType");
   const auto result = data.find("result");
   if (result == data.end()) return query_error(QueryErrorKind::kMalformed, "query answer has no result");
 

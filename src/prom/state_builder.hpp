@@ -25,7 +25,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "core/observation.hpp"
 #include "prom/query_client.hpp"
 

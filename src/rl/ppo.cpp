@@ -28,7 +28,7 @@ nn::ActorCritic<float> initial_network(const PpoConfig& config, const VecEnv& en
 }  // namespace
 
 PpoTrainer::PpoTrainer(const PpoConfig& config, PolicyDescription description, VecEnv& env,
-                       std::uint64_t seed, const core::Clock& clock)
+                       std::uint64_t seed, const base::Clock& clock)
     : config_(config),
       description_(std::move(description)),
       env_(env),
@@ -272,7 +272,7 @@ Result<nn::PolicyFile> train(const PpoConfig& config, const PolicyDescription& d
   if (int(description.action_names.size()) != env.action_count())
     return fail("{} action names for an environment with {} actions", description.action_names.size(),
                 env.action_count());
-  static const core::RealClock clock;
+  static const base::RealClock clock;
   PpoTrainer trainer(config, description, env, seed, clock);
   trainer.learn(total_steps, callbacks);
   nn::PolicyFile file = trainer.policy();

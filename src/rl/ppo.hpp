@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "nn/policy.hpp"
 #include "nn/policy_file.hpp"
 #include "rl/ppo_config.hpp"
@@ -55,7 +55,7 @@ class PpoTrainer {
  public:
   // The config must pass validate(); env's sizes define the network.
   PpoTrainer(const PpoConfig& config, PolicyDescription description, VecEnv& env, std::uint64_t seed,
-             const core::Clock& clock);
+             const base::Clock& clock);
 
   // Fine-tuning: continues from a trained policy, whose network and normalisation statistics replace the
   // fresh ones. Call before learn(); the policy's network must have the shape this trainer builds.
@@ -96,8 +96,8 @@ class PpoTrainer {
   PolicyDescription description_;
   VecEnv& env_;
   std::uint64_t seed_;
-  const core::Clock& clock_;
-  core::Clock::TimePoint start_{};
+  const base::Clock& clock_;
+  base::Clock::TimePoint start_{};
 
   nn::ActorCritic<float> network_;
   nn::ObservationNormalizer normalizer_;

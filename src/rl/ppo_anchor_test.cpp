@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "nn/categorical.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/ppo.hpp"
@@ -32,7 +32,7 @@ Outcome train_from_push_left(double anchor_kl_coef) {
   VecEnv env(std::move(envs), 3);
   const PolicyDescription description{"cartpole", "cartpole", 0, "cartpole", {"push_left", "push_right"},
                                       "cartpole", {},         {}};
-  const core::RealClock clock;
+  const base::RealClock clock;
   PpoTrainer trainer(config, description, env, 3, clock);
   std::mt19937_64 random(11);
   std::normal_distribution<double> state(0, 0.05);

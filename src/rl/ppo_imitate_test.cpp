@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/ppo.hpp"
 
@@ -24,7 +24,7 @@ TEST(PpoImitate, ClonesASeparableRuleAndServesIt) {
   VecEnv env(std::move(envs), 1);
   const PolicyDescription description{"cartpole", "cartpole", 0, "cartpole", {"push_left", "push_right"},
                                       "cartpole", {},         {}};
-  const core::RealClock clock;
+  const base::RealClock clock;
   PpoTrainer trainer(config, description, env, 1, clock);
   // Push towards where the pole leans, on observations far from the unit scale (normalisation's job).
   std::mt19937_64 random(7);

@@ -23,7 +23,7 @@
 #include <span>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "core/observation.hpp"
 #include "core/reward.hpp"
 #include "core/scaling.hpp"

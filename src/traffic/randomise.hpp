@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "traffic/shape.hpp"
 
 namespace maestro::traffic {

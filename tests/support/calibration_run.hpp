@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "calibrate/fit.hpp"
 #include "calibrate/measure.hpp"
-#include "core/error.hpp"
 #include "local/local_cluster.hpp"
 
 namespace maestro::testing {

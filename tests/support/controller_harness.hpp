@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "fake_suggestion_server.hpp"
 #include "kube/client.hpp"
 #include "local/fake_kube_api.hpp"
@@ -121,7 +121,7 @@ defaults:
 
   local::FakeKubeApi api{"test-token"};
   testing::FakeSuggestionServer suggestions{api};
-  core::ManualClock clock;
+  base::ManualClock clock;
   prometheus::Registry registry;
   controller::ControllerConfig config;
   std::unique_ptr<kube::KubeClient> kube;

@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "local/local_cluster.hpp"
 #include "nn/policy_file.hpp"
 #include "target_app_process.hpp"

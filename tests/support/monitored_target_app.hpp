@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "prometheus_container_exporter.hpp"
 #include "prometheus_server.hpp"
 #include "target_app_process.hpp"

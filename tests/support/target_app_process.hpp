@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 extern char** environ;
 

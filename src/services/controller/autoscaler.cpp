@@ -7,7 +7,7 @@
 #include <limits>
 #include <string_view>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "prom/state_builder.hpp"
 
 namespace maestro::controller {
@@ -240,7 +240,7 @@ std::optional<int> int_or_none(const json& object, const char* key) {
 
 Result<Autoscaler> parse_autoscaler(const json& object) {
   if (!object.is_object()) return fail("MaestroAutoscaler: not an object");
-  const json& metadata = core::json_object(object, "metadata");
+  const json& metadata = base::json_object(object, "metadata");
   Autoscaler autoscaler;
   autoscaler.namespace_ = string_or_empty(metadata, "namespace");
   autoscaler.name = string_or_empty(metadata, "name");
@@ -250,8 +250,8 @@ Result<Autoscaler> parse_autoscaler(const json& object) {
   const std::string what = fmt::format("{} {}/{}", kAutoscalerKind, autoscaler.namespace_, autoscaler.name);
   if (autoscaler.name.empty() || autoscaler.namespace_.empty())
     return fail("{}: no metadata.name or namespace", what);
-  if (core::json_string(object, "apiVersion") != kAutoscalerApiVersion ||
-      core::json_string(object, "kind") != kAutoscalerKind)
+  if (base::json_string(object, "apiVersion") != kAutoscalerApiVersion ||
+      base::json_string(object, "kind") != kAutoscalerKind)
     return fail("{}: not a {} {}", what, kAutoscalerApiVersion, kAutoscalerKind);
   if (!object.contains("spec") || !object["spec"].is_object()) return fail("{}: spec: required", what);
   if (auto parsed = parse_spec(Fields(object["spec"], "spec"), autoscaler); !parsed)

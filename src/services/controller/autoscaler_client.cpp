@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "kube/custom_resources.hpp"
 
 namespace maestro::controller {
@@ -31,13 +31,13 @@ kube::KubeResult<std::map<std::string, std::string>> KubeAutoscalerClient::other
     }
     const std::string kind = type == &kube::kScaledObjects ? "ScaledObject" : "HorizontalPodAutoscaler";
     for (const auto& object : listed->items) {
-      const json* target = core::json_field(core::json_object(object, "spec"), "scaleTargetRef");
+      const json* target = base::json_field(base::json_object(object, "spec"), "scaleTargetRef");
       if (target == nullptr || !target->is_object()) continue;
-      const json& metadata = core::json_object(object, "metadata");
-      const std::string object_ns = core::json_string(metadata, "namespace");
-      targeted[fmt::format("{}/{}/{}", object_ns, core::json_string(*target, "kind", "Deployment"),
-                           core::json_string(*target, "name"))] =
-          fmt::format("{} {}/{}", kind, object_ns, core::json_string(metadata, "name"));
+      const json& metadata = base::json_object(object, "metadata");
+      const std::string object_ns = base::json_string(metadata, "namespace");
+      targeted[fmt::format("{}/{}/{}", object_ns, base::json_string(*target, "kind", "Deployment"),
+                           base::json_string(*target, "name"))] =
+          fmt::format("{} {}/{}", kind, object_ns, base::json_string(metadata, "name"));
     }
   }
   return targeted;
@@ -50,7 +50,7 @@ kube::KubeResult<void> KubeAutoscalerClient::write_status(const std::string& ns,
     if (!current) return std::unexpected(current.error());
     auto written =
         kube::patch_status(kube_, kube::kMaestroAutoscalers, ns, name, status,
-                           core::json_string(core::json_object(*current, "metadata"), "resourceVersion"));
+                           base::json_string(base::json_object(*current, "metadata"), "resourceVersion"));
     if (written) return {};
     if (written.error().kind != kube::KubeErrorKind::kConflict || attempt >= conflict_retries)
       return std::unexpected(written.error());

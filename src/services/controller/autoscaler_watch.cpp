@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "kube/custom_resources.hpp"
 
 namespace maestro::controller {
@@ -15,12 +15,12 @@ constexpr int kWatchSeconds = 300;  // asked of the server; it may end a watch s
 constexpr std::chrono::milliseconds kFirstBackoff{1000}, kLongestBackoff{30000};
 
 std::string key_of(const nlohmann::json& object) {
-  const auto& metadata = core::json_object(object, "metadata");
-  return core::json_string(metadata, "namespace") + "/" + core::json_string(metadata, "name");
+  const auto& metadata = base::json_object(object, "metadata");
+  return base::json_string(metadata, "namespace") + "/" + base::json_string(metadata, "name");
 }
 
 std::int64_t generation_of(const nlohmann::json& object) {
-  return core::json_integer(core::json_object(object, "metadata"), "generation").value_or(0);
+  return base::json_integer(base::json_object(object, "metadata"), "generation").value_or(0);
 }
 
 }  // namespace

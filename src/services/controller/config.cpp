@@ -4,7 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "core/yaml_fields.hpp"
+#include "base/yaml_fields.hpp"
 
 #include "kube/config.hpp"
 
@@ -18,8 +18,8 @@ namespace maestro::controller {
 
 namespace {
 
-using core::only_keys;
-using core::read;
+using base::only_keys;
+using base::read;
 
 Result<void> read_seconds(const YAML::Node& node, const char* key, const std::string& where,
                           std::chrono::seconds& out, bool allow_zero) {
@@ -265,7 +265,7 @@ Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& d
 }
 
 Result<net::HttpClientOptions> kubernetes_http_options(const KubernetesSettings& settings,
-                                                       const core::Clock& clock) {
+                                                       const base::Clock& clock) {
   Result<kube::ClusterConfig> cluster = [&]() -> Result<kube::ClusterConfig> {
     if (settings.in_cluster) return kube::in_cluster_config();
     if (!settings.kubeconfig.empty()) return kube::load_kubeconfig(settings.kubeconfig, settings.context);

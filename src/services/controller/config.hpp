@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "net/http_client.hpp"
 #include "services/controller/decision.hpp"
 
@@ -99,6 +99,6 @@ Result<DeploymentSettings> settings_from_annotations(const DeploymentSettings& d
 // HTTP client options for the configured Kubernetes API (in-cluster, kubeconfig, or server and token), with
 // the configured timeout; a token file is re-read through `clock`, which must outlive the client.
 Result<net::HttpClientOptions> kubernetes_http_options(const KubernetesSettings& settings,
-                                                       const core::Clock& clock);
+                                                       const base::Clock& clock);
 
 }  // namespace maestro::controller

@@ -58,7 +58,7 @@ struct Controller::Metrics {
 };
 
 Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
-                       const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
+                       const base::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
     : config_(config),
       owned_kube_(std::make_unique<KubeScaleClient>(kube)),
       kube_(*owned_kube_),
@@ -72,7 +72,7 @@ Controller::Controller(const ControllerConfig& config, kube::KubeClient& kube, S
 }
 
 Controller::Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
-                       const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
+                       const base::Clock& clock, prometheus::Registry& registry, HpaSource* hpa)
     : config_(config),
       kube_(kube),
       suggestions_(suggestions),
@@ -90,7 +90,7 @@ void Controller::start() {
   for (long i = 0; i < count; ++i) {
     const auto& target = config_.deployments[static_cast<std::size_t>(i)];
     add_target(target.namespace_, target.name, target.settings, true,
-               now + std::chrono::duration_cast<core::Clock::Duration>(target.settings.interval) * i / count);
+               now + std::chrono::duration_cast<base::Clock::Duration>(target.settings.interval) * i / count);
   }
   for (int i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { work(); });
 }
@@ -103,7 +103,7 @@ Controller::~Controller() {
 
 void Controller::add_target(const std::string& ns, const std::string& name,
                             const DeploymentSettings& settings, bool listed,
-                            core::Clock::TimePoint first_due) {
+                            base::Clock::TimePoint first_due) {
   auto target = std::make_shared<Target>();
   target->namespace_ = ns;
   target->name = name;
@@ -154,7 +154,7 @@ void Controller::discover() {
       continue;
     }
     // Start somewhere in the first interval, the same place for the same name.
-    const auto offset = std::chrono::duration_cast<core::Clock::Duration>(settings->interval) *
+    const auto offset = std::chrono::duration_cast<base::Clock::Duration>(settings->interval) *
                         static_cast<long>(std::hash<std::string>{}(key) % 1000) / 1000;
     add_target(deployment->namespace_, deployment->name, *settings, false, now + offset);
     spdlog::info("discovery manage deployment={} min={} max={}", key, settings->bounds.min,
@@ -252,7 +252,7 @@ void Controller::run() {
     for (const auto& [key, target] : targets_)
       if (!target->in_flight) next = std::min(next, target->next_due);
     const auto sleep = next - clock_.now();
-    if (sleep > core::Clock::Duration::zero())
+    if (sleep > base::Clock::Duration::zero())
       wake_.wait_for(lock, sleep, [this] { return stopping_ || autoscalers_changed_; });
   }
 }

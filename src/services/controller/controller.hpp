@@ -17,7 +17,7 @@
 // and its learned policy is asked with the resource's name, so that the suggestion server reads the target's
 // kind and the resource's query overrides itself.
 //
-// Time comes from a core::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
+// Time comes from a base::Clock: tests drive intervals with a ManualClock and tick()/run_due(); run() is the
 // real-time loop. Deployments are reconciled on a pool of worker threads, one reconcile per deployment at
 // once.
 #pragma once
@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "services/controller/autoscaler.hpp"
 #include "services/controller/autoscaler_client.hpp"
@@ -56,9 +56,9 @@ class Controller {
   // added to `registry`. A real API server's client, or any ScaleClient (fakes in tests). Deployments whose
   // policy is hpa are decided by `hpa` (without one they hold, cause hpa_unavailable).
   Controller(const ControllerConfig& config, kube::KubeClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
+             const base::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   Controller(const ControllerConfig& config, ScaleClient& kube, SuggestionSource& suggestions,
-             const core::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
+             const base::Clock& clock, prometheus::Registry& registry, HpaSource* hpa = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -102,7 +102,7 @@ class Controller {
                          ScaleClient& scale);
   void write_status(Target& target, const Autoscaler& autoscaler);
   void add_target(const std::string& ns, const std::string& name, const DeploymentSettings& settings,
-                  bool listed, core::Clock::TimePoint first_due);
+                  bool listed, base::Clock::TimePoint first_due);
   void work();
   // reconcile_deployment() and its report (log line, metrics); false if it held because something failed.
   bool reconcile(Target& target);
@@ -114,7 +114,7 @@ class Controller {
   kube::KubeClient* kube_client_ = nullptr;        // the API server's client, if given one
   SuggestionSource& suggestions_;
   HpaSource* hpa_;
-  const core::Clock& clock_;
+  const base::Clock& clock_;
   std::unique_ptr<Metrics> metrics_;
 
   mutable std::mutex mutex_;
@@ -126,9 +126,9 @@ class Controller {
   int busy_ = 0;
   bool stopping_ = false;
   bool discovered_once_ = false;
-  core::Clock::TimePoint next_discovery_{};
+  base::Clock::TimePoint next_discovery_{};
   bool autoscalers_listed_once_ = false;
-  core::Clock::TimePoint next_autoscaler_sync_{};
+  base::Clock::TimePoint next_autoscaler_sync_{};
   bool autoscalers_changed_ = false;  // the watch saw a change: list at the next tick
   std::unique_ptr<AutoscalerWatch> autoscaler_watch_;
   std::vector<std::thread> workers_;

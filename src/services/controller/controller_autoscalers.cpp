@@ -7,7 +7,7 @@
 
 #include <set>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "prom/credentials.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/controller_target.hpp"
@@ -23,9 +23,9 @@ std::string now_text() {
 // The status of an object the controller cannot act on, written while listing.
 nlohmann::json refused_status(const nlohmann::json& object, const std::string& reason,
                               const std::string& message) {
-  AutoscalerStatus status = AutoscalerStatus::from_json(core::json_object(object, "status"));
+  AutoscalerStatus status = AutoscalerStatus::from_json(base::json_object(object, "status"));
   status.observed_generation =
-      core::json_integer(core::json_object(object, "metadata"), "generation").value_or(0);
+      base::json_integer(base::json_object(object, "metadata"), "generation").value_or(0);
   const std::string now = now_text();
   status.set_condition("ScalingActive", "False", reason, message, now);
   status.last_decision = AutoscalerDecision{now, "", "refused", reason, message};
@@ -47,9 +47,9 @@ void Controller::sync_autoscalers() {
   std::map<std::string, nlohmann::json> statuses;  // target key → that resource's status as listed
   std::map<std::string, std::shared_ptr<ScaleClient>> workload_scales;  // target key → if not a Deployment
   for (const auto& object : *listed) {
-    const nlohmann::json& metadata = core::json_object(object, "metadata");
-    const std::string object_ns = core::json_string(metadata, "namespace"),
-                      name = core::json_string(metadata, "name");
+    const nlohmann::json& metadata = base::json_object(object, "metadata");
+    const std::string object_ns = base::json_string(metadata, "namespace"),
+                      name = base::json_string(metadata, "name");
     auto parsed = parse_autoscaler(object);
     std::string refusal, message;
     std::shared_ptr<ScaleClient> workload_scale;
@@ -84,10 +84,10 @@ void Controller::sync_autoscalers() {
                    refusal, message);
       // Written only when it says something new, so that a bad object does not cost a write every refresh.
       const auto status = refused_status(object, refusal, message);
-      const auto previous = AutoscalerStatus::from_json(core::json_object(object, "status"));
+      const auto previous = AutoscalerStatus::from_json(base::json_object(object, "status"));
       const auto* active = previous.condition("ScalingActive");
       if (!active || active->reason != refusal || active->message != message ||
-          previous.observed_generation != core::json_integer(status, "observedGeneration").value_or(0))
+          previous.observed_generation != base::json_integer(status, "observedGeneration").value_or(0))
         if (auto written =
                 autoscalers_->write_status(object_ns, name, status, config_.kubernetes.conflict_retries);
             !written)
@@ -95,7 +95,7 @@ void Controller::sync_autoscalers() {
                        written.error().message);
       continue;
     }
-    statuses[target_key(*parsed)] = core::json_object(object, "status");
+    statuses[target_key(*parsed)] = base::json_object(object, "status");
     workload_scales[target_key(*parsed)] = std::move(workload_scale);
     wanted[target_key(*parsed)] = std::move(*parsed);
   }

@@ -14,7 +14,7 @@ struct Controller::Target {
   std::string name;
   DeploymentSettings settings;  // guarded by the controller's mutex (discovery may update it)
   bool listed = false;          // in the configuration file (discovery never removes it)
-  core::Clock::TimePoint next_due{};
+  base::Clock::TimePoint next_due{};
   bool in_flight = false;
   bool held_by_fault = false;  // the last reconcile held because something failed
   ScalingHistory history;      // touched only by the worker reconciling the target

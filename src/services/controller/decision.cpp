@@ -11,12 +11,12 @@ void ScalingHistory::belong_to(const std::string& deployment_uid) {
   uid = deployment_uid;
 }
 
-void ScalingHistory::record(int from, int to, core::Clock::TimePoint at) {
+void ScalingHistory::record(int from, int to, base::Clock::TimePoint at) {
   if (to > from) up.push_back({at, to - from});
   if (to < from) down.push_back({at, from - to});
 }
 
-void ScalingHistory::prune(core::Clock::TimePoint now, std::chrono::seconds keep) {
+void ScalingHistory::prune(base::Clock::TimePoint now, std::chrono::seconds keep) {
   const auto old = [&](const core::ScaleEvent& event) { return event.at <= now - keep; };
   std::erase_if(up, old);
   std::erase_if(down, old);
@@ -52,7 +52,7 @@ int wanted_replicas(std::string_view action_set, const core::ReplicaChange& chan
 }
 
 Decision decide(int current, int wanted, const DeploymentSettings& settings, const ScalingHistory& history,
-                core::Clock::TimePoint now) {
+                base::Clock::TimePoint now) {
   const int in_bounds = core::clamp_replicas(current, settings.bounds);
   if (in_bounds != current) return {current, in_bounds, DecisionReason::kIntoBounds};
   if (wanted == current) return {current, current, DecisionReason::kHold};

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "core/action_set.hpp"
-#include "core/clock.hpp"
 #include "core/scaling.hpp"
 
 namespace maestro::controller {
@@ -50,10 +50,10 @@ struct ScalingHistory {
 
   // Forgets the changes if they were made to another deployment than the one of `deployment_uid`.
   void belong_to(const std::string& deployment_uid);
-  void record(int from, int to, core::Clock::TimePoint at);
+  void record(int from, int to, base::Clock::TimePoint at);
   // Drops events older than `keep` before `now`. Events after `now` (the clock went back) count as made
   // `now`, so that a cooldown lasts at most its length after the jump, not until the clock catches up.
-  void prune(core::Clock::TimePoint now, std::chrono::seconds keep);
+  void prune(base::Clock::TimePoint now, std::chrono::seconds keep);
 };
 
 enum class DecisionReason {
@@ -83,6 +83,6 @@ int wanted_replicas(std::string_view action_set, const core::ReplicaChange& chan
 
 // `wanted`: the replicas the action asks for (wanted_replicas), before bounds.
 Decision decide(int current, int wanted, const DeploymentSettings& settings, const ScalingHistory& history,
-                core::Clock::TimePoint now);
+                base::Clock::TimePoint now);
 
 }  // namespace maestro::controller

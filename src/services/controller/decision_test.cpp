@@ -19,11 +19,11 @@ DeploymentSettings settings(int min, int max, int step = 1, std::chrono::seconds
   return s;
 }
 
-const core::Clock::TimePoint kNow = core::Clock::TimePoint{} + 1000s;
+const base::Clock::TimePoint kNow = base::Clock::TimePoint{} + 1000s;
 
 // The decision for an action of the original set (its change is ±1 step or none).
 Decision decide(int current, Action action, const DeploymentSettings& s, const ScalingHistory& history,
-                core::Clock::TimePoint now) {
+                base::Clock::TimePoint now) {
   const core::ReplicaChange change = core::original_action_set().changes[static_cast<std::size_t>(action)];
   return decide(current, wanted_replicas("original", change, current, s.step), s, history, now);
 }

@@ -43,7 +43,7 @@ std::string pod_cpu_query(const std::string& namespace_, const std::vector<PodSt
 }
 
 HpaSource::HpaSource(ScaleClient& kube, PodLister& pods, prom::MetricsSource& metrics,
-                     const core::Clock& clock, HpaSourceOptions options)
+                     const base::Clock& clock, HpaSourceOptions options)
     : kube_(kube), pods_(pods), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
 
 HpaSource::State& HpaSource::state_for(const std::string& key, const hpa::HpaSpec& spec,
@@ -93,10 +93,10 @@ std::expected<Suggestion, SuggestionError> HpaSource::ask(const std::string& nam
     usage_m[pod->second] = std::llround(sample.value * 1000);
   }
 
-  const core::Clock::TimePoint now = clock_.now();
+  const base::Clock::TimePoint now = clock_.now();
   const auto wall_now = options_.wall_clock();
   const auto at = [&](std::chrono::system_clock::time_point wall) {
-    return now - std::chrono::duration_cast<core::Clock::Duration>(wall_now - wall);
+    return now - std::chrono::duration_cast<base::Clock::Duration>(wall_now - wall);
   };
   std::vector<hpa::PodSample> samples;
   samples.reserve(listed->size());

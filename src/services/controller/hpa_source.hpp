@@ -17,7 +17,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "hpa/hpa.hpp"
 #include "prom/query_client.hpp"
 #include "services/controller/decision.hpp"
@@ -47,7 +47,7 @@ std::string pod_cpu_query(const std::string& namespace_, const std::vector<PodSt
 class HpaSource {
  public:
   // Every argument must outlive the source; `clock` is the controller's.
-  HpaSource(ScaleClient& kube, PodLister& pods, prom::MetricsSource& metrics, const core::Clock& clock,
+  HpaSource(ScaleClient& kube, PodLister& pods, prom::MetricsSource& metrics, const base::Clock& clock,
             HpaSourceOptions options = {});
 
   // One HPA reconcile of the deployment. Not called for one deployment from two threads at once (the
@@ -69,7 +69,7 @@ class HpaSource {
   ScaleClient& kube_;
   PodLister& pods_;
   prom::MetricsSource& metrics_;
-  const core::Clock& clock_;
+  const base::Clock& clock_;
   HpaSourceOptions options_;
   std::mutex mutex_;  // guards states_ (not the states)
   std::map<std::string, std::unique_ptr<State>> states_;

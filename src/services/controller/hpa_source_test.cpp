@@ -127,7 +127,7 @@ struct Fixture {
   FakeScale scale;
   FakePods pods;
   FakeCpu cpu;
-  core::ManualClock clock{core::Clock::TimePoint{} + 100'000s};
+  base::ManualClock clock{base::Clock::TimePoint{} + 100'000s};
   std::chrono::system_clock::time_point wall = kWallNow;
   HpaSource source{scale, pods, cpu, clock, options()};
   ScalingHistory history;

@@ -15,7 +15,7 @@ Result<LeaderElectionConfig> validate(const LeaderElectionConfig& config) {
   return config;
 }
 
-LeaderElector::LeaderElector(LeaseLock& lock, const core::Clock& clock, LeaderElectionConfig config,
+LeaderElector::LeaderElector(LeaseLock& lock, const base::Clock& clock, LeaderElectionConfig config,
                              std::function<std::chrono::system_clock::time_point()> wall_clock)
     : lock_(lock), clock_(clock), config_(std::move(config)), wall_clock_(std::move(wall_clock)) {}
 

@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "kube/error.hpp"
 
 namespace maestro::controller {
@@ -54,7 +54,7 @@ class LeaderElector {
  public:
   // `lock` and `clock` must outlive the elector; `config` must have passed validate().
   LeaderElector(
-      LeaseLock& lock, const core::Clock& clock, LeaderElectionConfig config,
+      LeaseLock& lock, const base::Clock& clock, LeaderElectionConfig config,
       std::function<std::chrono::system_clock::time_point()> wall_clock = [] {
         return std::chrono::system_clock::now();
       });
@@ -79,12 +79,12 @@ class LeaderElector {
   void observe(const LeaseRecord& record);
 
   LeaseLock& lock_;
-  const core::Clock& clock_;
+  const base::Clock& clock_;
   LeaderElectionConfig config_;
   std::function<std::chrono::system_clock::time_point()> wall_clock_;
   std::optional<LeaseRecord> observed_;
-  core::Clock::TimePoint observed_at_{};
-  std::optional<core::Clock::TimePoint> renewed_at_;  // our last successful acquire or renew
+  base::Clock::TimePoint observed_at_{};
+  std::optional<base::Clock::TimePoint> renewed_at_;  // our last successful acquire or renew
   std::string last_error_;
 };
 

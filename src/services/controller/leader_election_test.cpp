@@ -59,14 +59,14 @@ class FakeLeaseLock final : public LeaseLock {
 };
 
 struct Candidate {
-  Candidate(LeaseObject& lease, const core::Clock& clock, std::string identity)
+  Candidate(LeaseObject& lease, const base::Clock& clock, std::string identity)
       : lock(lease), elector(lock, clock, {.identity = std::move(identity)}) {}
   FakeLeaseLock lock;
   LeaderElector elector;
 };
 
 TEST(LeaderElection, TheFirstCandidateCreatesTheLeaseAndTheOtherWaitsWhileItRenews) {
-  core::ManualClock clock;
+  base::ManualClock clock;
   LeaseObject lease;
   Candidate a(lease, clock, "controller-a");
   Candidate b(lease, clock, "controller-b");
@@ -85,7 +85,7 @@ TEST(LeaderElection, TheFirstCandidateCreatesTheLeaseAndTheOtherWaitsWhileItRene
 }
 
 TEST(LeaderElection, AnotherTakesOverOnlyAWholeLeaseAfterTheLastRenewalAndNeverWhileTheOldLeaderActs) {
-  core::ManualClock clock;
+  base::ManualClock clock;
   LeaseObject lease;
   Candidate a(lease, clock, "controller-a");
   Candidate b(lease, clock, "controller-b");
@@ -111,7 +111,7 @@ TEST(LeaderElection, AnotherTakesOverOnlyAWholeLeaseAfterTheLastRenewalAndNeverW
 }
 
 TEST(LeaderElection, OfTwoCandidatesRacingForAnExpiredLeaseTheSecondWriterLosesOnTheConflict) {
-  core::ManualClock clock;
+  base::ManualClock clock;
   LeaseObject lease;
   Candidate old(lease, clock, "controller-old");
   Candidate a(lease, clock, "controller-a");
@@ -132,7 +132,7 @@ TEST(LeaderElection, OfTwoCandidatesRacingForAnExpiredLeaseTheSecondWriterLosesO
 }
 
 TEST(LeaderElection, ALeaderThatCannotRenewForTheRenewDeadlineHasLostAndAReleaseFreesTheLeaseAtOnce) {
-  core::ManualClock clock;
+  base::ManualClock clock;
   LeaseObject lease;
   Candidate a(lease, clock, "controller-a");
   Candidate b(lease, clock, "controller-b");

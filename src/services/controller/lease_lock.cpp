@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "net/http_client.hpp"
 
 namespace maestro::controller {
@@ -67,7 +67,7 @@ kube::KubeResult<std::pair<LeaseRecord, std::string>> parse_lease(const std::str
     if (!at) return std::unexpected(bad_response(what, at.error().message));
     *field = *at;
   }
-  return std::pair{record, core::json_string(lease["metadata"], "resourceVersion")};
+  return std::pair{record, base::json_string(lease["metadata"], "resourceVersion")};
 }
 
 }  // namespace

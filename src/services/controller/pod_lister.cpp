@@ -7,7 +7,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "kube/cpu_request.hpp"
 
 namespace maestro::controller {
@@ -41,7 +41,7 @@ PodStatus pod_status(const json& pod) {
     if (const auto changed = string_at(condition, "lastTransitionTime"))
       status.ready_transition = parse_kube_time(*changed);
   }
-  status.cpu_request_m = kube::pod_cpu_request_m(core::json_object(pod, "spec"));
+  status.cpu_request_m = kube::pod_cpu_request_m(base::json_object(pod, "spec"));
   return status;
 }
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "kube/client.hpp"
 #include "kube/custom_resources.hpp"
 #include "services/controller/decision.hpp"
@@ -102,7 +102,7 @@ struct ReconcileRequest {
   std::string namespace_;
   std::string name;
   DeploymentSettings settings;
-  core::Clock::TimePoint now{};
+  base::Clock::TimePoint now{};
   int conflict_retries = 3;
 };
 

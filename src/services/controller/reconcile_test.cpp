@@ -110,7 +110,7 @@ struct Harness {
   ReconcileRequest request{.namespace_ = "shop",
                            .name = "web",
                            .settings = {.bounds = {2, 6}, .step = 1, .interval = 15s, .cooldown = 0s},
-                           .now = core::Clock::TimePoint{} + 1h,
+                           .now = base::Clock::TimePoint{} + 1h,
                            .conflict_retries = 3};
 
   ReconcileOutcome reconcile() {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "net/http_server.hpp"
 #include "services/model_server/file_watcher.hpp"
 #include "services/model_server/policy_slot.hpp"

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.hpp"
 #include "core/action_set.hpp"
-#include "core/error.hpp"
 #include "core/features.hpp"
 #include "services/model_server/predict_request.hpp"
 

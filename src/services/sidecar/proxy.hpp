@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "net/http_server.hpp"
 
 namespace prometheus {

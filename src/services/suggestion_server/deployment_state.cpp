@@ -20,14 +20,14 @@ bool DeploymentState::serves(const core::FeatureSpec& spec, bool keeps_history) 
          keeps_history_ == keeps_history;
 }
 
-Result<DeploymentStep> DeploymentState::step(core::Clock::TimePoint now, prom::StateBuilder& builder,
+Result<DeploymentStep> DeploymentState::step(base::Clock::TimePoint now, prom::StateBuilder& builder,
                                              const prom::DeploymentRef& deployment, int ready_replicas,
                                              const HistoryOptions& options,
                                              const std::function<bool()>& abandoned) {
   const auto since = now - last_at_;
   const bool has_history = keeps_history_ && last_.index > 0;
   if (has_history &&
-      since < std::chrono::duration_cast<core::Clock::Duration>(options.step_interval * kStepShare)) {
+      since < std::chrono::duration_cast<base::Clock::Duration>(options.step_interval * kStepShare)) {
     DeploymentStep again = last_;
     again.reused = true;
     return again;
@@ -49,7 +49,7 @@ Result<DeploymentStep> DeploymentState::step(core::Clock::TimePoint now, prom::S
 }
 
 std::shared_ptr<DeploymentState> DeploymentStates::get(const std::string& key, const core::FeatureSpec& spec,
-                                                       bool keeps_history, core::Clock::TimePoint now) {
+                                                       bool keeps_history, base::Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
   std::erase_if(entries_, [&](const auto& entry) {
     return entry.first != key && now - entry.second.asked_at > options_.forget_after;

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/features.hpp"
 #include "prom/state_builder.hpp"
 
@@ -50,7 +50,7 @@ class DeploymentState {
 
   // The step to decide on at `now` (see the file comment). A new step queries `deployment` through `builder`
   // (which stops once `abandoned` says so); if that fails nothing changes and the error is returned.
-  Result<DeploymentStep> step(core::Clock::TimePoint now, prom::StateBuilder& builder,
+  Result<DeploymentStep> step(base::Clock::TimePoint now, prom::StateBuilder& builder,
                               const prom::DeploymentRef& deployment, int ready_replicas,
                               const HistoryOptions& options, const std::function<bool()>& abandoned = {});
 
@@ -58,7 +58,7 @@ class DeploymentState {
   core::FeatureBuilder features_;
   bool keeps_history_;
   DeploymentStep last_;
-  core::Clock::TimePoint last_at_{};
+  base::Clock::TimePoint last_at_{};
 };
 
 // The states of every deployment, by "namespace/name". Callers serialise requests per deployment; this only
@@ -72,13 +72,13 @@ class DeploymentStates {
   // The state of `key` for a policy with `spec`: a new one if there was none or it served another feature
   // set. Forgets the states of deployments not asked about for longer than forget_after.
   std::shared_ptr<DeploymentState> get(const std::string& key, const core::FeatureSpec& spec,
-                                       bool keeps_history, core::Clock::TimePoint now);
+                                       bool keeps_history, base::Clock::TimePoint now);
   std::size_t size() const;
 
  private:
   struct Entry {
     std::shared_ptr<DeploymentState> state;
-    core::Clock::TimePoint asked_at;
+    base::Clock::TimePoint asked_at;
   };
   HistoryOptions options_;
   mutable std::mutex mutex_;

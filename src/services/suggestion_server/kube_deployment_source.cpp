@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_fields.hpp"
+#include "base/json_fields.hpp"
 #include "kube/cpu_request.hpp"
 #include "kube/custom_resources.hpp"
 #include "services/suggestion_server/suggestion_server.hpp"
@@ -43,7 +43,7 @@ Result<SelectedPods> selected_pods(kube::KubeClient& client, const std::string& 
   for (const auto& pod : list["items"]) {
     const std::string name = pod.value(json::json_pointer("/metadata/name"), "");
     if (name.empty()) continue;
-    if (names.empty()) pods.cpu_request_m = kube::pod_cpu_request_m(core::json_object(pod, "spec"));
+    if (names.empty()) pods.cpu_request_m = kube::pod_cpu_request_m(base::json_object(pod, "spec"));
     names.push_back(name);
     for (const auto& condition : pod.value(json::json_pointer("/status/conditions"), json::array()))
       if (condition.is_object() && condition.value("type", "") == "Ready" &&
@@ -74,11 +74,11 @@ Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& n
   if (!object)
     return fail("get {}: {} ({})", what, object.error().message,
                 kube::kube_error_kind_name(object.error().kind));
-  const json& spec = core::json_object(*object, "spec");
-  const json& ref = core::json_object(spec, "scaleTargetRef");
-  if (core::json_string(ref, "name") != target) return fail("{} does not target '{}'", what, target);
-  const std::string kind = core::json_string(ref, "kind"),
-                    api_version = core::json_string(ref, "apiVersion", "apps/v1");
+  const json& spec = base::json_object(*object, "spec");
+  const json& ref = base::json_object(spec, "scaleTargetRef");
+  if (base::json_string(ref, "name") != target) return fail("{} does not target '{}'", what, target);
+  const std::string kind = base::json_string(ref, "kind"),
+                    api_version = base::json_string(ref, "apiVersion", "apps/v1");
   // Only what the resource's author wrote is queried: the request names the resource, never a query.
   std::optional<prom::QueryTemplates> queries;
   const json::json_pointer queries_at("/metrics/queries");
@@ -120,9 +120,9 @@ Result<DeploymentInfo> KubeDeploymentSource::get_autoscaled(const std::string& n
     info.templates = std::move(merged);
   }
   // The resource's SLO wins over the target's annotations (the CRD asks for both bounds or neither).
-  const json& slo = core::json_object(spec, "slo");
-  const auto soft = core::json_integer(slo, "latencySoftMilliseconds");
-  const auto hard = core::json_integer(slo, "latencyHardMilliseconds");
+  const json& slo = base::json_object(spec, "slo");
+  const auto soft = base::json_integer(slo, "latencySoftMilliseconds");
+  const auto hard = base::json_integer(slo, "latencyHardMilliseconds");
   if (soft && hard) {
     info.annotations[kSoftConstraintAnnotation] = std::to_string(*soft);
     info.annotations[kHardConstraintAnnotation] = std::to_string(*hard);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.hpp"
 #include "core/action_set.hpp"
-#include "core/error.hpp"
 #include "core/features.hpp"
 #include "core/observation.hpp"
 #include "prom/state_builder.hpp"

@@ -137,7 +137,7 @@ struct SuggestionServer::Metrics {
 };
 
 SuggestionServer::SuggestionServer(DeploymentSource& kubernetes, prom::StateBuilder& state_builder,
-                                   ActionModel& model, const core::Clock& clock,
+                                   ActionModel& model, const base::Clock& clock,
                                    SuggestionServerOptions options)
     : kubernetes_(kubernetes),
       state_builder_(state_builder),

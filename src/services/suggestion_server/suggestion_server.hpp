@@ -27,7 +27,7 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 #include "core/observation.hpp"
 #include "core/reward.hpp"
 #include "net/http_server.hpp"
@@ -81,7 +81,7 @@ class SuggestionServer {
  public:
   // The sources and the clock (which times steps) must outlive the server.
   SuggestionServer(DeploymentSource& kubernetes, prom::StateBuilder& state_builder, ActionModel& model,
-                   const core::Clock& clock, SuggestionServerOptions options = {});
+                   const base::Clock& clock, SuggestionServerOptions options = {});
   ~SuggestionServer();
 
   // One decision, as GET /suggest makes it: shared with the requests for the same deployment in flight, and
@@ -111,7 +111,7 @@ class SuggestionServer {
   DeploymentSource& kubernetes_;
   prom::StateBuilder& state_builder_;
   ActionModel& model_;
-  const core::Clock& clock_;
+  const base::Clock& clock_;
   SuggestionServerOptions options_;
   Coalescer<Decision> decisions_;
   std::atomic<int> pending_{0};

@@ -118,7 +118,7 @@ class SuggestionServerTest : public ::testing::Test {
   FakePrometheus prometheus_;
   prom::StateBuilder state_builder_{prometheus_};
   FakeModel model_;
-  core::ManualClock clock_;
+  base::ManualClock clock_;
   SuggestionServer server_{kubernetes_, state_builder_, model_, clock_};
   std::unique_ptr<net::HttpClient> client_;
 };
@@ -372,7 +372,7 @@ TEST(SuggestionServerLoad, AbandonedRequestsForOneDeploymentDoNotHoldUpAnother) 
   SlowPrometheus prometheus;
   prom::StateBuilder state_builder(prometheus);
   FakeModel model;
-  core::ManualClock clock;
+  base::ManualClock clock;
   SuggestionServer server(kubernetes, state_builder, model, clock);
   auto port = server.listen("127.0.0.1:0");
   ASSERT_TRUE(port.has_value());
@@ -426,7 +426,7 @@ TEST(SuggestionServerLoad, RefusesBeyondMaxPendingAndAnswersPastTheDeadline) {
   FakePrometheus prometheus;
   prom::StateBuilder state_builder(prometheus);
   FakeModel model;
-  core::ManualClock clock;
+  base::ManualClock clock;
   SuggestionServerOptions options_with_room_for_two;
   options_with_room_for_two.max_pending = 2;
   SuggestionServer server(kubernetes, state_builder, model, clock, options_with_room_for_two);

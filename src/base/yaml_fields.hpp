@@ -9,9 +9,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
-namespace maestro::core {
+namespace maestro::base {
 
 // `node` is a mapping whose keys are all in `keys` (a misspelt key is an error, not a silent default).
 inline Result<void> only_keys(const YAML::Node& node, std::string_view where,
@@ -39,4 +39,4 @@ Result<void> read(const YAML::Node& node, const char* key, std::string_view wher
   return {};
 }
 
-}  // namespace maestro::core
+}  // namespace maestro::base

@@ -1,4 +1,4 @@
-#include "core/logging.hpp"
+#include "base/logging.hpp"
 
 #include <time.h>
 
@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-namespace maestro::core {
+namespace maestro::base {
 
 namespace {
 
@@ -133,4 +133,4 @@ void configure_logging(LogFormat format, spdlog::level::level_enum level) {
   logger->set_level(level);
 }
 
-}  // namespace maestro::core
+}  // namespace maestro::base

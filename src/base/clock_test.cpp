@@ -1,8 +1,8 @@
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 
 #include <gtest/gtest.h>
 
-namespace maestro::core {
+namespace maestro::base {
 namespace {
 
 TEST(ManualClock, MovesOnlyWhenTold) {
@@ -20,4 +20,4 @@ TEST(RealClock, IsMonotonic) {
 }
 
 }  // namespace
-}  // namespace maestro::core
+}  // namespace maestro::base

@@ -13,9 +13,9 @@
 #include <spdlog/common.h>
 #include <spdlog/formatter.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
-namespace maestro::core {
+namespace maestro::base {
 
 enum class LogFormat { kText, kJson };
 
@@ -36,4 +36,4 @@ std::unique_ptr<spdlog::formatter> json_log_formatter();
 // Applies `format` and `level` to spdlog's default logger (and so to every spdlog:: call).
 void configure_logging(LogFormat format, spdlog::level::level_enum level);
 
-}  // namespace maestro::core
+}  // namespace maestro::base

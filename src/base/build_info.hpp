@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace maestro::core {
+namespace maestro::base {
 
 struct BuildInfo {
   std::string version;   // e.g. 0.1.0
@@ -15,4 +15,4 @@ struct BuildInfo {
 
 const BuildInfo& build_info();
 
-}  // namespace maestro::core
+}  // namespace maestro::base

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace maestro::core {
+namespace maestro::base {
 
 // The field `key` of `object`, if `object` is an object that has it.
 inline const nlohmann::json* json_field(const nlohmann::json& object, const char* key) {
@@ -47,4 +47,4 @@ inline std::optional<std::int64_t> json_integer(const nlohmann::json& object, co
   return field->get<std::int64_t>();
 }
 
-}  // namespace maestro::core
+}  // namespace maestro::base

@@ -1,4 +1,4 @@
-#include "core/logging.hpp"
+#include "base/logging.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -6,7 +6,7 @@
 #include <spdlog/details/log_msg.h>
 #include <nlohmann/json.hpp>
 
-namespace maestro::core {
+namespace maestro::base {
 namespace {
 
 nlohmann::json json_line(std::string_view message, spdlog::level::level_enum level = spdlog::level::info,
@@ -87,4 +87,4 @@ TEST(LogNames, LevelsAndFormatsParseAndOthersAreRefused) {
 }
 
 }  // namespace
-}  // namespace maestro::core
+}  // namespace maestro::base

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-namespace maestro::core {
+namespace maestro::base {
 
 class Clock {
  public:
@@ -32,4 +32,4 @@ class ManualClock final : public Clock {
   TimePoint now_;
 };
 
-}  // namespace maestro::core
+}  // namespace maestro::base
