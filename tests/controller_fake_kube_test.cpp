@@ -243,6 +243,17 @@ TEST(Controller, DiscoversAnnotatedDeploymentsAndForgetsThemWhenTheAnnotationGoe
   for (int i = 0; i < 4; ++i) h.interval();
   EXPECT_EQ(h.api.replicas("shop", "api"), 3) << "the max-replicas annotation was not honoured";
   EXPECT_EQ(h.replicas(), 3) << "an unannotated deployment was scaled";
+  // Its series, counted by name and labels: a forgotten deployment's must not stay behind.
+  const auto series_of_api = [&] {
+    int count = 0;
+    for (const auto& family : h.registry.Collect())
+      for (const auto& metric : family.metric)
+        count += std::ranges::any_of(metric.label, [](const auto& label) {
+          return label.name == "deployment" && label.value == "api";
+        });
+    return count;
+  };
+  EXPECT_GE(series_of_api(), 2) << "its decisions by action and result, and its desired replicas";
 
   annotated.annotations.erase("maestro.io/autoscale");
   annotated.replicas = 3;
@@ -250,6 +261,7 @@ TEST(Controller, DiscoversAnnotatedDeploymentsAndForgetsThemWhenTheAnnotationGoe
   h.clock.advance(60s);
   h.controller->run_due();
   EXPECT_TRUE(h.controller->managed().empty());
+  EXPECT_EQ(series_of_api(), 0);
 }
 
 TEST(Controller, ExportsItsMetricsInThePrometheusTextFormat) {

@@ -29,6 +29,9 @@ struct Controller::Metrics {
   prometheus::Family<prometheus::Gauge>& desired;
   prometheus::Histogram& latency;
   prometheus::Gauge& managed;
+  // Held while a deployment's decision or desired series is updated or removed: a series removed while
+  // a reconcile of a same-named target updates it would be used after it is freed.
+  std::mutex series;
 
   explicit Metrics(prometheus::Registry& registry)
       : decisions(prometheus::BuildCounter()
@@ -133,7 +136,9 @@ void Controller::discover() {
   for (auto it = targets_.begin(); it != targets_.end();) {
     if (!it->second->listed && !it->second->autoscaler && !annotated.contains(it->first)) {
       spdlog::info("discovery forget deployment={}", it->first);
+      const auto target = it->second;
       it = targets_.erase(it);
+      forget(target);
     } else {
       ++it;
     }
@@ -146,7 +151,11 @@ void Controller::discover() {
     if (!settings) {
       metrics_->errors.Add({{"cause", "discovery_bad_annotation"}}).Increment();
       spdlog::warn("discovery skip deployment={} error=\"{}\"", key, settings.error().message);
-      if (existing != targets_.end()) targets_.erase(existing);
+      if (existing != targets_.end()) {
+        const auto target = existing->second;
+        targets_.erase(existing);
+        forget(target);
+      }
       continue;
     }
     if (existing != targets_.end()) {
@@ -299,10 +308,30 @@ void Controller::work() {
       std::lock_guard lock(mutex_);
       target->in_flight = false;
       target->held_by_fault = !reconciled;
+      if (target->forgotten) remove_series(*target);
       --busy_;
       if (queue_.empty() && busy_ == 0) idle_.notify_all();
     }
   }
+}
+
+void Controller::forget(const std::shared_ptr<Target>& target) {
+  target->forgotten = true;
+  if (!target->in_flight) remove_series(*target);
+}
+
+void Controller::remove_series(const Target& target) {
+  // Managed again meanwhile (a new target of the same name): the series are the new one's.
+  if (targets_.contains(key_of(target.namespace_, target.name))) return;
+  std::lock_guard lock(metrics_->series);
+  for (const auto& [action, result] : target.decision_series)
+    metrics_->decisions.Remove(&metrics_->decisions.Add({{"namespace", target.namespace_},
+                                                         {"deployment", target.name},
+                                                         {"action", action},
+                                                         {"result", result}}));
+  if (!target.decision_series.empty())
+    metrics_->desired.Remove(
+        &metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}}));
 }
 
 bool Controller::reconcile(Target& target) {
@@ -349,14 +378,18 @@ bool Controller::reconcile(Target& target) {
     return false;
   }
   const Decision& decision = *outcome.decision;
-  metrics_->decisions
-      .Add({{"namespace", target.namespace_},
-            {"deployment", target.name},
-            {"action", outcome.action},
-            {"result", outcome.result}})
-      .Increment();
-  metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
-      .Set(decision.desired);
+  target.decision_series.emplace(outcome.action, outcome.result);
+  {
+    std::lock_guard lock(metrics_->series);
+    metrics_->decisions
+        .Add({{"namespace", target.namespace_},
+              {"deployment", target.name},
+              {"action", outcome.action},
+              {"result", outcome.result}})
+        .Increment();
+    metrics_->desired.Add({{"namespace", target.namespace_}, {"deployment", target.name}})
+        .Set(decision.desired);
+  }
   spdlog::info(
       "decision namespace={} deployment={} policy={} action={} current={} desired={} reason={} result={}",
       target.namespace_, target.name, decision_source_name(request.settings.source), outcome.action,

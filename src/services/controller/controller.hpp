@@ -106,6 +106,11 @@ class Controller {
   void work();
   // reconcile_deployment() and its report (log line, metrics); false if it held because something failed.
   bool reconcile(Target& target);
+  // A target no longer managed (already out of targets_; mutex held): its metric series are removed now,
+  // or by the worker reconciling it when that ends, so that a controller that sees deployments come and go
+  // does not keep a series for every one it ever managed.
+  void forget(const std::shared_ptr<Target>& target);
+  void remove_series(const Target& target);
 
   ControllerConfig config_;
   std::unique_ptr<ScaleClient> owned_kube_;  // the adapter of a kube::KubeClient, if given one

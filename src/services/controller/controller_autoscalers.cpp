@@ -114,7 +114,9 @@ void Controller::sync_autoscalers() {
       // (if any) take it back at the next discovery.
       spdlog::info("autoscaler forget deployment={} autoscaler={}", it->first, target.autoscaler->name);
       released = true;
+      const auto forgotten = it->second;
       it = targets_.erase(it);
+      forget(forgotten);
     }
     for (auto& [key, autoscaler] : wanted) {
       const auto existing = targets_.find(key);

@@ -3,7 +3,9 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "services/controller/controller.hpp"
 
@@ -27,6 +29,10 @@ struct Controller::Target {
   // Touched only by the worker reconciling the target (and by sync_autoscalers before its first reconcile).
   AutoscalerStatus status;
   std::string conflict_recorded;  // the other autoscaler last recorded in an Event
+  // The (action, result) label pairs of its decision counters, so that its series can go with it; touched
+  // only by the worker reconciling the target, read under the controller's mutex when none is.
+  std::set<std::pair<std::string, std::string>> decision_series;
+  bool forgotten = false;  // no longer managed: its series go once no reconcile of it runs (mutex)
 };
 
 }  // namespace maestro::controller
