@@ -106,11 +106,10 @@ void run_demo(const DemoOptions& options) {
   if (auto valid = rl::validate(config); !valid)
     throw CLI::ValidationError("--ppo-config", valid.error().message);
   std::cerr << fmt::format(
-      "1/2 training {} seeds × {} steps in the simulator ({}{} traffic, {} features, multi actions, cost "
-      "reward, randomised start-up, capacity and chaos), the best on {} kept{}\n",
-      options.training_seeds, options.steps,
-      demonstrations.empty() ? "" : "each cloned from foresight first (DAgger), then PPO; ",
-      options.train_scenario, options.features, fmt::join(validation_names, " and "),
+      "1/2 training {} seeds{} × {} steps of PPO in the simulator ({} traffic, {} features, multi actions, "
+      "cost reward, randomised start-up, capacity and chaos), the best on {} kept{}\n",
+      options.training_seeds, demonstrations.empty() ? "" : ", each first cloned from foresight by DAgger,",
+      options.steps, options.train_scenario, options.features, fmt::join(validation_names, " and "),
       options.steps < recipe.steps
           ? fmt::format(" — shorter than the recipe's {} steps a seed (maestro train --env sim)",
                         recipe.steps)
