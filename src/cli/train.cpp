@@ -124,15 +124,13 @@ std::unique_ptr<rl::Env> new_env(const EnvOptions& options) {
   return std::move(made->env);
 }
 
-// The built-in or file scenarios `names`, for the option `flag` (whose error a missing one is).
-std::vector<eval::Scenario> named_scenarios(const std::vector<std::string>& names, const std::string& flag) {
+// The built-in or file scenarios `names`, for the option `flag` (whose error a missing one is), with the
+// shared traces in `shared_dir` (empty: none found).
+std::vector<eval::Scenario> named_scenarios(const std::vector<std::string>& names, const std::string& flag,
+                                            const std::filesystem::path& shared_dir) {
   std::vector<eval::Scenario> scenarios;
-  if (names.empty()) return scenarios;
-  const auto shared = eval::locate_shared_dir("", std::getenv("MAESTRO_SHARED_DIR"),
-                                              std::filesystem::read_symlink("/proc/self/exe"));
-  if (!shared) throw CLI::ValidationError(flag, shared.error().message);
   for (const auto& name : names) {
-    auto scenario = eval::resolve_scenario(name, {}, *shared);
+    auto scenario = eval::resolve_scenario(name, {}, shared_dir);
     if (!scenario) throw CLI::ValidationError(flag, scenario.error().message);
     scenarios.push_back(std::move(*scenario));
   }
@@ -169,7 +167,7 @@ void run(const Options& o) {
     throw CLI::ValidationError("--seeds", "--eval-freq and --pods-csv follow one seed's training");
   const auto validation = named_scenarios(
       !o.validation.empty() || seed_count == 1 || !simulated(o) ? o.validation : recipe.validation_scenarios,
-      "--validation");
+      "--validation", *shared);
   if (seed_count > 1 && validation.empty())
     throw CLI::ValidationError("--validation", "several seeds need a validation scenario to choose by");
   auto first = make_env(o.env);

@@ -123,7 +123,7 @@ double PpoTrainer::seconds() const {
 
 void PpoTrainer::observe(std::span<const double> raw, std::span<float> out) {
   const std::size_t n = env_.observation_size();
-  last_raw_observations_.assign(raw.begin(), raw.end());
+  if (anchor_) last_raw_observations_.assign(raw.begin(), raw.end());  // what the anchor reads
   normalizer_.update(raw, raw.size() / n);
   for (std::size_t offset = 0; offset < raw.size(); offset += n)
     normalizer_.normalize(raw.subspan(offset, n), out.subspan(offset, n));

@@ -108,7 +108,7 @@ class PpoTrainer {
   std::uint64_t steps_ = 0, total_steps_ = 0;
   int iteration_ = 0;
   std::vector<float> last_observations_;       // normalised, n_envs × observation_size
-  std::vector<double> last_raw_observations_;  // as the environments gave them
+  std::vector<double> last_raw_observations_;  // as the environments gave them (kept only with an anchor)
   // The policy as learn() began, with the normalisation of then (anchor_kl_coef > 0).
   std::optional<nn::Actor> anchor_;
   std::vector<std::uint8_t> last_episode_starts_;
