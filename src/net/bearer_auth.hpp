@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "net/http_server.hpp"
+#include "net/http_message.hpp"
 #include "net/secret_file.hpp"
 
 namespace maestro::net {

@@ -2,7 +2,6 @@
 
 #include <sys/resource.h>
 
-#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -15,19 +14,11 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 
-#include "base/build_info.hpp"
-#include "net/bearer_auth.hpp"
 #include "net/request_limits.hpp"
 #include "net/url.hpp"
 
@@ -39,21 +30,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
-// ---------------------------------------------------------------------------------------------------------
-// Requests and responses
-
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
-  if (fields == nullptr) return std::nullopt;
-  const auto& all = *static_cast<const http::fields*>(fields);
-  const auto found = all.find(beast::string_view(name.data(), name.size()));
-  if (found == all.end()) return std::nullopt;
-  return std::string_view(found->value().data(), found->value().size());
-}
-
-std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
-  return query_parameter(query, name);
-}
-
 std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_connection) {
   if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
     wanted = std::min<std::size_t>(
@@ -61,113 +37,10 @@ std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_conne
   return std::max<std::size_t>(1, wanted);
 }
 
-std::string json_text(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-HttpResponse error_response(int status, std::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.body = json_text(nlohmann::json{{"error", message}});
-  return response;
-}
-
-HttpResponse json_response(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Metrics: http_requests_total{handler,method,code} and http_request_duration_seconds{handler,method}.
-// Counters are created on first use and cached in lock-free tables, so recording costs no map lookup.
-
 namespace {
-
-constexpr std::array<std::string_view, 10> kMethods = {"GET",   "HEAD",    "POST",    "PUT",   "DELETE",
-                                                       "PATCH", "OPTIONS", "CONNECT", "TRACE", "other"};
-constexpr int kMinStatus = 100;
-constexpr int kMaxStatus = 599;
-
-std::size_t method_index(std::string_view method) {
-  for (std::size_t i = 0; i + 1 < kMethods.size(); ++i)
-    if (kMethods[i] == method) return i;
-  return kMethods.size() - 1;
-}
-
-}  // namespace
-
-std::string_view method_label(std::string_view method) {
-  return kMethods[method_index(method)];
-}
-
-namespace {
-
-class RouteMetrics {
- public:
-  RouteMetrics(std::string handler, prometheus::Family<prometheus::Counter>& requests,
-               prometheus::Family<prometheus::Histogram>& durations, const std::vector<double>& buckets)
-      : handler_(std::move(handler)), requests_(requests), durations_(durations), buckets_(buckets) {}
-
-  void record(std::string_view method, int status, double seconds) {
-    const std::size_t m = method_index(method);
-    status = std::clamp(status, kMinStatus, kMaxStatus);
-    counter(m, status).Increment();
-    histogram(m).Observe(seconds);
-  }
-
- private:
-  prometheus::Counter& counter(std::size_t m, int status) {
-    auto& slot = counters_[m][static_cast<std::size_t>(status - kMinStatus)];
-    if (auto* cached = slot.load(std::memory_order_acquire)) return *cached;
-    // Family::Add is thread-safe and returns the same counter for the same labels.
-    auto& created = requests_.Add(
-        {{"handler", handler_}, {"method", std::string(kMethods[m])}, {"code", std::to_string(status)}});
-    slot.store(&created, std::memory_order_release);
-    return created;
-  }
-
-  prometheus::Histogram& histogram(std::size_t m) {
-    auto& slot = histograms_[m];
-    if (auto* cached = slot.load(std::memory_order_acquire)) return *cached;
-    auto& created = durations_.Add({{"handler", handler_}, {"method", std::string(kMethods[m])}}, buckets_);
-    slot.store(&created, std::memory_order_release);
-    return created;
-  }
-
-  std::string handler_;
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Histogram>& durations_;
-  const std::vector<double>& buckets_;
-  std::array<std::array<std::atomic<prometheus::Counter*>, kMaxStatus - kMinStatus + 1>, kMethods.size()>
-      counters_{};
-  std::array<std::atomic<prometheus::Histogram*>, kMethods.size()> histograms_{};
-};
-
-struct Route {
-  std::string method;
-  Handler handler;
-  RouteMetrics* metrics;
-};
-
-// Routes are found by a request's path as it lies in the read buffer, without copying it.
-struct PathHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
-};
 
 constexpr std::string_view kJsonContentType = "application/json";
 constexpr std::size_t kReadSize = 65536;  // at most this much per read, as Beast reads
-
-enum class Builtin { kNone, kHealthz, kReadyz, kMetrics };
-
-Builtin builtin_for(std::string_view path) {
-  if (path == "/healthz") return Builtin::kHealthz;
-  if (path == "/readyz") return Builtin::kReadyz;
-  if (path == "/metrics") return Builtin::kMetrics;
-  return Builtin::kNone;
-}
 
 void serialize_response(const HttpResponse& response, bool head, bool keep_alive, std::string& out) {
   out.clear();
@@ -193,14 +66,7 @@ struct HttpServer::Impl {
   explicit Impl(HttpServerOptions opts);
 
   HttpServerOptions options;
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  prometheus::Family<prometheus::Counter>& requests_family;
-  prometheus::Family<prometheus::Histogram>& durations_family;
-  std::vector<std::unique_ptr<RouteMetrics>> route_metrics;
-  std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> routes;  // by path
-  std::optional<Route> fallback;
-  RouteMetrics* unmatched_metrics = nullptr;
-  std::function<bool()> ready = [] { return true; };
+  Router router;
 
   std::vector<std::unique_ptr<Loop>> loops;
   std::optional<tcp::acceptor> acceptor;
@@ -218,12 +84,6 @@ struct HttpServer::Impl {
   std::condition_variable state_changed;
   bool running = false;
   bool in_background = false;  // started by start(): stop() joins the threads
-
-  RouteMetrics* metrics_for(std::string handler) {
-    route_metrics.push_back(std::make_unique<RouteMetrics>(std::move(handler), requests_family,
-                                                           durations_family, options.latency_buckets));
-    return route_metrics.back().get();
-  }
 
   void accept();
   void admit(Loop& loop, tcp::socket socket);
@@ -360,28 +220,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Answers an unreadable request and closes the connection: its stream can no longer be trusted.
   void reject(int status, std::string_view message) {
     started_ = SteadyClock::now();
-    metrics_ = server_.unmatched_metrics;
-    method_ = "other";
     // The request line is parsed first: a body or header over the limit still has a route to count it under.
-    if (!parser_->get().target().empty()) {
-      const HttpRequest request = view();
-      method_ = std::string(request.method);
-      metrics_ = metrics_for_path(request.path, request.method);
-    }
+    std::optional<HttpRequest> request;
+    if (!parser_->get().target().empty()) request = view();
+    method_ = request ? std::string(request->method) : "other";
+    metrics_ = server_.router.metrics_for_unreadable(request);
     keep_alive_ = false;
     head_ = false;
     response_ = error_response(status, message);
     write_response();
-  }
-
-  RouteMetrics* metrics_for_path(std::string_view path, std::string_view method) const {
-    if (const auto found = server_.routes.find(path); found != server_.routes.end()) {
-      for (const auto& route : found->second)
-        if (route.method == method) return route.metrics;
-      return found->second.front().metrics;
-    }
-    if (builtin_for(path) != Builtin::kNone) return nullptr;
-    return server_.fallback ? server_.fallback->metrics : server_.unmatched_metrics;
   }
 
   void handle() {
@@ -397,82 +244,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.body.clear();
     response_.headers.clear();
 
-    if (const Builtin builtin = builtin_for(request.path); builtin != Builtin::kNone) {
-      metrics_ = nullptr;  // probes and scrapes are not application traffic
-      answer_builtin(builtin, request);
-      return write_response();
-    }
-
-    const Route* route = nullptr;
-    if (const auto found = server_.routes.find(request.path); found != server_.routes.end()) {
-      for (const auto& candidate : found->second)
-        if (candidate.method == request.method) route = &candidate;
-      if (route == nullptr) {
-        std::string allowed;
-        for (const auto& candidate : found->second)
-          allowed += (allowed.empty() ? "" : ", ") + candidate.method;
-        metrics_ = found->second.front().metrics;
-        response_ = error_response(405, fmt::format("{} is not allowed on {}", request.method, request.path));
-        response_.headers.emplace_back("Allow", allowed);
-        return write_response();
-      }
-    } else if (server_.fallback) {
-      route = &*server_.fallback;
-    } else {
-      metrics_ = server_.unmatched_metrics;
-      response_ = error_response(404, fmt::format("no such endpoint: {}", request.path));
-      return write_response();
-    }
-
-    metrics_ = route->metrics;
-    if (server_.options.bearer_token) {
-      if (auto refused = refuse_unauthenticated(*server_.options.bearer_token, request)) {
-        response_ = std::move(*refused);
-        return write_response();
-      }
-    }
+    const auto dispatch = server_.router.dispatch(request, response_);
+    metrics_ = dispatch.metrics;
+    if (dispatch.handler == nullptr) return write_response();
     if (!server_.handler_pool) {
-      call(*route, request);
+      Router::call(*dispatch.handler, request, response_);
       return write_response();
     }
-    asio::post(*server_.handler_pool, [self = shared_from_this(), route, request] {
-      self->call(*route, request);
+    asio::post(*server_.handler_pool, [self = shared_from_this(), handler = dispatch.handler, request] {
+      Router::call(*handler, request, self->response_);
       asio::post(self->socket_.get_executor(), [self] {
         if (!self->closed_) self->write_response();
       });
     });
-  }
-
-  void call(const Route& route, const HttpRequest& request) {
-    try {
-      route.handler(request, response_);
-    } catch (const std::exception& error) {
-      spdlog::error("handler for {} {} threw: {}", request.method, request.path, error.what());
-      response_ = error_response(500, "internal error");
-    }
-  }
-
-  void answer_builtin(Builtin builtin, const HttpRequest& request) {
-    if (request.method != "GET" && request.method != "HEAD") {
-      response_ = error_response(405, fmt::format("{} is not allowed on {}", request.method, request.path));
-      response_.headers.emplace_back("Allow", "GET, HEAD");
-      return;
-    }
-    switch (builtin) {
-      case Builtin::kHealthz:
-        response_ = json_response(200, R"({"status":"ok"})");
-        return;
-      case Builtin::kReadyz:
-        response_ =
-            server_.ready() ? json_response(200, R"({"status":"ready"})") : error_response(503, "not ready");
-        return;
-      case Builtin::kMetrics:
-        response_.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response_.body = prometheus::TextSerializer().Serialize(server_.registry->Collect());
-        return;
-      case Builtin::kNone:
-        return;
-    }
   }
 
   void write_response() {
@@ -489,7 +273,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.served.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) {
       const std::chrono::duration<double> took = SteadyClock::now() - started_;
-      metrics_->record(method_, response_.status, took.count());
+      Router::record(metrics_, method_, response_.status, took.count());
     }
     if (ec || !keep_alive_) return close();
     read_next();
@@ -542,28 +326,11 @@ void Loop::sweep(HttpServer::Impl& server) {
 }
 
 HttpServer::Impl::Impl(HttpServerOptions opts)
-    : options(std::move(opts)),
-      requests_family(prometheus::BuildCounter()
-                          .Name("http_requests_total")
-                          .Help("HTTP requests answered, by handler, method and status code")
-                          .Register(*registry)),
-      durations_family(prometheus::BuildHistogram()
-                           .Name("http_request_duration_seconds")
-                           .Help("Time from a request's last byte received to its response's last byte sent")
-                           .Register(*registry)) {
+    : options(std::move(opts)), router(options.latency_buckets, options.bearer_token) {
   options.io_threads = std::max(options.io_threads, 1);
   for (int i = 0; i < options.io_threads; ++i) loops.push_back(std::make_unique<Loop>());
   connections_per_loop = std::max<std::size_t>(1, connection_cap(options.max_connections, 1) / loops.size());
   if (options.handler_threads > 0) handler_pool.emplace(static_cast<std::size_t>(options.handler_threads));
-  unmatched_metrics = metrics_for("unmatched");
-  // Which build answers: every service runs on this server, so every /metrics has it.
-  const auto& build = base::build_info();
-  prometheus::BuildGauge()
-      .Name("maestro_build_info")
-      .Help("The build serving: version, git revision and compiler (always 1)")
-      .Register(*registry)
-      .Add({{"version", build.version}, {"revision", build.revision}, {"compiler", build.compiler}})
-      .Set(1);
 }
 
 void HttpServer::Impl::accept() {
@@ -655,20 +422,19 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::route(std::string method, std::string path, Handler handler) {
-  auto* metrics = impl_->metrics_for(path);
-  impl_->routes[std::move(path)].push_back(Route{std::move(method), std::move(handler), metrics});
+  impl_->router.route(std::move(method), std::move(path), std::move(handler));
 }
 
 void HttpServer::fallback(Handler handler) {
-  impl_->fallback = Route{"*", std::move(handler), impl_->metrics_for("fallback")};
+  impl_->router.fallback(std::move(handler));
 }
 
 void HttpServer::set_readiness(std::function<bool()> ready) {
-  impl_->ready = std::move(ready);
+  impl_->router.set_readiness(std::move(ready));
 }
 
 prometheus::Registry& HttpServer::registry() {
-  return *impl_->registry;
+  return impl_->router.registry();
 }
 
 Result<std::uint16_t> HttpServer::listen(std::string_view address) {

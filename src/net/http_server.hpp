@@ -1,8 +1,7 @@
 // The HTTP/1.1 server every MAESTRO service runs on (Boost.Beast on Asio): keep-alive, TCP_NODELAY, request
 // size limits (413, 431; chunk extensions included, net/request_limits.hpp), read and idle timeouts, a
-// connection cap, graceful stop that finishes requests in flight, and the endpoints every service has:
-// /healthz, /readyz and /metrics (Prometheus text format, with request counts and latencies recorded for
-// every route).
+// connection cap and graceful stop that finishes requests in flight. Which handler answers, and the
+// endpoints every service has (/healthz, /readyz, /metrics), are its net::Router's (net/router.hpp).
 //
 // Threading: each I/O thread runs its own event loop and owns the connections it accepted, so a connection
 // is never touched by two threads. Handlers run on the I/O thread (they must not block: the model server's
@@ -21,55 +20,12 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/error.hpp"
+#include "net/http_message.hpp"
+#include "net/router.hpp"
 #include "net/url.hpp"  // parse_listen_address, for the services that listen
 
-namespace prometheus {
-class Registry;
-}
-
 namespace maestro::net {
-
-class TokenFile;
-
-// One request, valid only while its handler runs.
-class HttpRequest {
- public:
-  std::string_view method;
-  std::string_view target;  // path and query as sent
-  std::string_view path;    // without the query
-  std::string_view query;   // after '?', still encoded
-  std::string_view body;
-
-  // The first header of that name (case-insensitive), if any.
-  std::optional<std::string_view> header(std::string_view name) const;
-  // The percent-decoded value of the first query parameter of that name, if any.
-  std::optional<std::string> query_param(std::string_view name) const;
-
-  const void* fields = nullptr;  // the parser's header fields (opaque to handlers)
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
-};
-
-// `value` as JSON text for a response body. Strings may hold bytes from a request (a path, a query
-// parameter) that are not UTF-8: they become U+FFFD rather than throwing, so no request can make a
-// response unserialisable.
-std::string json_text(const nlohmann::json& value);
-// {"error": message} with `status`, the error shape of DESIGN §2.
-HttpResponse error_response(int status, std::string_view message);
-// A JSON body (already serialised) with `status`.
-HttpResponse json_response(int status, std::string body);
-
-// `method` as a metric label: one of the standard methods (GET HEAD POST PUT PATCH DELETE OPTIONS CONNECT
-// TRACE) or "other", so that no client can create series at will.
-std::string_view method_label(std::string_view method);
 
 // `wanted` connections, held to what 3/4 of the process's file-descriptor limit (RLIMIT_NOFILE) allows at
 // `descriptors_per_connection` each, and at least 1: the rest is left for files, clients and the listener.
