@@ -352,7 +352,7 @@ const Registration kRegistration{
           ->check(CLI::IsMember(core::reward_names()));
       train->add_option(
           "--reward-weights", o->env.reward_weights,
-          "Simulator: the cost reward's weights over its defaults, e.g. pods=1,slo=10,action=0.05");
+          "Simulator: the cost reward's weights over its defaults, e.g. pods=1,slo=10,action=0.5");
       train->add_flag(
           "!--no-randomise", o->env.randomise_cluster,
           "Simulator: draw only the traffic per episode, not the start-up delay, per-pod capacity "

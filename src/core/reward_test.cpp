@@ -78,16 +78,16 @@ TEST(RewardByName, KnownNamesAndTheirRecordedWeights) {
   EXPECT_EQ(reward_weights(*reward_from_name("original")),
             (std::vector<std::pair<std::string, double>>{{"replicas", 0.3}, {"latency", 0.7}}));
   EXPECT_EQ(reward_weights(*cost),
-            (std::vector<std::pair<std::string, double>>{{"pods", 1}, {"slo", 10}, {"action", 0.05}}));
+            (std::vector<std::pair<std::string, double>>{{"pods", 1}, {"slo", 10}, {"action", 0.5}}));
   const auto unknown = reward_from_name("profit");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_NE(unknown.error().message.find("original, cost"), std::string::npos);
 }
 
 TEST(RewardByName, WeightsParseOverTheDefaultsAndBadOnesAreRefused) {
-  const auto spec = apply_reward_weights(*reward_from_name("cost"), "slo=20,action=0.5");
+  const auto spec = apply_reward_weights(*reward_from_name("cost"), "slo=20,action=0.25");
   ASSERT_TRUE(spec.has_value()) << spec.error().message;
-  EXPECT_EQ(spec->weights, (CostWeights{1, 20, 0.5}));
+  EXPECT_EQ(spec->weights, (CostWeights{1, 20, 0.25}));
   EXPECT_EQ(apply_reward_weights(RewardSpec{}, "")->weights, CostWeights{});
   for (const char* bad :
        {"slo", "slo=x", "slo=1x", "profit=1", "pods=-1", "pods=0,slo=0,action=0", "pods=nan"})
@@ -127,11 +127,13 @@ TEST(CostReward, TheDefaultScaleOrdersSloThenPodsThenActions) {
   const auto at = [&](int pods, double share, bool scaled) {
     return compute_cost_reward({pods * 15.0, 15, 20, share, scaled}, weights).value;
   };
-  // One percent of requests over the SLO costs more than a pod; an action costs a pod for one interval.
+  // One percent of requests over the SLO costs more than a pod; an action costs ten pods for one interval.
   EXPECT_LT(at(5, 0.01, false), at(6, 0, false));
-  EXPECT_DOUBLE_EQ(weights.action, at(5, 0, false) - at(6, 0, false));
-  // The ceiling costs more than 5 % of the requests over the SLO at 3 pods, and an action on top.
-  EXPECT_LT(at(20, 0, false), at(3, 0.05, false) - 0.1);
+  EXPECT_DOUBLE_EQ(weights.action, 10 * (at(5, 0, false) - at(6, 0, false)));
+  // An action costs what 5 % of the requests over the SLO for one interval cost.
+  EXPECT_DOUBLE_EQ(at(5, 0, true), at(5, 0.05, false));
+  // The ceiling costs more than 5 % of the requests over the SLO at 3 pods.
+  EXPECT_LT(at(20, 0, false), at(3, 0.05, false));
   // Never positive, whatever happens: no reward for doing nothing.
   EXPECT_LE(at(0, 0, false), 0);
 }
