@@ -50,8 +50,8 @@ enum class RewardKind { kOriginal, kCost };
 // So the SLO comes first, then fewer pods, then fewer actions; and sitting at the ceiling costs more than
 // the violations it avoids as soon as a few pods would hold the SLO.
 struct CostWeights {
-  double pods = 1;       // per interval at max replicas (pod-seconds ÷ (interval × max replicas))
-  double slo = 10;       // per interval with every request over the soft SLO (a share in [0, 1])
+  double pods = 1;      // per interval at max replicas (pod-seconds ÷ (interval × max replicas))
+  double slo = 10;      // per interval with every request over the soft SLO (a share in [0, 1])
   double action = 0.5;  // per scaling action (an interval whose replica count changed)
 
   friend bool operator==(const CostWeights&, const CostWeights&) = default;
