@@ -16,8 +16,8 @@
 #include "services/controller/config.hpp"
 #include "services/controller/controller.hpp"
 #include "services/controller/suggestion_client.hpp"
+#include "support/controller_harness.hpp"
 #include "support/eventually.hpp"
-#include "support/fake_suggestion_server.hpp"
 
 namespace maestro {
 namespace {
@@ -41,48 +41,20 @@ json autoscaler(const std::string& name, const std::string& target, int min, int
             {"policy", {{"type", "Learned"}, {"learned", {{"name", "maestro-ppo"}}}}}}}};
 }
 
-class AutoscalerHarness {
+local::FakeDeployment web_deployment(bool annotated) {
+  auto web = local::fake_deployment("shop", "web", 3);
+  if (annotated) web.annotations = {{"maestro.io/autoscale", "true"}};
+  return web;
+}
+
+// The controller managing the MaestroAutoscalers of namespace shop, and a client to write them with.
+class AutoscalerHarness : public testing::ControllerHarness {
  public:
   // `extra`: more of the controller's configuration (e.g. discovery).
-  explicit AutoscalerHarness(const std::string& extra = "", int refresh_seconds = 15) {
-    auto web = local::fake_deployment("shop", "web", 3);
-    if (!extra.empty()) web.annotations = {{"maestro.io/autoscale", "true"}};
-    api.put_deployment(web);
-    if (!api.start()) throw std::runtime_error("fake kube api did not start");
-    if (!suggestions.start()) throw std::runtime_error("fake suggestion server did not start");
-    const std::string yaml = fmt::format(R"(
-suggestion_server: {}
-suggestion_timeout_ms: 300
-listen: 127.0.0.1:0
-workers: 2
-kubernetes:
-  server: {}
-  token: test-token
-  timeout_ms: 300
-autoscalers: {{namespace: shop, refresh_seconds: {}}}
-{}
-)",
-                                         suggestions.url(), api.url(), refresh_seconds, extra);
-    auto parsed = controller::parse_controller_config(yaml);
-    if (!parsed) throw std::runtime_error(parsed.error().message);
-    config = *parsed;
-    auto options = controller::kubernetes_http_options(config.kubernetes, clock);
-    if (!options) throw std::runtime_error(options.error().message);
-    options->retry.max_attempts = 1;
-    kube = std::make_unique<kube::KubeClient>(*options);
-    net::HttpClientOptions suggestion_options;
-    suggestion_options.base_url = config.suggestion_server;
-    suggestion_options.total_timeout = config.suggestion_timeout;
-    suggestion_options.retry.max_attempts = 1;
-    suggestion_client = std::make_unique<controller::SuggestionClient>(suggestion_options);
-    controller = std::make_unique<controller::Controller>(config, *kube, *suggestion_client, clock, registry);
-  }
-
-  void interval() {
-    clock.advance(15s);
-    controller->run_due();
-  }
-  int replicas() { return api.replicas("shop", "web").value_or(-1); }
+  explicit AutoscalerHarness(const std::string& extra = "", int refresh_seconds = 15)
+      : ControllerHarness(Managing{fmt::format("autoscalers: {{namespace: shop, refresh_seconds: {}}}\n{}",
+                                               refresh_seconds, extra)},
+                          web_deployment(!extra.empty())) {}
 
   int send(const std::string& method, const std::string& path, const json& body,
            const std::string& content_type = "application/json") {
@@ -111,15 +83,6 @@ autoscalers: {{namespace: shop, refresh_seconds: {}}}
       if (c.value("type", "") == type) return c;
     return json::object();
   }
-
-  local::FakeKubeApi api{"test-token"};
-  testing::FakeSuggestionServer suggestions{api};
-  base::ManualClock clock;
-  prometheus::Registry registry;
-  controller::ControllerConfig config;
-  std::unique_ptr<kube::KubeClient> kube;
-  std::unique_ptr<controller::SuggestionClient> suggestion_client;
-  std::unique_ptr<controller::Controller> controller;
 };
 
 TEST(ControllerAutoscaler, CreateEditPauseDeleteDoWhatAnHpaUserExpects) {

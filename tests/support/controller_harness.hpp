@@ -72,9 +72,21 @@ class CapturedLog {
 // server, over HTTP on loopback, its time a ManualClock that a test advances an interval at a time.
 class ControllerHarness {
  public:
+  // `settings_yaml`: the configuration's defaults; `discovery`: manage annotated deployments rather than the
+  // listed shop/web.
   explicit ControllerHarness(const std::string& settings_yaml = "min_replicas: 2\n  max_replicas: 6",
-                             int initial_replicas = 3, bool discovery = false) {
-    api.put_deployment(local::fake_deployment("shop", "web", initial_replicas));
+                             int initial_replicas = 3, bool discovery = false)
+      : ControllerHarness(Managing{fmt::format("defaults:\n  {}\n{}", settings_yaml,
+                                               discovery ? "discovery: {refresh_seconds: 60}"
+                                                         : "deployments: [{namespace: shop, name: web}]")},
+                          local::fake_deployment("shop", "web", initial_replicas)) {}
+
+  // What the controller manages and how: the configuration after its `kubernetes` section.
+  struct Managing {
+    std::string yaml;
+  };
+  ControllerHarness(const Managing& managing, const local::FakeDeployment& web) {
+    api.put_deployment(web);
     if (!api.start()) throw std::runtime_error("fake kube api did not start");
     if (!suggestions.start()) throw std::runtime_error("fake suggestion server did not start");
     const std::string yaml = fmt::format(
@@ -87,12 +99,9 @@ kubernetes:
   server: {}
   token: test-token
   timeout_ms: 300
-defaults:
-  {}
 {}
 )",
-        suggestions.url(), api.url(), settings_yaml,
-        discovery ? "discovery: {refresh_seconds: 60}" : "deployments: [{namespace: shop, name: web}]");
+        suggestions.url(), api.url(), managing.yaml);
     auto parsed = controller::parse_controller_config(yaml);
     if (!parsed) throw std::runtime_error(parsed.error().message);
     config = *parsed;
