@@ -11,6 +11,8 @@
 #include <immintrin.h>
 #endif
 
+#include "nn/kernels.hpp"
+
 namespace maestro::rl {
 
 // One helper thread that runs a fixed job each time it is posted. It spins briefly before sleeping, since
@@ -89,10 +91,8 @@ int free_cores() {
 
 PpoUpdater::PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int threads)
     : network_(network),
-      actor_adam_(network.actor.parameters().size(), adam_eps),
-      critic_adam_(network.critic.parameters().size(), adam_eps),
-      actor_gradient_(network.actor.parameters().size()),
-      critic_gradient_(network.critic.parameters().size()) {
+      actor_(network.actor.parameters().size(), adam_eps),
+      critic_(network.critic.parameters().size(), adam_eps) {
   if (threads == 0) threads = std::min(free_cores(), 2);
   if (threads > 1) worker_ = std::make_unique<Worker>([this] { critic_job(); });
 }
@@ -100,18 +100,19 @@ PpoUpdater::PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int thr
 PpoUpdater::~PpoUpdater() = default;
 
 // The critic's optimiser step of the previous minibatch (deferred to here so that it runs beside the
-// actor's work), then the critic's loss and gradient of this one.
+// actor's work), then the critic's loss, gradient and the gradient's share of the global norm.
 void PpoUpdater::critic_job() {
-  if (critic_step_pending_) critic_step();
+  if (critic_.step_pending) step(network_.critic, critic_);
   value_loss_ =
       critic_loss<float>(network_.critic, observations_, returns_, old_values_, settings_->clip_range_vf,
-                         settings_->vf_coef, critic_work_, critic_gradient_);
+                         settings_->vf_coef, critic_work_, critic_.gradient);
+  critic_.squared_norm = nn::kernels::active().squared_norm(critic_.gradient.data(), critic_.gradient.size());
 }
 
-void PpoUpdater::critic_step() {
-  if (critic_clip_factor_ < 1.0) nn::scale<float>(critic_gradient_, critic_clip_factor_);
-  critic_adam_.step(network_.critic.parameters(), critic_gradient_, settings_->learning_rate);
-  critic_step_pending_ = false;
+void PpoUpdater::step(nn::Mlp<float>& network, Optimised& side) {
+  if (clip_factor_ < 1.0) nn::scale<float>(side.gradient, clip_factor_);
+  side.adam.step(network.parameters(), side.gradient, settings_->learning_rate);
+  side.step_pending = false;
 }
 
 namespace {
@@ -183,10 +184,14 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
         normalized_advantages_ = advantages_;
 
       if (worker_) worker_->post();
+      // The actor's part, beside the critic's: as critic_job().
+      if (actor_.step_pending) step(network_.actor, actor_);
       const AnchorTerm<float> anchor{anchor_log_probs_, settings.anchor_kl_coef};
       const ActorLossTerms terms = actor_loss<float>(
           network_.actor, observations_, actions_, old_log_probs_, normalized_advantages_,
-          settings.clip_range, settings.ent_coef, actor_work_, actor_gradient_, anchored ? &anchor : nullptr);
+          settings.clip_range, settings.ent_coef, actor_work_, actor_.gradient, anchored ? &anchor : nullptr);
+      actor_.squared_norm =
+          nn::kernels::active().squared_norm(actor_.gradient.data(), actor_.gradient.size());
       if (worker_)
         worker_->finish();
       else
@@ -210,17 +215,16 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
         break;
       }
 
-      const double norm = nn::global_norm<float>({actor_gradient_, critic_gradient_});
-      if (on_optimizer_step) on_optimizer_step({norm, actor_gradient_, critic_gradient_});
-      const double factor = nn::clip_coefficient(norm, settings.max_grad_norm);
-      if (factor < 1.0) nn::scale<float>(actor_gradient_, factor);
-      actor_adam_.step(network_.actor.parameters(), actor_gradient_, settings.learning_rate);
-      critic_clip_factor_ = factor;
-      critic_step_pending_ = true;
+      // clip_grad_norm_ over both networks: √(Σ actor² + Σ critic²), as nn::global_norm sums them.
+      const double norm = std::sqrt(actor_.squared_norm + critic_.squared_norm);
+      if (on_optimizer_step) on_optimizer_step({norm, actor_.gradient, critic_.gradient});
+      clip_factor_ = nn::clip_coefficient(norm, settings.max_grad_norm);
+      actor_.step_pending = critic_.step_pending = true;
     }
     ++n_updates_;
   }
-  if (critic_step_pending_) critic_step();
+  if (actor_.step_pending) step(network_.actor, actor_);
+  if (critic_.step_pending) step(network_.critic, critic_);
 
   log.entropy_loss = entropy_sum / minibatches;
   log.policy_gradient_loss = policy_sum / minibatches;

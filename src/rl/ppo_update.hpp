@@ -2,8 +2,9 @@
 // fresh shuffle in minibatches of batch_size; per minibatch the clipped-surrogate, entropy and value losses,
 // an early stop when approx_kl > 1.5·target_kl, one global gradient-norm clip over both networks and one
 // Adam step (torch's, eps adam_eps). The actor's and the critic's gradients are independent, so with two
-// threads they are computed at the same time, the critic's (with its optimiser step, taken at the start of
-// the next minibatch's job) on a helper thread; every number is the same with one thread or two.
+// threads they are computed at the same time, the critic's on a helper thread. Each network's optimiser
+// step is taken at the start of the next minibatch's job (or at the end of the update), so that it too runs
+// beside the other's work; every number is the same with one thread or two.
 #pragma once
 
 #include <atomic>
@@ -76,12 +77,20 @@ class PpoUpdater {
 
  private:
   class Worker;
+  // One network's optimiser, its gradient of the current minibatch and that gradient's Σ g².
+  struct Optimised {
+    Optimised(std::size_t parameters, double adam_eps) : adam(parameters, adam_eps), gradient(parameters) {}
+    nn::Adam<float> adam;
+    std::vector<float> gradient;
+    double squared_norm = 0;
+    bool step_pending = false;  // the gradient awaits its clip and Adam step
+  };
   void critic_job();
-  void critic_step();
+  // The pending clip (by clip_factor_) and Adam step of one network.
+  void step(nn::Mlp<float>& network, Optimised& side);
 
   nn::ActorCritic<float>& network_;
-  nn::Adam<float> actor_adam_, critic_adam_;
-  std::vector<float> actor_gradient_, critic_gradient_;
+  Optimised actor_, critic_;
   ActorLossWork<float> actor_work_;
   CriticLossWork<float> critic_work_;
   long n_updates_ = 0;
@@ -94,8 +103,7 @@ class PpoUpdater {
   std::vector<int> indices_;
   const UpdateSettings* settings_ = nullptr;
   double value_loss_ = 0;
-  bool critic_step_pending_ = false;  // the critic's gradient awaits its clip and Adam step
-  double critic_clip_factor_ = 1;
+  double clip_factor_ = 1;  // of the last minibatch's gradients
 
   std::unique_ptr<Worker> worker_;  // runs critic_job() beside the actor's work when threads = 2
 };
