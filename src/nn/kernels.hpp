@@ -1,7 +1,8 @@
-// The hot kernels of training (a dense layer forward with tanh, its two backward products, Adam's step, a
-// squared norm), compiled once per instruction set and chosen at run time: the baseline x86-64 set (SSE2)
-// runs everywhere, the x86-64-v3 set (AVX2 + FMA) where the CPU has it. Both sets compute the same
-// function; they differ in rounding only (FMA, summation order), far inside the conformance tolerance.
+// The hot kernels of training and inference (a dense layer forward with tanh, for a batch and for one
+// sample, its two backward products, Adam's step, a squared norm), compiled once per instruction set and
+// chosen at run time: the baseline x86-64 set (SSE2) runs everywhere, the x86-64-v3 set (AVX2 + FMA) where
+// the CPU has it. Both sets compute the same function; they differ in rounding only (FMA, summation order),
+// far inside the conformance tolerance.
 //
 // The boundary carries raw float pointers and sizes, never Eigen types: Eigen's ABI differs between
 // instruction sets. A batch matrix is row-major with one row per unit and one column per sample (samples
@@ -25,6 +26,12 @@ struct KernelSet {
   // identity; `output` is out × batch with stride batch.
   void (*dense_forward)(const float* weight, const float* bias, int out, int in, const float* input,
                         std::ptrdiff_t input_stride, int batch, float* output, bool tanh);
+
+  // dense_forward of one sample (what inference runs), with the weight transposed: output[o] = f(bias[o] +
+  // Σ_i weight_by_input[i][o]·input[i]), weight_by_input in × out row-major, so that it vectorises along
+  // the outputs.
+  void (*dense_forward_one)(const float* weight_by_input, const float* bias, int out, int in,
+                            const float* input, float* output, bool tanh);
 
   // Through a layer and the tanh before it: input_delta[i][b] = (Σ_o weight[o][i]·delta[o][b]) ·
   // (1 − activation[i][b]²), where activation = tanh(z) is that layer's input. delta is out × batch,

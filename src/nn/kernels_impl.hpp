@@ -133,6 +133,12 @@ void gemm(int rows, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff
   gemm_remaining_rows<kTileRows - 1>(rows - row, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
 }
 
+float sum_lanes(Vec v) {
+  float sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += v[l];
+  return sum;
+}
+
 void dense_forward(const float* weight, const float* bias, int out, int in, const float* input,
                    std::ptrdiff_t input_stride, int batch, float* output, bool tanh) {
   if (tanh)
@@ -143,6 +149,45 @@ void dense_forward(const float* weight, const float* bias, int out, int in, cons
          [&](auto value, int row, int col) { store(output + row * batch + col, value); });
 }
 
+// One sample, Vecs vectors of outputs from output o: bias + Σ_i input[i]·weight_by_input[i][o…], a chain of
+// `in` FMAs per vector with Vecs chains side by side (the accumulators stay in registers).
+template <int Vecs>
+[[gnu::always_inline]] inline void dense_outputs_one(const float* weight_by_input, const float* bias, int out,
+                                                     int in, const float* input, int o, float* output) {
+  Vec acc[Vecs];
+#pragma GCC unroll 8
+  for (int v = 0; v < Vecs; ++v) acc[v] = load_as<Vec>(bias + o + v * kLanes);
+  for (int i = 0; i < in; ++i) {
+    const Vec x = splat(input[i]);
+#pragma GCC unroll 8
+    for (int v = 0; v < Vecs; ++v) acc[v] += load_as<Vec>(weight_by_input + i * out + o + v * kLanes) * x;
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < Vecs; ++v) store(output + o + v * kLanes, acc[v]);
+}
+
+void dense_forward_one(const float* weight_by_input, const float* bias, int out, int in, const float* input,
+                       float* output, bool tanh) {
+  int o = 0;
+  for (; o + 8 * kLanes <= out; o += 8 * kLanes)
+    dense_outputs_one<8>(weight_by_input, bias, out, in, input, o, output);
+  for (; o + kLanes <= out; o += kLanes)
+    dense_outputs_one<1>(weight_by_input, bias, out, in, input, o, output);
+  // The last outputs one at a time (a policy's few logits), in four partial sums to shorten the chain.
+  for (; o < out; ++o) {
+    float partial[4] = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= in; i += 4)
+      for (int j = 0; j < 4; ++j) partial[j] += input[i + j] * weight_by_input[(i + j) * out + o];
+    for (; i < in; ++i) partial[0] += input[i] * weight_by_input[i * out + o];
+    output[o] = bias[o] + ((partial[0] + partial[1]) + (partial[2] + partial[3]));
+  }
+  if (!tanh) return;
+  o = 0;
+  for (; o + kLanes <= out; o += kLanes) store(output + o, fast_tanh(load_as<Vec>(output + o)));
+  for (; o < out; ++o) output[o] = fast_tanh(output[o]);
+}
+
 void dense_input_gradient(const float* weight, int out, int in, const float* delta, int batch,
                           const float* activation, float* input_delta) {
   // A = weightᵀ: row i, depth o at weight[o·in + i].
@@ -151,12 +196,6 @@ void dense_input_gradient(const float* weight, int out, int in, const float* del
     const T a = load_as<T>(activation + row * batch + col);
     store(input_delta + row * batch + col, value * ((T{} + 1.0f) - a * a));
   });
-}
-
-float sum_lanes(Vec v) {
-  float sum = 0;
-  for (int l = 0; l < kLanes; ++l) sum += v[l];
-  return sum;
 }
 
 // transposed[c][r] = matrix[r][c] for rows × cols, in blocks of kLanes × kLanes transposed in registers.
@@ -267,5 +306,6 @@ double squared_norm(const float* values, std::size_t size) {
 }
 
 constexpr KernelSet make_kernel_set(const char* name) {
-  return KernelSet{name, dense_forward, dense_input_gradient, dense_weight_gradient, adam_step, squared_norm};
+  return KernelSet{name,      dense_forward, dense_forward_one, dense_input_gradient, dense_weight_gradient,
+                   adam_step, squared_norm};
 }

@@ -51,6 +51,7 @@ TEST(Kernels, TheBaselineSetIsAlwaysThere) {
   EXPECT_NE(find(active().name), nullptr);
 }
 
+// The batch kernel on every sample, and the one-sample kernel on the first.
 TEST(Kernels, DenseForwardMatchesTheDoubleReference) {
   Rng rng(1);
   for (const KernelSet* k : available_sets())
@@ -60,20 +61,28 @@ TEST(Kernels, DenseForwardMatchesTheDoubleReference) {
         const auto weight = random_values(std::size_t(s.out) * s.in, rng, 0.3);
         const auto bias = random_values(s.out, rng);
         const auto input = random_values(std::size_t(s.in) * stride, rng);
+        // tanh is 1-Lipschitz, and its approximation adds a few ulp.
+        const auto expect_output = [&](float ours, int o, int b, const std::string& what) {
+          double z = bias[o], magnitude = std::abs(bias[o]);
+          for (int i = 0; i < s.in; ++i) {
+            z += double(weight[o * s.in + i]) * input[i * stride + b];
+            magnitude += std::abs(double(weight[o * s.in + i]) * input[i * stride + b]);
+          }
+          expect_close(ours, tanh ? std::tanh(z) : z, magnitude + (tanh ? 0.1 : 0), what);
+        };
         std::vector<float> output(std::size_t(s.out) * s.batch);
         k->dense_forward(weight.data(), bias.data(), s.out, s.in, input.data(), stride, s.batch,
                          output.data(), tanh);
         for (int o = 0; o < s.out; ++o)
-          for (int b = 0; b < s.batch; ++b) {
-            double z = bias[o], magnitude = std::abs(bias[o]);
-            for (int i = 0; i < s.in; ++i) {
-              z += double(weight[o * s.in + i]) * input[i * stride + b];
-              magnitude += std::abs(double(weight[o * s.in + i]) * input[i * stride + b]);
-            }
-            // tanh is 1-Lipschitz, and its approximation adds a few ulp.
-            expect_close(output[o * s.batch + b], tanh ? std::tanh(z) : z, magnitude + (tanh ? 0.1 : 0),
-                         name(*k, s));
-          }
+          for (int b = 0; b < s.batch; ++b) expect_output(output[o * s.batch + b], o, b, name(*k, s));
+
+        std::vector<float> first_sample(s.in), weight_by_input(weight.size()), one_output(s.out);
+        for (int i = 0; i < s.in; ++i) first_sample[i] = input[i * stride];
+        for (int o = 0; o < s.out; ++o)
+          for (int i = 0; i < s.in; ++i) weight_by_input[i * s.out + o] = weight[o * s.in + i];
+        k->dense_forward_one(weight_by_input.data(), bias.data(), s.out, s.in, first_sample.data(),
+                             one_output.data(), tanh);
+        for (int o = 0; o < s.out; ++o) expect_output(one_output[o], o, 0, name(*k, s) + ", one sample");
       }
 }
 

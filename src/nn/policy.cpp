@@ -9,17 +9,20 @@
 #include <fmt/format.h>
 
 #include "nn/categorical.hpp"
+#include "nn/kernels.hpp"
 
 namespace maestro::nn {
 
 Actor::Actor(const PolicyFile& file) : Actor(file.network.actor, file.normalizer) {}
 
-Actor::Actor(const Mlp<float>& actor, const ObservationNormalizer& normalizer) {
-  for (int l = 0; l < actor.shape().layer_count(); ++l) {
-    weights_.emplace_back(actor.weight(l));
-    biases_.emplace_back(actor.bias(l));
+Actor::Actor(const Mlp<float>& actor, const ObservationNormalizer& normalizer)
+    : shape_(actor.shape()), parameters_(actor.parameters().begin(), actor.parameters().end()) {
+  for (int l = 0; l < shape_.layer_count(); ++l) {
+    const int out = shape_.sizes[l + 1], in = shape_.sizes[l];
+    float* weight_by_input = parameters_.data() + shape_.weight_offset(l);
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i) weight_by_input[i * out + o] = actor.weight(l)(o, i);
   }
-  max_width_ = actor.shape().max_width();
   normalize_ = normalizer.enabled;
   clip_ = normalizer.clip;
   for (std::size_t i = 0; i < normalizer.stats.size() && normalize_; ++i) {
@@ -33,16 +36,16 @@ void Actor::logits(std::span<const double> features, std::span<float> logits) co
   // Stack buffers: widths are at most kMaxWidth (checked when the file was read), so nothing is allocated.
   alignas(64) std::array<float, 2 * kMaxWidth> buffers;
   float* in = buffers.data();
-  float* out = buffers.data() + max_width_;
+  float* out = buffers.data() + shape_.max_width();
   for (std::size_t i = 0; i < features.size(); ++i)
     in[i] = static_cast<float>(normalize_ ? std::clamp((features[i] - offset_[i]) * scale_[i], -clip_, clip_)
                                           : features[i]);
-  const std::size_t last = weights_.size() - 1;
-  for (std::size_t l = 0; l <= last; ++l) {
-    Eigen::Map<Eigen::VectorXf> y(l == last ? logits.data() : out, weights_[l].rows());
-    y.noalias() = weights_[l] * Eigen::Map<const Eigen::VectorXf>(in, weights_[l].cols());
-    y += biases_[l];
-    if (l != last) y = y.array().tanh();
+  const kernels::KernelSet& k = kernels::active();
+  const int last = shape_.layer_count() - 1;
+  for (int l = 0; l <= last; ++l) {
+    k.dense_forward_one(parameters_.data() + shape_.weight_offset(l),
+                        parameters_.data() + shape_.bias_offset(l), shape_.sizes[l + 1], shape_.sizes[l], in,
+                        l == last ? logits.data() : out, l != last);
     std::swap(in, out);
   }
 }

@@ -28,8 +28,8 @@ class Actor {
   explicit Actor(const PolicyFile& file);  // file must pass validate()
   Actor(const Mlp<float>& actor, const ObservationNormalizer& normalizer);
 
-  int feature_count() const { return static_cast<int>(weights_.front().cols()); }
-  int action_count() const { return static_cast<int>(weights_.back().rows()); }
+  int feature_count() const { return shape_.input_size(); }
+  int action_count() const { return shape_.output_size(); }
 
   // Normalise, forward: one logit per action into `logits` (action_count()).
   void logits(std::span<const double> features, std::span<float> logits) const;
@@ -37,11 +37,11 @@ class Actor {
   int act(std::span<const double> features) const;
 
  private:
-  // The actor's layers copied column-major (y = Σ_j W[:, j]·x_j vectorises along the outputs, also for
-  // the narrow first layer), and the normalisation folded into a scale and offset per feature.
-  std::vector<Eigen::MatrixXf> weights_;
-  std::vector<Eigen::VectorXf> biases_;
-  int max_width_ = 0;
+  // A copy of the actor's parameters with each weight transposed (in × out: one sample's forward
+  // vectorises along the outputs, also for the narrow first layer), and the normalisation folded into a
+  // scale and offset per feature.
+  MlpShape shape_;
+  std::vector<float> parameters_;
   bool normalize_ = false;
   std::vector<double> offset_, scale_;
   double clip_ = 0;
