@@ -94,7 +94,7 @@ template <int Rows, int Vecs, typename Finish>
 
 template <int Rows, typename Finish>
 void gemm_rows(int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth, const float* b,
-               std::ptrdiff_t b_stride, const float* init, int row, Finish& finish) {
+               std::ptrdiff_t b_stride, const float* init, int row, Finish finish) {
   int col = 0;
   for (; col + 2 * kLanes <= cols; col += 2 * kLanes)
     gemm_tile<Rows, 2>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
@@ -112,7 +112,7 @@ void gemm_rows(int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_
 template <int Rows, typename Finish>
 void gemm_remaining_rows(int remaining, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k,
                          int depth, const float* b, std::ptrdiff_t b_stride, const float* init, int row,
-                         Finish& finish) {
+                         Finish finish) {
   if constexpr (Rows > 0) {
     if (remaining == Rows)
       gemm_rows<Rows>(cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
@@ -143,10 +143,10 @@ void dense_forward(const float* weight, const float* bias, int out, int in, cons
                    std::ptrdiff_t input_stride, int batch, float* output, bool tanh) {
   if (tanh)
     gemm(out, batch, weight, in, 1, in, input, input_stride, bias,
-         [&](auto value, int row, int col) { store(output + row * batch + col, fast_tanh(value)); });
+         [=](auto value, int row, int col) { store(output + row * batch + col, fast_tanh(value)); });
   else
     gemm(out, batch, weight, in, 1, in, input, input_stride, bias,
-         [&](auto value, int row, int col) { store(output + row * batch + col, value); });
+         [=](auto value, int row, int col) { store(output + row * batch + col, value); });
 }
 
 // One sample, Vecs vectors of outputs from output o: bias + Σ_i input[i]·weight_by_input[i][o…], a chain of
@@ -191,7 +191,7 @@ void dense_forward_one(const float* weight_by_input, const float* bias, int out,
 void dense_input_gradient(const float* weight, int out, int in, const float* delta, int batch,
                           const float* activation, float* input_delta) {
   // A = weightᵀ: row i, depth o at weight[o·in + i].
-  gemm(in, batch, weight, 1, in, out, delta, batch, nullptr, [&](auto value, int row, int col) {
+  gemm(in, batch, weight, 1, in, out, delta, batch, nullptr, [=](auto value, int row, int col) {
     using T = decltype(value);
     const T a = load_as<T>(activation + row * batch + col);
     store(input_delta + row * batch + col, value * ((T{} + 1.0f) - a * a));
@@ -237,6 +237,48 @@ void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, f
     for (int c = r < row_end ? col_end : 0; c < cols; ++c) transposed[c * rows + r] = matrix[r * stride + c];
 }
 
+// The bias gradient, and the weight gradient of a layer with Summed (< kLanes) inputs, one output at a time
+// along the batch: Summed + 1 accumulators, a compile-time count so that they stay in registers.
+template <int Summed>
+void sum_along_batch(const float* delta, int out, int batch, const float* input, std::ptrdiff_t input_stride,
+                     float* weight_gradient, float* bias_gradient) {
+  const int vector_end = batch - batch % kLanes;
+  for (int o = 0; o < out; ++o) {
+    const float* d = delta + o * batch;
+    Vec acc[Summed + 1];  // the inputs', then the bias's
+#pragma GCC unroll 8
+    for (int i = 0; i <= Summed; ++i) acc[i] = Vec{};
+    for (int b = 0; b < vector_end; b += kLanes) {
+      const Vec e = load_as<Vec>(d + b);
+      acc[Summed] += e;
+#pragma GCC unroll 8
+      for (int i = 0; i < Summed; ++i) acc[i] += e * load_as<Vec>(input + i * input_stride + b);
+    }
+    float bias_sum = sum_lanes(acc[Summed]);
+    for (int b = vector_end; b < batch; ++b) bias_sum += d[b];
+    bias_gradient[o] = bias_sum;
+#pragma GCC unroll 8
+    for (int i = 0; i < Summed; ++i) {
+      float sum = sum_lanes(acc[i]);
+      for (int b = vector_end; b < batch; ++b) sum += d[b] * input[i * input_stride + b];
+      weight_gradient[o * Summed + i] = sum;
+    }
+  }
+}
+
+// sum_along_batch<summed> for a run-time summed < Summed.
+template <int Summed>
+void sum_along_batch_below(int summed, const float* delta, int out, int batch, const float* input,
+                           std::ptrdiff_t input_stride, float* weight_gradient, float* bias_gradient) {
+  if constexpr (Summed > 0) {
+    if (summed == Summed - 1)
+      sum_along_batch<Summed - 1>(delta, out, batch, input, input_stride, weight_gradient, bias_gradient);
+    else
+      sum_along_batch_below<Summed - 1>(summed, delta, out, batch, input, input_stride, weight_gradient,
+                                        bias_gradient);
+  }
+}
+
 // weight_gradient = delta · inputᵀ: an ordinary product once the input is transposed (samples × inputs), so
 // that the inputs are contiguous. Narrow inputs (the first layer's observation) are summed along the batch
 // directly instead: they would leave the vector tiles empty.
@@ -247,29 +289,10 @@ void dense_weight_gradient(const float* delta, int out, int batch, const float* 
   if (!narrow) {
     transpose(input, input_stride, in, batch, scratch);
     gemm(out, in, delta, batch, 1, batch, scratch, in, nullptr,
-         [&](auto value, int row, int col) { store(weight_gradient + row * in + col, value); });
+         [=](auto value, int row, int col) { store(weight_gradient + row * in + col, value); });
   }
-  // The bias gradient, and a narrow layer's weight gradient, one output at a time along the batch.
-  const int vector_end = batch - batch % kLanes;
-  const int summed = narrow ? in : 0;
-  for (int o = 0; o < out; ++o) {
-    const float* d = delta + o * batch;
-    Vec acc[kLanes], bias_acc = {};  // acc[i] for i < summed only (zeroing all costs a rep stos per row)
-    for (int i = 0; i < summed; ++i) acc[i] = Vec{};
-    for (int b = 0; b < vector_end; b += kLanes) {
-      const Vec e = load_as<Vec>(d + b);
-      bias_acc += e;
-      for (int i = 0; i < summed; ++i) acc[i] += e * load_as<Vec>(input + i * input_stride + b);
-    }
-    float bias_sum = sum_lanes(bias_acc);
-    for (int b = vector_end; b < batch; ++b) bias_sum += d[b];
-    bias_gradient[o] = bias_sum;
-    for (int i = 0; i < summed; ++i) {
-      float sum = sum_lanes(acc[i]);
-      for (int b = vector_end; b < batch; ++b) sum += d[b] * input[i * input_stride + b];
-      weight_gradient[o * in + i] = sum;
-    }
-  }
+  sum_along_batch_below<kLanes>(narrow ? in : 0, delta, out, batch, input, input_stride, weight_gradient,
+                                bias_gradient);
 }
 
 // A plain loop: with -fno-math-errno the compiler vectorises the square root.
