@@ -160,31 +160,34 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
 
     for (int start = 0; start < size; start += settings.batch_size) {
       const int batch = std::min(settings.batch_size, size - start);
+      // What the critic reads; then, beside the critic's job, what the actor reads.
       observations_.resize(buffer.observations.rows(), batch);
+      returns_.resize(batch);
+      old_values_.resize(batch);
+      for (int b = 0; b < batch; ++b) {
+        const int i = indices_[start + b];
+        observations_.col(b) = buffer.observations.col(i);
+        returns_[b] = buffer.returns[i];
+        old_values_[b] = buffer.values[i];
+      }
+      if (worker_) worker_->post();
+
       actions_.resize(batch);
       old_log_probs_.resize(batch);
       advantages_.resize(batch);
       normalized_advantages_.resize(batch);
-      returns_.resize(batch);
-      old_values_.resize(batch);
       if (anchored) anchor_log_probs_.resize(buffer.anchor_log_probs.rows(), batch);
       for (int b = 0; b < batch; ++b) {
         const int i = indices_[start + b];
-        observations_.col(b) = buffer.observations.col(i);
         actions_[b] = buffer.actions[i];
         old_log_probs_[b] = buffer.log_probs[i];
         advantages_[b] = buffer.advantages[i];
-        returns_[b] = buffer.returns[i];
-        old_values_[b] = buffer.values[i];
         if (anchored) anchor_log_probs_.col(b) = buffer.anchor_log_probs.col(i);
       }
       if (settings.normalize_advantage && batch > 1)
         normalize_advantages<float>(advantages_, normalized_advantages_);
       else
         normalized_advantages_ = advantages_;
-
-      if (worker_) worker_->post();
-      // The actor's part, beside the critic's: as critic_job().
       if (actor_.step_pending) step(network_.actor, actor_);
       const AnchorTerm<float> anchor{anchor_log_probs_, settings.anchor_kl_coef};
       const ActorLossTerms terms = actor_loss<float>(
