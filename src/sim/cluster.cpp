@@ -428,10 +428,9 @@ const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
   const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
   for (int i = 0; i <= kUtilisationSteps; ++i) {
     const Wait wait = queue_wait(config_, servers, kMaxUtilisation * i / kUtilisationSteps);
-    const double wait_position = SojournDistribution::wait_position(wait.mean);
+    const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
     double* row = &rows.values[static_cast<std::size_t>(i) * kRowWidth];
-    for (std::size_t k = 0; k < kBuckets + 2; ++k)
-      row[k] = sojourn_->cdf_at(wait.probability, wait_position, bound_positions_[k] + shift);
+    for (std::size_t k = 0; k < kBuckets + 2; ++k) row[k] = at_wait.cdf_at(bound_positions_[k] + shift);
     row[kMeanSojourn] = 1 + wait.probability * wait.mean;
   }
   return rows;
@@ -454,14 +453,14 @@ void Cluster::record(double served, double utilisation, int servers, double spee
     for (std::size_t k = 0; k < kRowWidth; ++k) below[k] = low[k] + (high[k] - low[k]) * fraction;
   } else {
     const Wait wait = queue_wait(config_, servers, utilisation);
-    const double wait_position = SojournDistribution::wait_position(wait.mean);
+    const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
     const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
     for (std::size_t k = 0; k < kBuckets + 2; ++k) {
       const double delay = bound_delays_[k] - backlog_wait;
       const double position = backlog_wait == 0 ? bound_positions_[k] + shift
                               : delay > 0       ? SojournDistribution::time_position(delay * speed)
                                                 : -kNever;
-      below[k] = sojourn_->cdf_at(wait.probability, wait_position, position);
+      below[k] = at_wait.cdf_at(position);
     }
     below[kMeanSojourn] = 1 + wait.probability * wait.mean;
   }
@@ -604,11 +603,11 @@ const TickRecord& Cluster::last_tick() const {
     lo = std::min(lo, queue.fixed_delay);
     hi = std::max(hi, queue.fixed_delay + SojournDistribution::kMaxTime / queue.speed);
   }
-  auto& shapes = queue_shapes_;
-  shapes.clear();
+  auto& waits = queue_waits_;
+  waits.clear();
   for (const auto& queue : queue_seconds_) {
     const Wait wait = queue_wait(config_, queue.servers, queue.utilisation);
-    shapes.push_back({wait.probability, SojournDistribution::wait_position(wait.mean)});
+    waits.push_back(sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean)));
   }
   const auto tail = [&](double latency) {
     double over = 0;
@@ -616,8 +615,7 @@ const TickRecord& Cluster::last_tick() const {
       const auto& queue = queue_seconds_[q];
       const double delay = latency - queue.fixed_delay;
       const double position = delay > 0 ? SojournDistribution::time_position(delay * queue.speed) : -kNever;
-      over += queue.served *
-              (1 - sojourn_->cdf_at(shapes[q].wait_probability, shapes[q].wait_position, position));
+      over += queue.served * (1 - waits[q].cdf_at(position));
     }
     return over;
   };

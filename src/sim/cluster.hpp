@@ -320,11 +320,8 @@ class Cluster {
     double served = 0, dropped = 0, over_soft = 0, over_hard = 0, in_flight = 0, cpu_cores = 0;
   } second_;
   std::vector<QueueSecond> queue_seconds_;
-  struct QueueShape {
-    double wait_probability, wait_position;
-  };
-  mutable std::vector<QueueShape> queue_shapes_;  // last_tick()'s, by queue second
-  std::vector<BoundRows> bound_rows_;             // built on first use per queue shape
+  mutable std::vector<SojournDistribution::AtWait> queue_waits_;  // last_tick()'s, by queue second
+  std::vector<BoundRows> bound_rows_;                             // built on first use per queue shape
   mutable bool p95_stale_ = false;
 
   // Counters as the application and cAdvisor export them, and Prometheus' scrapes of them.

@@ -142,36 +142,12 @@ const SojournDistribution& SojournDistribution::shared(ServiceTimeDistribution d
   return *table;
 }
 
-double SojournDistribution::time_position(double x) {
-  return (std::log(x) - std::log(kMinTime)) * kPositionsPerLog;
-}
-
-double SojournDistribution::wait_position(double w) {
-  return (std::log(w) - std::log(kMinWait)) * kPositionsPerLog;
-}
-
-double SojournDistribution::cdf_at(double wait_probability, double wait_pos, double time_pos) const {
-  if (!(time_pos > 0)) return 0;
-  if (time_pos >= kTimePoints - 1) return 1;
-  const int i = static_cast<int>(time_pos);
-  const double fi = time_pos - i;
-  const double service = service_[i] + (service_[i + 1] - service_[i]) * fi;
-  if (wait_probability <= 0) return service;
-  const double clamped = std::clamp(wait_pos, 0.0, double{kWaitPoints - 1});
-  const int j = std::min(static_cast<int>(clamped), kWaitPoints - 2);
-  const double fj = clamped - j;
-  const double* row = &sojourn_[static_cast<std::size_t>(j) * kTimePoints + i];
-  const double low = row[0] + (row[1] - row[0]) * fi;
-  const double high = row[kTimePoints] + (row[kTimePoints + 1] - row[kTimePoints]) * fi;
-  return (1 - wait_probability) * service + wait_probability * (low + (high - low) * fj);
-}
-
 double SojournDistribution::quantile(double wait_probability, double mean_wait, double q) const {
-  const double wait_pos = wait_position(mean_wait);
+  const AtWait wait = at_wait(wait_probability, wait_position(mean_wait));
   double lo = 0, hi = kTimePoints - 1;
   for (int i = 0; i < 50; ++i) {
     const double mid = 0.5 * (lo + hi);
-    (cdf_at(wait_probability, wait_pos, mid) < q ? lo : hi) = mid;
+    (wait.cdf_at(mid) < q ? lo : hi) = mid;
   }
   return kMinTime * std::exp(0.5 * (lo + hi) / kPositionsPerLog);
 }

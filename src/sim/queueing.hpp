@@ -10,7 +10,10 @@
 // that a simulated second costs table lookups, not integrals or root searches.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstddef>
 #include <mutex>
 #include <vector>
 
@@ -61,12 +64,30 @@ class SojournDistribution {
   static const SojournDistribution& shared(ServiceTimeDistribution distribution, double cv);
 
   // Grid positions of a time x > 0 and of a mean wait w > 0 (continuous indices).
-  static double time_position(double x);
-  static double wait_position(double w);
+  static double time_position(double x) { return (std::log(x) - std::log(kMinTime)) * kPositionsPerLog; }
+  static double wait_position(double w) { return (std::log(w) - std::log(kMinWait)) * kPositionsPerLog; }
   static constexpr double kPositionsPerLog = kPointsPerDecade / 2.302585092994046;
 
+  // The table at one wait (probability and grid position), found once for the many times a simulated
+  // second looks up.
+  class AtWait {
+   public:
+    // P(T ≤ x) at the time's grid position.
+    double cdf_at(double time_position) const;
+
+   private:
+    friend class SojournDistribution;
+    const SojournDistribution* table_ = nullptr;
+    double wait_probability_ = 0;
+    const double* rows_ = nullptr;  // the wait's lower row; the upper follows it
+    double row_fraction_ = 0;
+  };
+  AtWait at_wait(double wait_probability, double wait_position) const;
+
   // P(T ≤ x) at the given positions, for wait probability p.
-  double cdf_at(double wait_probability, double wait_position, double time_position) const;
+  double cdf_at(double wait_probability, double wait_position, double time_position) const {
+    return at_wait(wait_probability, wait_position).cdf_at(time_position);
+  }
   double cdf(double wait_probability, double mean_wait, double x) const {
     return x <= 0 ? 0 : cdf_at(wait_probability, wait_position(mean_wait), time_position(x));
   }
@@ -83,5 +104,33 @@ class SojournDistribution {
   std::vector<double> service_;                                 // P(S ≤ x) by time position
   std::vector<double> sojourn_;  // P(S + wE ≤ x), by wait position then time position
 };
+
+// Inline: a simulated second looks up tens of times per queue.
+inline SojournDistribution::AtWait SojournDistribution::at_wait(double wait_probability,
+                                                                double wait_position) const {
+  AtWait at;
+  at.table_ = this;
+  at.wait_probability_ = wait_probability;
+  if (wait_probability <= 0) return at;  // the service time alone
+  const double clamped = std::clamp(wait_position, 0.0, double{kWaitPoints - 1});
+  const int j = std::min(static_cast<int>(clamped), kWaitPoints - 2);
+  at.row_fraction_ = clamped - j;
+  at.rows_ = &sojourn_[static_cast<std::size_t>(j) * kTimePoints];
+  return at;
+}
+
+inline double SojournDistribution::AtWait::cdf_at(double time_position) const {
+  if (!(time_position > 0)) return 0;
+  if (time_position >= kTimePoints - 1) return 1;
+  const int i = static_cast<int>(time_position);
+  const double fi = time_position - i;
+  const double* service = &table_->service_[static_cast<std::size_t>(i)];
+  const double below = service[0] + (service[1] - service[0]) * fi;
+  if (wait_probability_ <= 0) return below;
+  const double* row = rows_ + i;
+  const double low = row[0] + (row[1] - row[0]) * fi;
+  const double high = row[kTimePoints] + (row[kTimePoints + 1] - row[kTimePoints]) * fi;
+  return (1 - wait_probability_) * below + wait_probability_ * (low + (high - low) * row_fraction_);
+}
 
 }  // namespace maestro::sim
