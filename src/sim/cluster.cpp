@@ -541,12 +541,15 @@ void Cluster::serve_pooled(double t, double arriving) {
 
 void Cluster::account_cpu() {
   const auto& service = config_.service;
+  // The ready pods of a group served alike and lose the same to stress: their CPU is worked out once.
+  for (auto& group : groups_)
+    group.pod_cpu_cores = service.idle_cpu_cores + ((1 - group.capacity_factor) * service.cpu_limit_cores +
+                                                    group.served_per_pod * service.cpu_seconds_per_request);
   double total = 0;
   for (const auto& pod : pods_) {
-    double cpu = service.idle_cpu_cores;
-    if (pod.state == PodState::kReady)
-      cpu += (1 - pod.capacity_factor) * service.cpu_limit_cores +
-             groups_[static_cast<std::size_t>(pod.group)].served_per_pod * service.cpu_seconds_per_request;
+    const double cpu = pod.state == PodState::kReady
+                           ? groups_[static_cast<std::size_t>(pod.group)].pod_cpu_cores
+                           : service.idle_cpu_cores;
     pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_ring_ + cpu_head_] = cpu;
     total += cpu;
   }

@@ -244,6 +244,7 @@ class Cluster {
     int origin = -1;       // the group whose backlog it carries (while regrouping)
     Backlog backlog;       // per pod (random and round-robin balancing)
     double served_per_pod = 0;
+    double pod_cpu_cores = 0;  // this second's, of each of its pods
   };
 
   // One queue's served requests this second, kept so that the second's p95 can be computed on demand.
