@@ -454,13 +454,16 @@ void Cluster::record(double served, double utilisation, int servers, double spee
   } else {
     const Wait wait = queue_wait(config_, servers, utilisation);
     const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
-    const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
-    for (std::size_t k = 0; k < kBuckets + 2; ++k) {
-      const double delay = bound_delays_[k] - backlog_wait;
-      const double position = backlog_wait == 0 ? bound_positions_[k] + shift
-                              : delay > 0       ? SojournDistribution::time_position(delay * speed)
-                                                : -kNever;
-      below[k] = at_wait.cdf_at(position);
+    if (backlog_wait == 0) {
+      // A one-off speed: the bounds' positions move by its logarithm.
+      const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
+      for (std::size_t k = 0; k < kBuckets + 2; ++k) below[k] = at_wait.cdf_at(bound_positions_[k] + shift);
+    } else {
+      // Behind a backlog: what is left of each bound after the wait it adds (most often nothing).
+      for (std::size_t k = 0; k < kBuckets + 2; ++k) {
+        const double delay = bound_delays_[k] - backlog_wait;
+        below[k] = delay > 0 ? at_wait.cdf_at(SojournDistribution::time_position(delay * speed)) : 0;
+      }
     }
     below[kMeanSojourn] = 1 + wait.probability * wait.mean;
   }
