@@ -143,7 +143,7 @@ double Cluster::Backlog::serve(double capacity) {
     capacity -= take;
     served += take;
     queued_ -= take;
-    if (oldest.count <= 0) head_ = (head_ + 1) % ring_.size(), --size_;
+    if (oldest.count <= 0) head_ = next(head_), --size_;
   }
   if (size_ == 0) queued_ = 0;  // no drift from the subtractions
   return served;
@@ -151,7 +151,8 @@ double Cluster::Backlog::serve(double capacity) {
 
 void Cluster::Backlog::enqueue(double arrived, double count) {
   assert(size_ + 1 < ring_.size());
-  ring_[(head_ + size_) % ring_.size()] = Cohort{arrived, count};
+  const std::size_t tail = head_ + size_;
+  ring_[tail < ring_.size() ? tail : tail - ring_.size()] = Cohort{arrived, count};
   ++size_;
   queued_ += count;
 }
@@ -161,7 +162,7 @@ double Cluster::Backlog::expire(double now, double timeout) {
   while (size_ > 0 && ring_[head_].arrived + timeout <= now) {
     dropped += ring_[head_].count;
     queued_ -= ring_[head_].count;
-    head_ = (head_ + 1) % ring_.size(), --size_;
+    head_ = next(head_), --size_;
   }
   if (size_ == 0) queued_ = 0;
   return dropped;
@@ -661,8 +662,13 @@ double Cluster::pod_cpu_cores(const Pod& pod) const {
   const auto samples = std::min(cpu_window_, static_cast<std::size_t>(std::max(0.0, age)));
   if (samples == 0) return config_.service.idle_cpu_cores;
   const double* ring = &pod_cpu_[static_cast<std::size_t>(pod.cpu_slot) * cpu_ring_];
+  // Newest first, from the second before the scrape back.
+  std::size_t at = (cpu_head_ + cpu_ring_ - lag - 1) % cpu_ring_;
   double sum = 0;
-  for (std::size_t i = lag + 1; i <= lag + samples; ++i) sum += ring[(cpu_head_ + cpu_ring_ - i) % cpu_ring_];
+  for (std::size_t i = 0; i < samples; ++i) {
+    sum += ring[at];
+    at = at == 0 ? cpu_ring_ - 1 : at - 1;
+  }
   return sum / static_cast<double>(samples);
 }
 

@@ -231,6 +231,8 @@ class Cluster {
       double arrived = 0;
       double count = 0;
     };
+    std::size_t next(std::size_t at) const { return at + 1 == ring_.size() ? 0 : at + 1; }
+
     std::vector<Cohort> ring_;
     std::size_t head_ = 0, size_ = 0;
     double queued_ = 0;
