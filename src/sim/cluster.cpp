@@ -416,8 +416,8 @@ void Cluster::set_replicas(int replicas) {
   update_next_event();
 }
 
-const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
-  for (const auto& rows : bound_rows_)
+Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
+  for (auto& rows : bound_rows_)
     if (rows.speed == speed && rows.servers == servers) return rows;
   // Pods at a few speeds (warm, stressed, each second of warm-up) and counts; start afresh if ever exceeded.
   constexpr std::size_t kMaxShapes = 96;
@@ -425,16 +425,19 @@ const Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
   BoundRows& rows = bound_rows_.emplace_back();
   rows.speed = speed;
   rows.servers = servers;
-  rows.values.resize((kUtilisationSteps + 1) * kRowWidth);
-  const double shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
-  for (int i = 0; i <= kUtilisationSteps; ++i) {
-    const Wait wait = queue_wait(config_, servers, kMaxUtilisation * i / kUtilisationSteps);
-    const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
-    double* row = &rows.values[static_cast<std::size_t>(i) * kRowWidth];
-    for (std::size_t k = 0; k < kBuckets + 2; ++k) row[k] = at_wait.cdf_at(bound_positions_[k] + shift);
-    row[kMeanSojourn] = 1 + wait.probability * wait.mean;
-  }
+  rows.shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
+  rows.values = std::make_unique_for_overwrite<double[]>((kUtilisationSteps + 1) * kRowWidth);
+  rows.tabulated.assign(kUtilisationSteps + 1, false);
   return rows;
+}
+
+void Cluster::tabulate_row(BoundRows& rows, int utilisation_step) {
+  double* row = &rows.values[static_cast<std::size_t>(utilisation_step) * kRowWidth];
+  const Wait wait = queue_wait(config_, rows.servers, kMaxUtilisation * utilisation_step / kUtilisationSteps);
+  const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
+  for (std::size_t k = 0; k < kBuckets + 2; ++k) row[k] = at_wait.cdf_at(bound_positions_[k] + rows.shift);
+  row[kMeanSojourn] = 1 + wait.probability * wait.mean;
+  rows.tabulated[static_cast<std::size_t>(utilisation_step)] = true;
 }
 
 void Cluster::record(double served, double utilisation, int servers, double speed, double backlog_wait,
@@ -445,12 +448,12 @@ void Cluster::record(double served, double utilisation, int servers, double spee
   std::array<double, kRowWidth> below;  // P(latency ≤ bound), then the mean sojourn
   if (recurring && backlog_wait == 0) {
     // Interpolate the shape's rows in utilisation.
-    const BoundRows& rows = bound_rows(speed, servers);
+    BoundRows& rows = bound_rows(speed, servers);
     const double position = utilisation * (kUtilisationSteps / kMaxUtilisation);
     const int i = std::min(static_cast<int>(position), kUtilisationSteps - 1);
     const double fraction = position - i;
-    const double* low = &rows.values[static_cast<std::size_t>(i) * kRowWidth];
-    const double* high = low + kRowWidth;
+    const double* low = bound_row(rows, i);
+    const double* high = bound_row(rows, i + 1);
     for (std::size_t k = 0; k < kRowWidth; ++k) below[k] = low[k] + (high[k] - low[k]) * fraction;
   } else {
     const Wait wait = queue_wait(config_, servers, utilisation);

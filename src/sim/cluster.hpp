@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -260,7 +261,8 @@ class Cluster {
 
   // For one queue shape (server speed and count): by utilisation, P(latency ≤ bound) for each histogram
   // bound and the soft and hard SLO, then the mean sojourn in service times. A steady second then costs a
-  // row interpolation instead of a table lookup per bound.
+  // row interpolation instead of a table lookup per bound. A row is tabulated when first used: a second of
+  // warm-up is a speed of its own that uses a row or two.
   static constexpr std::size_t kBuckets = kLatencyBucketBounds.size();
   static constexpr std::size_t kSoft = kBuckets, kHard = kBuckets + 1, kMeanSojourn = kBuckets + 2;
   static constexpr std::size_t kRowWidth = kBuckets + 3;
@@ -268,9 +270,17 @@ class Cluster {
   struct BoundRows {
     double speed = 0;
     int servers = 0;
-    std::vector<double> values;  // (kUtilisationSteps + 1) × kRowWidth
+    double shift = 0;                  // of the bounds' grid positions, by the speed
+    std::unique_ptr<double[]> values;  // (kUtilisationSteps + 1) × kRowWidth
+    std::vector<bool> tabulated;       // by row
   };
-  const BoundRows& bound_rows(double speed, int servers);
+  BoundRows& bound_rows(double speed, int servers);
+  const double* bound_row(BoundRows& rows, int utilisation_step) {
+    if (!rows.tabulated[static_cast<std::size_t>(utilisation_step)]) [[unlikely]]
+      tabulate_row(rows, utilisation_step);
+    return &rows.values[static_cast<std::size_t>(utilisation_step) * kRowWidth];
+  }
+  void tabulate_row(BoundRows& rows, int utilisation_step);
 
   void tick();
   void process_events(double t);
