@@ -427,7 +427,7 @@ Cluster::BoundRows& Cluster::bound_rows(double speed, int servers) {
   rows.servers = servers;
   rows.shift = std::log(speed) * SojournDistribution::kPositionsPerLog;
   rows.values = std::make_unique_for_overwrite<double[]>((kUtilisationSteps + 1) * kRowWidth);
-  rows.tabulated.assign(kUtilisationSteps + 1, false);
+  rows.tabulated.assign(kUtilisationSteps + 1, 0);
   return rows;
 }
 
@@ -437,7 +437,7 @@ void Cluster::tabulate_row(BoundRows& rows, int utilisation_step) {
   const auto at_wait = sojourn_->at_wait(wait.probability, SojournDistribution::wait_position(wait.mean));
   for (std::size_t k = 0; k < kBuckets + 2; ++k) row[k] = at_wait.cdf_at(bound_positions_[k] + rows.shift);
   row[kMeanSojourn] = 1 + wait.probability * wait.mean;
-  rows.tabulated[static_cast<std::size_t>(utilisation_step)] = true;
+  rows.tabulated[static_cast<std::size_t>(utilisation_step)] = 1;
 }
 
 void Cluster::record(double served, double utilisation, int servers, double speed, double backlog_wait,

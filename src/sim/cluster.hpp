@@ -270,9 +270,9 @@ class Cluster {
   struct BoundRows {
     double speed = 0;
     int servers = 0;
-    double shift = 0;                  // of the bounds' grid positions, by the speed
-    std::unique_ptr<double[]> values;  // (kUtilisationSteps + 1) × kRowWidth
-    std::vector<bool> tabulated;       // by row
+    double shift = 0;                     // of the bounds' grid positions, by the speed
+    std::unique_ptr<double[]> values;     // (kUtilisationSteps + 1) × kRowWidth
+    std::vector<std::uint8_t> tabulated;  // by row: 1 once tabulated
   };
   BoundRows& bound_rows(double speed, int servers);
   const double* bound_row(BoundRows& rows, int utilisation_step) {
