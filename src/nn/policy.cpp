@@ -42,10 +42,12 @@ void Actor::logits(std::span<const double> features, std::span<float> logits) co
                                           : features[i]);
   const kernels::KernelSet& k = kernels::active();
   const int last = shape_.layer_count() - 1;
+  const float* layer = parameters_.data();  // each layer's weight, then its bias, one after the other
   for (int l = 0; l <= last; ++l) {
-    k.dense_forward_one(parameters_.data() + shape_.weight_offset(l),
-                        parameters_.data() + shape_.bias_offset(l), shape_.sizes[l + 1], shape_.sizes[l], in,
-                        l == last ? logits.data() : out, l != last);
+    const int width = shape_.sizes[l + 1], inputs = shape_.sizes[l];
+    const float* bias = layer + std::size_t(width) * inputs;
+    k.dense_forward_one(layer, bias, width, inputs, in, l == last ? logits.data() : out, l != last);
+    layer = bias + width;
     std::swap(in, out);
   }
 }
