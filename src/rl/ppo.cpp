@@ -225,9 +225,9 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
 
   // The critic's values, batched: it does not change during the rollout, so this equals SB3's per-step
   // values.
+  network_.critic.forward(buffer_.observations, buffer_values_cache_);
+  for (int i = 0; i < buffer_.size(); ++i) buffer_.values[i] = buffer_values_cache_.outputs.back()(0, i);
   nn::Mlp<float>::Cache cache;
-  network_.critic.forward(buffer_.observations, cache);
-  for (int i = 0; i < buffer_.size(); ++i) buffer_.values[i] = cache.outputs.back()(0, i);
   if (!truncated_at.empty()) {
     const Eigen::Map<const Eigen::MatrixXf> terminal_columns(terminal_observations.data(), obs_size,
                                                              truncated_at.size());

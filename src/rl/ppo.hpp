@@ -104,6 +104,9 @@ class PpoTrainer {
   nn::Rng sample_rng_, shuffle_rng_;
   PpoUpdater updater_;
   RolloutBuffer buffer_;
+  // The critic's pass over the whole buffer (~0.5 MB a layer at SB3's defaults), kept between rollouts:
+  // allocated afresh each rollout, its pages were often returned to the system and faulted in again.
+  nn::Mlp<float>::Cache buffer_values_cache_;
 
   std::uint64_t steps_ = 0, total_steps_ = 0;
   int iteration_ = 0;
