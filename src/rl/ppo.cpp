@@ -1,5 +1,6 @@
 #include "rl/ppo.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -38,7 +39,10 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, PolicyDescription description, V
       normalizer_(env.observation_size(), config.normalize_observations),
       sample_rng_(derive(seed, 1)),
       shuffle_rng_(derive(seed, 2)),
-      updater_(network_, config.adam_eps, config.threads),
+      helper_((config.threads == 0 ? std::min(free_cores(), 2) : config.threads) > 1
+                  ? std::make_unique<HelperThread>()
+                  : nullptr),
+      updater_(network_, config.adam_eps, helper_.get()),
       buffer_(config.n_steps, env.size(), static_cast<int>(env.observation_size())) {
   assert(config.n_envs == env.size());
 }
@@ -179,6 +183,19 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
   std::vector<int> truncated_at;
   std::vector<float> terminal_observations;
 
+  // The critic's values of the columns collected so far, a chunk at a time on the helper while the rollout
+  // goes on (chunks a multiple of the kernels' 16 columns, so that each value is computed exactly as in one
+  // pass over the buffer). The critic does not change during the rollout, so these equal SB3's per-step
+  // values. Every chunk is finished before this returns, also by an exception.
+  constexpr int kValueChunk = 256;
+  int valued = 0;
+  struct FinishValues {
+    HelperThread* helper;
+    ~FinishValues() {
+      if (helper) helper->finish();
+    }
+  } finish_values{helper_.get()};
+
   for (int step = 0; step < config_.n_steps; ++step) {
     for (int e = 0; e < n_envs; ++e) {
       const int i = buffer_.index(step, e);
@@ -220,13 +237,18 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
       recent_episodes_.push_back(episode);
       if (recent_episodes_.size() > kEpisodeWindow) recent_episodes_.pop_front();
     }
+    const int collected = buffer_.index(step + 1, 0);
+    if (helper_ && collected - valued >= kValueChunk) {
+      helper_->finish();
+      const int first = valued;
+      valued += (collected - valued) / kValueChunk * kValueChunk;
+      helper_->post([this, first, end = valued] { value_columns(first, end); });
+    }
     for (Callback* callback : callbacks) callback->on_step(*this);
   }
+  if (helper_) helper_->finish();
+  value_columns(valued, buffer_.size());
 
-  // The critic's values, batched: it does not change during the rollout, so this equals SB3's per-step
-  // values.
-  network_.critic.forward(buffer_.observations, buffer_values_cache_);
-  for (int i = 0; i < buffer_.size(); ++i) buffer_.values[i] = buffer_values_cache_.outputs.back()(0, i);
   nn::Mlp<float>::Cache cache;
   if (!truncated_at.empty()) {
     const Eigen::Map<const Eigen::MatrixXf> terminal_columns(terminal_observations.data(), obs_size,
@@ -242,6 +264,12 @@ void PpoTrainer::collect_rollout(std::span<Callback* const> callbacks) {
   std::vector<float> last_values(n_envs);
   for (int e = 0; e < n_envs; ++e) last_values[e] = cache.outputs.back()(0, e);
   buffer_.compute_returns_and_advantage(last_values, last_episode_starts_, config_.gamma, config_.gae_lambda);
+}
+
+void PpoTrainer::value_columns(int first, int end) {
+  if (first == end) return;
+  network_.critic.forward(buffer_.observations.middleCols(first, end - first), values_cache_);
+  for (int i = first; i < end; ++i) buffer_.values[i] = values_cache_.outputs.back()(0, i - first);
 }
 
 nn::PolicyFile PpoTrainer::policy() const {

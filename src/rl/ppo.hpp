@@ -89,6 +89,8 @@ class PpoTrainer {
   const nn::ObservationNormalizer& normalizer() const { return normalizer_; }
 
  private:
+  // The critic's values of the buffer's columns [first, end).
+  void value_columns(int first, int end);
   void collect_rollout(std::span<Callback* const> callbacks);
   void observe(std::span<const double> raw, std::span<float> out);  // update statistics, normalise
 
@@ -102,11 +104,13 @@ class PpoTrainer {
   nn::ActorCritic<float> network_;
   nn::ObservationNormalizer normalizer_;
   nn::Rng sample_rng_, shuffle_rng_;
+  std::unique_ptr<HelperThread> helper_;  // with threads = 2 (or 0 and two cores free)
   PpoUpdater updater_;
   RolloutBuffer buffer_;
-  // The critic's pass over the whole buffer (~0.5 MB a layer at SB3's defaults), kept between rollouts:
-  // allocated afresh each rollout, its pages were often returned to the system and faulted in again.
-  nn::Mlp<float>::Cache buffer_values_cache_;
+  // The critic's pass over the buffer's columns, kept between rollouts: allocated afresh each rollout,
+  // its pages (~0.5 MB a layer for a whole buffer at SB3's defaults) were often returned to the system and
+  // faulted in again.
+  nn::Mlp<float>::Cache values_cache_;
 
   std::uint64_t steps_ = 0, total_steps_ = 0;
   int iteration_ = 0;

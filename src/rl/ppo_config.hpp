@@ -54,9 +54,10 @@ struct PpoConfig {
   // Not SB3's: the weight of KL(π ‖ π_start) in the actor's loss, π_start the policy as learn() begins
   // (after cloning or from --init-policy), so that PPO improves on it without forgetting it. 0: off.
   double anchor_kl_coef = 0;
-  // Threads for the update: 2 computes the actor's and the critic's gradients in parallel, with one
-  // hand-over per minibatch; that pays only on otherwise idle cores, so 0 (the default) takes 2 when
-  // rl::free_cores() finds two free and 1 otherwise. Results are the same either way.
+  // Threads for training: 2 computes the actor's and the critic's gradients in parallel, with one
+  // hand-over per minibatch, and the critic's values of a rollout while it is collected; that pays only on
+  // otherwise idle cores, so 0 (the default) takes 2 when rl::free_cores() finds two free and 1 otherwise.
+  // Results are the same either way.
   int threads = 0;
 
   friend bool operator==(const PpoConfig&, const PpoConfig&) = default;

@@ -1,103 +1,18 @@
 #include "rl/ppo_update.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <numeric>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "nn/kernels.hpp"
 
 namespace maestro::rl {
 
-// One helper thread that runs a fixed job each time it is posted. It spins briefly before sleeping, since
-// jobs come every ~50 µs during an update and not at all during a rollout. Whoever claims a posted job
-// first runs it: when the helper has not started it by the time the poster needs the result (its core busy
-// with another process), the poster runs it itself instead of waiting for the scheduler. The job is the
-// same code on the same data either way, so the numbers do not depend on who ran it.
-class PpoUpdater::Worker {
- public:
-  explicit Worker(std::function<void()> job) : job_(std::move(job)), thread_([this] { loop(); }) {}
-  ~Worker() {
-    stop_.store(true, std::memory_order_release);
-    posted_.fetch_add(1, std::memory_order_acq_rel);
-    posted_.notify_one();
-    thread_.join();
-  }
-  void post() {
-    posted_.fetch_add(1, std::memory_order_acq_rel);
-    posted_.notify_one();
-  }
-  // Returns when the posted job has run, here or on the helper.
-  void finish() {
-    const std::uint64_t target = posted_.load(std::memory_order_acquire);
-    if (claim(target)) {
-      job_();
-      return;
-    }
-    spin_until([&] { return finished_.load(std::memory_order_acquire) == target; });
-    for (std::uint64_t done; (done = finished_.load(std::memory_order_acquire)) != target;)
-      finished_.wait(done, std::memory_order_acquire);
-  }
-
- private:
-  template <typename Ready>
-  static void spin_until(Ready ready) {
-    for (int i = 0; i < 2000 && !ready(); ++i) {
-#if defined(__x86_64__)
-      _mm_pause();
-#endif
-    }
-  }
-  bool claim(std::uint64_t job) {
-    std::uint64_t previous = job - 1;
-    return claimed_.compare_exchange_strong(previous, job, std::memory_order_acq_rel);
-  }
-  void loop() {
-    std::uint64_t seen = 0;
-    while (true) {
-      spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
-      std::uint64_t now;
-      while ((now = posted_.load(std::memory_order_acquire)) == seen)
-        posted_.wait(seen, std::memory_order_acquire);
-      seen = now;
-      if (stop_.load(std::memory_order_acquire)) return;
-      if (!claim(seen)) continue;
-      job_();
-      finished_.store(seen, std::memory_order_release);
-      finished_.notify_one();
-    }
-  }
-
-  std::function<void()> job_;
-  std::atomic<std::uint64_t> posted_{0}, claimed_{0}, finished_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-int free_cores() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  const int cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 1;
-  double load = 0;
-  if (getloadavg(&load, 1) != 1) load = 0;
-  return std::clamp(cores - static_cast<int>(std::lround(load)), 1, cores);
-}
-
-PpoUpdater::PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int threads)
+PpoUpdater::PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, HelperThread* helper)
     : network_(network),
       actor_(network.actor.parameters().size(), adam_eps),
-      critic_(network.critic.parameters().size(), adam_eps) {
-  if (threads == 0) threads = std::min(free_cores(), 2);
-  if (threads > 1) worker_ = std::make_unique<Worker>([this] { critic_job(); });
-}
-
-PpoUpdater::~PpoUpdater() = default;
+      critic_(network.critic.parameters().size(), adam_eps),
+      helper_(helper) {}
 
 // The critic's optimiser step of the previous minibatch (deferred to here so that it runs beside the
 // actor's work), then the critic's loss, gradient and the gradient's share of the global norm.
@@ -170,7 +85,7 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
         returns_[b] = buffer.returns[i];
         old_values_[b] = buffer.values[i];
       }
-      if (worker_) worker_->post();
+      if (helper_) helper_->post([this] { critic_job(); });
 
       actions_.resize(batch);
       old_log_probs_.resize(batch);
@@ -195,8 +110,8 @@ UpdateLog PpoUpdater::update(const RolloutBuffer& buffer, const UpdateSettings& 
           settings.clip_range, settings.ent_coef, actor_work_, actor_.gradient, anchored ? &anchor : nullptr);
       actor_.squared_norm =
           nn::kernels::active().squared_norm(actor_.gradient.data(), actor_.gradient.size());
-      if (worker_)
-        worker_->finish();
+      if (helper_)
+        helper_->finish();
       else
         critic_job();
 

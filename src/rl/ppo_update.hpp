@@ -1,24 +1,22 @@
 // One PPO.train() call of Stable-Baselines3 over a filled rollout buffer: n_epochs passes, each over a
 // fresh shuffle in minibatches of batch_size; per minibatch the clipped-surrogate, entropy and value losses,
 // an early stop when approx_kl > 1.5·target_kl, one global gradient-norm clip over both networks and one
-// Adam step (torch's, eps adam_eps). The actor's and the critic's gradients are independent, so with two
-// threads they are computed at the same time, the critic's on a helper thread. Each network's optimiser
+// Adam step (torch's, eps adam_eps). The actor's and the critic's gradients are independent, so with a
+// helper thread they are computed at the same time, the critic's on the helper. Each network's optimiser
 // step is taken at the start of the next minibatch's job (or at the end of the update), so that it too runs
 // beside the other's work; every number is the same with one thread or two.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "nn/actor_critic.hpp"
 #include "nn/adam.hpp"
 #include "nn/random.hpp"
+#include "rl/helper_thread.hpp"
 #include "rl/ppo_loss.hpp"
 #include "rl/rollout_buffer.hpp"
 
@@ -58,17 +56,10 @@ struct OptimizerStepRecord {
   std::span<const float> actor_gradient, critic_gradient;
 };
 
-// The cores this process may run on (its affinity mask) less those the rest of the machine keeps busy
-// (the 1-minute load average, rounded); at least 1. A second update thread pays only on a free core: on a
-// busy one each minibatch's hand-over waits for the scheduler.
-int free_cores();
-
 class PpoUpdater {
  public:
-  // Updates `network` in place; it must outlive the updater. threads: 1, 2, or 0 for as many as the cores
-  // free now (free_cores(), at most 2).
-  PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, int threads);
-  ~PpoUpdater();
+  // Updates `network` in place; it and `helper` (null: one thread) must outlive the updater.
+  PpoUpdater(nn::ActorCritic<float>& network, double adam_eps, HelperThread* helper);
   PpoUpdater(const PpoUpdater&) = delete;
   PpoUpdater& operator=(const PpoUpdater&) = delete;
 
@@ -76,7 +67,6 @@ class PpoUpdater {
                    const std::function<void(const OptimizerStepRecord&)>& on_optimizer_step = {});
 
  private:
-  class Worker;
   // One network's optimiser, its gradient of the current minibatch and that gradient's Σ g².
   struct Optimised {
     Optimised(std::size_t parameters, double adam_eps) : adam(parameters, adam_eps), gradient(parameters) {}
@@ -105,7 +95,7 @@ class PpoUpdater {
   double value_loss_ = 0;
   double clip_factor_ = 1;  // of the last minibatch's gradients
 
-  std::unique_ptr<Worker> worker_;  // runs critic_job() beside the actor's work when threads = 2
+  HelperThread* helper_;  // runs critic_job() beside the actor's work
 };
 
 }  // namespace maestro::rl
