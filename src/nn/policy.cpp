@@ -119,10 +119,13 @@ Prediction Policy::predict_features(std::span<const double> features) const {
   std::array<float, kMaxWidth> output;
   const std::span<float> logits(output.data(), count);
   actor_.logits(features, logits);
-  std::vector<double> logits_double(logits.begin(), logits.end()), log_probabilities(count);
-  log_softmax<double>(logits_double, log_probabilities);
+  // On the stack but for the answer's probabilities: this runs once per /predict request.
+  std::array<double, kMaxWidth> logits_double, log_probabilities;
+  std::ranges::copy(logits, logits_double.begin());
+  log_softmax<double>(std::span(logits_double.data(), count), std::span(log_probabilities.data(), count));
   Prediction prediction;
-  for (const double log_probability : log_probabilities)
+  prediction.probabilities.reserve(count);
+  for (const double log_probability : std::span(log_probabilities.data(), count))
     prediction.probabilities.push_back(std::exp(log_probability));
   prediction.action = argmax<float>(logits);
   return prediction;
