@@ -42,14 +42,25 @@ namespace {
 constexpr std::string_view kJsonContentType = "application/json";
 constexpr std::size_t kReadSize = 65536;  // at most this much per read, as Beast reads
 
+// Appended piece by piece (no format string is parsed): this runs for every response.
 void serialize_response(const HttpResponse& response, bool head, bool keep_alive, std::string& out) {
   out.clear();
   const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(response.status)));
-  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-                 response.status, std::string_view(reason.data(), reason.size()), response.content_type,
-                 response.body.size());
-  for (const auto& [name, value] : response.headers)
-    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+  out += "HTTP/1.1 ";
+  out += fmt::format_int(response.status).c_str();
+  out += ' ';
+  out += std::string_view(reason.data(), reason.size());
+  out += "\r\nContent-Type: ";
+  out += response.content_type;
+  out += "\r\nContent-Length: ";
+  out += fmt::format_int(response.body.size()).c_str();
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   if (!head) out += response.body;
@@ -168,7 +179,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void begin_request() {
     state_ = State::kReading;
     since_ = SteadyClock::now();
-    read_some();
+    parse_buffered();
+  }
+
+  // Parses what the buffer holds. A request that one read brought whole (the usual case) is handled from
+  // here, without a round through the event loop; for the rest of a partial one, on_read reads on.
+  void parse_buffered() {
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec || used == 0) break;
+    }
+    on_read(ec);
   }
 
   void read_some() {

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <mutex>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -131,7 +132,7 @@ void append_probability(std::string& out, double probability) {
     return;
   }
   const std::size_t start = out.size();
-  fmt::format_to(std::back_inserter(out), "{}", probability);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), probability);
   if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
 }
 
@@ -160,21 +161,26 @@ void PredictionJson::write(const PolicyAnswer& answer, double replicas,
   const int decided_for = static_cast<int>(std::min(std::round(replicas), 1e9));
   const int desired = core::replicas_after(action.change, decided_for, cpu).value_or(decided_for);
   out.clear();
-  const auto end = std::back_inserter(out);
-  fmt::format_to(end, R"({{"action":{})", answer.action);
+  out += R"({"action":)";
+  out += fmt::format_int(answer.action).c_str();
   out += action.after_index;
-  fmt::format_to(end, "{}", desired);
+  out += fmt::format_int(desired).c_str();
   out += after_desired_;
   for (std::size_t i = 0; i < answer.probabilities.size(); ++i) {
     if (i > 0) out += ',';
     append_probability(out, answer.probabilities[i]);
   }
   out += R"(],"replica_change":)";
-  if (action.change_json.empty())  // as replica_change_json spells a change of pods
-    fmt::format_to(end, R"({{"amount":{}.0,"kind":"pods"}})", desired - decided_for);
-  else
+  if (action.change_json.empty()) {  // as replica_change_json spells a change of pods
+    out += R"({"amount":)";
+    out += fmt::format_int(desired - decided_for).c_str();
+    out += R"(.0,"kind":"pods"})";
+  } else {
     out += action.change_json;
-  fmt::format_to(end, R"(,"replicas":{}}})", decided_for);
+  }
+  out += R"(,"replicas":)";
+  out += fmt::format_int(decided_for).c_str();
+  out += '}';
 }
 
 void ModelServer::predict(const net::HttpRequest& request, net::HttpResponse& response) {
