@@ -1,14 +1,13 @@
 #include "net/http_message.hpp"
 
-#include <boost/beast/http/fields.hpp>
-
+#include "net/request_arena.hpp"
 #include "net/url.hpp"
 
 namespace maestro::net {
 
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
   if (fields == nullptr) return std::nullopt;
-  const auto& all = *static_cast<const boost::beast::http::fields*>(fields);
+  const auto& all = *static_cast<const RequestFields*>(fields);
   const auto found = all.find(boost::beast::string_view(name.data(), name.size()));
   if (found == all.end()) return std::nullopt;
   return std::string_view(found->value().data(), found->value().size());

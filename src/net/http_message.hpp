@@ -28,8 +28,7 @@ class HttpRequest {
   // The percent-decoded value of the first query parameter of that name, if any.
   std::optional<std::string> query_param(std::string_view name) const;
 
-  const void* fields =
-      nullptr;  // the parser's header fields, a boost::beast::http::fields (opaque to handlers)
+  const void* fields = nullptr;  // the parser's header fields, a net::RequestFields (opaque to handlers)
 };
 
 struct HttpResponse {

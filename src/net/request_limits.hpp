@@ -40,8 +40,8 @@ class ChunkExtensionLimit {
 // Sets the limits every MAESTRO server reads a request with: the header at `max_header_bytes`, the body at
 // `max_body_bytes` (nullopt: streamed, so unlimited) and chunk extensions through `extensions` (reset
 // here; it must outlive the parser). The buffer read into must be capped at read_buffer_limit too.
-template <class Body>
-void limit_request(boost::beast::http::request_parser<Body>& parser, std::size_t max_header_bytes,
+template <class Body, class Allocator>
+void limit_request(boost::beast::http::request_parser<Body, Allocator>& parser, std::size_t max_header_bytes,
                    std::optional<std::uint64_t> max_body_bytes, ChunkExtensionLimit& extensions) {
   parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
   if (max_body_bytes)
