@@ -134,7 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         server_(server),
         buffer_(read_buffer_limit(server.options.max_header_bytes)) {}
 
-  void start() { read_next(); }
+  void start() { read_next(SteadyClock::now()); }
   // Answers 503 and closes: the server is at its connection cap and every connection is busy.
   void refuse_busy() {
     new_parser();
@@ -157,9 +157,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  void read_next() {
+  void read_next(SteadyClock::time_point now) {
     state_ = State::kIdle;
-    since_ = SteadyClock::now();
+    since_ = now;
     sent_continue_ = false;
     new_parser();
     limit_request(*parser_, server_.options.max_header_bytes, server_.options.max_body_bytes,
@@ -308,12 +308,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_written(beast::error_code ec) {
     server_.served.fetch_add(1, std::memory_order_relaxed);
+    const auto now = SteadyClock::now();  // when this request ended and the connection's idling began
     if (metrics_ != nullptr) {
-      const std::chrono::duration<double> took = SteadyClock::now() - started_;
+      const std::chrono::duration<double> took = now - started_;
       Router::record(metrics_, method_, response_.status, took.count());
     }
     if (ec || !keep_alive_) return close();
-    read_next();
+    read_next(now);
   }
 
   tcp::socket socket_;
