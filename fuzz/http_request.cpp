@@ -1,7 +1,7 @@
-// net::HttpServer's request reading, without a socket: its parser (string_body) with its limits, its capped
-// read buffer and chunk-extension limit, then everything a handler or an error answer reads of a request
-// (path, query parameters, headers, the 404 and refusal bodies). Invariants: every refusal is a 4xx, and
-// every body is JSON that parses.
+// net::HttpServer's request reading, without a socket: its parser (net::RequestParser) with its limits, its
+// capped read buffer and chunk-extension limit, then everything a handler or an error answer reads of a
+// request (path, query parameters, headers, the 404 and refusal bodies). Invariants: every refusal is a 4xx,
+// and every body is JSON that parses.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -13,6 +13,7 @@
 
 #include "feed.hpp"
 #include "net/http_server.hpp"
+#include "net/request_arena.hpp"
 #include "net/request_limits.hpp"
 
 namespace http = boost::beast::http;
@@ -32,10 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t read_size = 1 + data[0] % 64 * 97;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   boost::beast::flat_buffer buffer(net::read_buffer_limit(options.max_header_bytes));
-  // Keep-alive: requests follow one another on the connection until one fails or the input ends.
+  // Keep-alive: requests follow one another on the connection until one fails or the input ends, each read
+  // into the memory of the one before, as a connection reads them.
+  net::RequestArena arena;
+  std::optional<net::RequestParser> parser_slot;
   for (;;) {
     net::ChunkExtensionLimit extensions;
-    http::request_parser<http::string_body> parser;
+    net::emplace_request_parser(parser_slot, arena);
+    auto& parser = *parser_slot;
     net::limit_request(parser, options.max_header_bytes, options.max_body_bytes, extensions);
     boost::beast::error_code ec;
     if (!fuzz::feed(input, read_size, buffer, parser, ec, [] {})) {
@@ -54,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.target = std::string_view(message.target().data(), message.target().size());
     std::tie(request.path, request.query) = net::split_target(request.target);
     request.body = message.body();
-    request.fields = static_cast<const http::fields*>(&message);
+    request.fields = static_cast<const net::RequestFields*>(&message);
     if (request.body.size() > options.max_body_bytes) std::abort();
     (void)net::method_label(request.method);
     (void)request.header("Content-Type");

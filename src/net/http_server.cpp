@@ -41,7 +41,6 @@ std::size_t connection_cap(std::size_t wanted, std::size_t descriptors_per_conne
 namespace {
 
 constexpr std::string_view kJsonContentType = "application/json";
-using RequestBody = http::basic_string_body<char, std::char_traits<char>, ArenaAllocator<char>>;
 constexpr std::size_t kReadSize = 65536;  // at most this much per read, as Beast reads
 
 // Appended piece by piece (no format string is parsed): this runs for every response.
@@ -137,7 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start() { read_next(SteadyClock::now()); }
   // Answers 503 and closes: the server is at its connection cap and every connection is busy.
   void refuse_busy() {
-    new_parser();
+    emplace_request_parser(parser_, arena_);
     reject(503, "the server is at its connection limit");
   }
 
@@ -161,7 +160,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_ = State::kIdle;
     since_ = now;
     sent_continue_ = false;
-    new_parser();
+    emplace_request_parser(parser_, arena_);
     limit_request(*parser_, server_.options.max_header_bytes, server_.options.max_body_bytes,
                   chunk_extensions_);
     if (buffer_.size() > 0) return begin_request();
@@ -176,14 +175,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
                               self->buffer_.commit(bytes);
                               self->begin_request();
                             });
-  }
-
-  // A parser for the next request, whose fields and body take the memory the last request's had.
-  void new_parser() {
-    parser_.reset();
-    arena_.reset();
-    parser_.emplace(std::piecewise_construct, std::make_tuple(ArenaAllocator<char>(arena_)),
-                    std::make_tuple(ArenaAllocator<char>(arena_)));
   }
 
   void begin_request() {
@@ -322,8 +313,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;  // capped: see net/request_limits.hpp
   ChunkExtensionLimit chunk_extensions_;
-  RequestArena arena_;  // before the parser, whose message it holds: destroyed after it
-  std::optional<http::request_parser<RequestBody, ArenaAllocator<char>>> parser_;
+  RequestArena arena_;                   // before the parser, whose message it holds: destroyed after it
+  std::optional<RequestParser> parser_;  // the next request's reuses the memory of the last one's
   HttpResponse response_;
   std::string out_;
   std::string method_;

@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <new>
+#include <tuple>
+#include <utility>
 
 namespace maestro::net {
 
@@ -21,6 +23,13 @@ void RequestArena::deallocate(void* memory) noexcept {
   const bool in_block =
       block_ && not_after(block_.get(), at) && std::less<>()(at, block_.get() + kBlockBytes);
   if (!in_block) ::operator delete(memory);
+}
+
+void emplace_request_parser(std::optional<RequestParser>& parser, RequestArena& arena) {
+  parser.reset();
+  arena.reset();
+  parser.emplace(std::piecewise_construct, std::make_tuple(ArenaAllocator<char>(arena)),
+                 std::make_tuple(ArenaAllocator<char>(arena)));
 }
 
 }  // namespace maestro::net

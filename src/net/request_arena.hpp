@@ -6,8 +6,12 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 namespace maestro::net {
 
@@ -55,7 +59,14 @@ class ArenaAllocator {
   RequestArena* arena_;
 };
 
-// The header fields of a request as net::HttpServer reads it (what HttpRequest::fields points to).
+// A request as net::HttpServer reads it: its header fields (what HttpRequest::fields points to), its body,
+// and the parser that reads both into an arena.
 using RequestFields = boost::beast::http::basic_fields<ArenaAllocator<char>>;
+using RequestBody = boost::beast::http::basic_string_body<char, std::char_traits<char>, ArenaAllocator<char>>;
+using RequestParser = boost::beast::http::request_parser<RequestBody, ArenaAllocator<char>>;
+
+// A fresh parser in `parser`, reading into `arena`, which is reset first: the previous parser, and everything
+// it read, is gone.
+void emplace_request_parser(std::optional<RequestParser>& parser, RequestArena& arena);
 
 }  // namespace maestro::net
