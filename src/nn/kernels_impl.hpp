@@ -18,9 +18,23 @@ typedef int Lanes __attribute__((vector_size(kLanes * sizeof(int))));
 typedef float HalfVec __attribute__((vector_size(kLanes / 2 * sizeof(float))));
 typedef double DoubleVec __attribute__((vector_size(kLanes / 2 * sizeof(double))));
 
+// The lanes of a and b that constant indices pick (0 is a's first, kLanes b's first): GCC's builtin, or
+// clang's, which scripts/fuzz builds with.
+#if defined(__clang__)
+#define MAESTRO_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define MAESTRO_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, Lanes{__VA_ARGS__})
+#endif
+
 // x in every lane (not Vec{} + x: 0 + x is not x for x = −0, so that costs an add per broadcast).
 [[gnu::always_inline]] inline Vec splat(float x) {
+#if defined(__clang__) && defined(__AVX__)
+  return __builtin_shufflevector(Vec{x}, Vec{x}, 0, 0, 0, 0, 0, 0, 0, 0);
+#elif defined(__clang__)
+  return __builtin_shufflevector(Vec{x}, Vec{x}, 0, 0, 0, 0);
+#else
   return __builtin_shuffle(Vec{x}, Lanes{});
+#endif
 }
 template <typename T>
 [[gnu::always_inline]] inline T load_as(const float* p) {
@@ -209,27 +223,25 @@ void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, f
       // Interleave pairs of rows, then pairs of pairs, then the two 128-bit halves.
       Vec t[8], u[8];
       for (int j = 0; j < 8; j += 2) {
-        t[j] = __builtin_shuffle(v[j], v[j + 1], Lanes{0, 8, 1, 9, 4, 12, 5, 13});
-        t[j + 1] = __builtin_shuffle(v[j], v[j + 1], Lanes{2, 10, 3, 11, 6, 14, 7, 15});
+        t[j] = MAESTRO_SHUFFLE(v[j], v[j + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[j + 1] = MAESTRO_SHUFFLE(v[j], v[j + 1], 2, 10, 3, 11, 6, 14, 7, 15);
       }
       for (int j = 0; j < 8; j += 4)
         for (int h = 0; h < 2; ++h) {
-          u[j + 2 * h] = __builtin_shuffle(t[j + h], t[j + h + 2], Lanes{0, 1, 8, 9, 4, 5, 12, 13});
-          u[j + 2 * h + 1] = __builtin_shuffle(t[j + h], t[j + h + 2], Lanes{2, 3, 10, 11, 6, 7, 14, 15});
+          u[j + 2 * h] = MAESTRO_SHUFFLE(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+          u[j + 2 * h + 1] = MAESTRO_SHUFFLE(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
         }
       for (int j = 0; j < 4; ++j) {
-        v[j] = __builtin_shuffle(u[j], u[j + 4], Lanes{0, 1, 2, 3, 8, 9, 10, 11});
-        v[j + 4] = __builtin_shuffle(u[j], u[j + 4], Lanes{4, 5, 6, 7, 12, 13, 14, 15});
+        v[j] = MAESTRO_SHUFFLE(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[j + 4] = MAESTRO_SHUFFLE(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
       }
 #else
-      const Vec t0 = __builtin_shuffle(v[0], v[1], Lanes{0, 4, 1, 5}),
-                t1 = __builtin_shuffle(v[0], v[1], Lanes{2, 6, 3, 7});
-      const Vec t2 = __builtin_shuffle(v[2], v[3], Lanes{0, 4, 1, 5}),
-                t3 = __builtin_shuffle(v[2], v[3], Lanes{2, 6, 3, 7});
-      v[0] = __builtin_shuffle(t0, t2, Lanes{0, 1, 4, 5});
-      v[1] = __builtin_shuffle(t0, t2, Lanes{2, 3, 6, 7});
-      v[2] = __builtin_shuffle(t1, t3, Lanes{0, 1, 4, 5});
-      v[3] = __builtin_shuffle(t1, t3, Lanes{2, 3, 6, 7});
+      const Vec t0 = MAESTRO_SHUFFLE(v[0], v[1], 0, 4, 1, 5), t1 = MAESTRO_SHUFFLE(v[0], v[1], 2, 6, 3, 7);
+      const Vec t2 = MAESTRO_SHUFFLE(v[2], v[3], 0, 4, 1, 5), t3 = MAESTRO_SHUFFLE(v[2], v[3], 2, 6, 3, 7);
+      v[0] = MAESTRO_SHUFFLE(t0, t2, 0, 1, 4, 5);
+      v[1] = MAESTRO_SHUFFLE(t0, t2, 2, 3, 6, 7);
+      v[2] = MAESTRO_SHUFFLE(t1, t3, 0, 1, 4, 5);
+      v[3] = MAESTRO_SHUFFLE(t1, t3, 2, 3, 6, 7);
 #endif
       for (int c = 0; c < kLanes; ++c) store(transposed + (c0 + c) * rows + r0, v[c]);
     }
