@@ -125,9 +125,12 @@ void kernel_bench(benchmark::State& state, const char* set_name, int which) {
 }
 BENCHMARK_CAPTURE(kernel_bench, forward_baseline, "baseline", 0);
 BENCHMARK_CAPTURE(kernel_bench, forward_v3, "x86-64-v3", 0);
+BENCHMARK_CAPTURE(kernel_bench, forward_v4, "x86-64-v4", 0);
 BENCHMARK_CAPTURE(kernel_bench, input_gradient_baseline, "baseline", 1);
 BENCHMARK_CAPTURE(kernel_bench, input_gradient_v3, "x86-64-v3", 1);
+BENCHMARK_CAPTURE(kernel_bench, input_gradient_v4, "x86-64-v4", 1);
 BENCHMARK_CAPTURE(kernel_bench, weight_gradient_baseline, "baseline", 2);
 BENCHMARK_CAPTURE(kernel_bench, weight_gradient_v3, "x86-64-v3", 2);
+BENCHMARK_CAPTURE(kernel_bench, weight_gradient_v4, "x86-64-v4", 2);
 
 }  // namespace

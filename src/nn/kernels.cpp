@@ -8,6 +8,9 @@ namespace maestro::nn::kernels {
 #if defined(MAESTRO_KERNELS_X86_64_V3)
 extern const KernelSet kX86_64_v3;  // kernels_x86_64_v3.cpp
 #endif
+#if defined(MAESTRO_KERNELS_X86_64_V4)
+extern const KernelSet kX86_64_v4;  // kernels_x86_64_v4.cpp
+#endif
 
 const KernelSet* x86_64_v3() {
 #if defined(MAESTRO_KERNELS_X86_64_V3)
@@ -21,9 +24,25 @@ const KernelSet* x86_64_v3() {
 #endif
 }
 
+const KernelSet* x86_64_v4() {
+#if defined(MAESTRO_KERNELS_X86_64_V4)
+  // What -march=x86-64-v4 lets the compiler use; libgcc also checks that the OS saves the AVX-512 state.
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return x86_64_v3() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return supported ? &kX86_64_v4 : nullptr;
+#else
+  return nullptr;
+#endif
+}
+
 const KernelSet* find(std::string_view name) {
   if (name == baseline().name) return &baseline();
-  if (const KernelSet* v3 = x86_64_v3(); v3 && name == v3->name) return v3;
+  for (const KernelSet* set : {x86_64_v3(), x86_64_v4()})
+    if (set && name == set->name) return set;
   return nullptr;
 }
 
@@ -31,6 +50,7 @@ namespace {
 const KernelSet& best() {
   if (const char* forced = std::getenv("MAESTRO_CPU"))
     if (const KernelSet* named = find(forced)) return *named;
+  if (const KernelSet* v4 = x86_64_v4()) return *v4;
   if (const KernelSet* v3 = x86_64_v3()) return *v3;
   return baseline();
 }

@@ -1,8 +1,9 @@
 // The hot kernels of training and inference (a dense layer forward with tanh, for a batch and for one
 // sample, its two backward products, Adam's step, a squared norm), compiled once per instruction set and
-// chosen at run time: the baseline x86-64 set (SSE2) runs everywhere, the x86-64-v3 set (AVX2 + FMA) where
-// the CPU has it. Both sets compute the same function; they differ in rounding only (FMA, summation order),
-// far inside the conformance tolerance.
+// chosen at run time: the baseline x86-64 set (SSE2) runs everywhere, the x86-64-v3 set (AVX2 + FMA) and the
+// x86-64-v4 set (AVX-512) where the CPU has them. All compute the same function; the baseline set differs
+// from the others in rounding only (FMA, summation order), far inside the conformance tolerance, and the
+// x86-64-v4 set rounds exactly as the x86-64-v3 one (its results are the same bits, only sooner).
 //
 // The boundary carries raw float pointers and sizes, never Eigen types: Eigen's ABI differs between
 // instruction sets. A batch matrix is row-major with one row per unit and one column per sample (samples
@@ -20,7 +21,7 @@ struct AdamScalars {
 };
 
 struct KernelSet {
-  const char* name;  // "baseline" or "x86-64-v3"
+  const char* name;  // "baseline", "x86-64-v3" or "x86-64-v4"
 
   // output[o][b] = f(bias[o] + Σ_i weight[o][i]·input[i][b]) for b < batch, f = tanh if `tanh` else
   // identity; `output` is out × batch with stride batch.
@@ -60,7 +61,9 @@ struct KernelSet {
 const KernelSet& baseline();
 // AVX2 + FMA; null when the CPU lacks them (or the build is not for x86-64).
 const KernelSet* x86_64_v3();
-// By name ("baseline", "x86-64-v3"); null when unknown or not supported here.
+// AVX-512 (F, BW, CD, DQ, VL) besides; null when the CPU or the OS lacks it.
+const KernelSet* x86_64_v4();
+// By name ("baseline", "x86-64-v3", "x86-64-v4"); null when unknown or not supported here.
 const KernelSet* find(std::string_view name);
 
 // What the networks use: at start-up the best set the CPU supports, or the one the environment variable

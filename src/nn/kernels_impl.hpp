@@ -3,37 +3,47 @@
 // make_kernel_set(). Everything here therefore has internal linkage, and it uses no Eigen and no standard
 // library templates: an inline function emitted by the AVX2 file could otherwise be the copy the linker
 // keeps for the baseline path. Written with GCC's vector extensions, so the compiler picks the instructions:
-// 8-float vectors (one AVX register) where the file is compiled for AVX, 4 (SSE) otherwise, and FMA where
-// the file allows contraction.
+// 16-float vectors (one AVX-512 register) where the file is compiled for AVX-512, 8 (AVX) or 4 (SSE)
+// otherwise, and FMA where the file allows contraction.
 //
 // Not a normal header: include it only from the kernels_<set>.cpp files, after <cstddef> and kernels.hpp.
 
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+#elif defined(__AVX__)
 constexpr int kLanes = 8;
 #else
 constexpr int kLanes = 4;
 #endif
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
-typedef int Lanes __attribute__((vector_size(kLanes * sizeof(int))));
-typedef float HalfVec __attribute__((vector_size(kLanes / 2 * sizeof(float))));
-typedef double DoubleVec __attribute__((vector_size(kLanes / 2 * sizeof(double))));
 
-// The lanes of a and b that constant indices pick (0 is a's first, kLanes b's first): GCC's builtin, or
-// clang's, which scripts/fuzz builds with.
+// At most the AVX width, 8 floats: the sums along a batch (sum_along_batch, squared_norm) run at this width,
+// so that the AVX-512 set adds in the AVX2 set's order and the two agree to the bit; so do the transpose and
+// the column tails of the AVX-512 products.
+constexpr int kNarrowLanes = kLanes < 8 ? kLanes : 8;
+typedef float NarrowVec __attribute__((vector_size(kNarrowLanes * sizeof(float))));
+typedef int NarrowLanes __attribute__((vector_size(kNarrowLanes * sizeof(int))));
+typedef float HalfVec __attribute__((vector_size(kNarrowLanes / 2 * sizeof(float))));
+typedef double DoubleVec __attribute__((vector_size(kNarrowLanes / 2 * sizeof(double))));
+
+// The lanes of two NarrowVecs that constant indices pick (0 is a's first, kNarrowLanes b's first): GCC's
+// builtin, or clang's, which scripts/fuzz builds with.
 #if defined(__clang__)
 #define MAESTRO_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
 #else
-#define MAESTRO_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, Lanes{__VA_ARGS__})
+#define MAESTRO_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, NarrowLanes{__VA_ARGS__})
 #endif
 
-// x in every lane (not Vec{} + x: 0 + x is not x for x = −0, so that costs an add per broadcast).
-[[gnu::always_inline]] inline Vec splat(float x) {
-#if defined(__clang__) && defined(__AVX__)
-  return __builtin_shufflevector(Vec{x}, Vec{x}, 0, 0, 0, 0, 0, 0, 0, 0);
-#elif defined(__clang__)
-  return __builtin_shufflevector(Vec{x}, Vec{x}, 0, 0, 0, 0);
+// x in every lane of a V (not V{} + x: 0 + x is not x for x = −0, so that costs an add per broadcast).
+template <typename V>
+[[gnu::always_inline]] inline V splat(float x) {
+#if defined(__clang__)
+  V v;
+  for (int l = 0; l < int(sizeof(V) / sizeof(float)); ++l) v[l] = x;
+  return v;
 #else
-  return __builtin_shuffle(Vec{x}, Lanes{});
+  typedef int Index __attribute__((vector_size(sizeof(V))));
+  return __builtin_shuffle(V{x}, Index{});
 #endif
 }
 template <typename T>
@@ -45,6 +55,17 @@ template <typename T>
 template <typename T>
 [[gnu::always_inline]] inline void store(float* p, T value) {
   __builtin_memcpy(p, &value, sizeof value);
+}
+
+// a·b + c, rounded once where the set has FMA, as contraction would round it; written out for the scalar
+// sums, which GCC may vectorise as an in-order reduction, multiplying and adding apart (it did so for
+// x86-64-v4), so that the sets would round them differently.
+[[gnu::always_inline]] inline float multiply_add(float a, float b, float c) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
 }
 
 // tanh for a float or a Vec: Eigen 3.4's generic_fast_tanh_float (a 13/6 rational approximation within a
@@ -75,27 +96,30 @@ template <typename T>
   return magnitude < tiny ? clamped : p / q;
 }
 
-// C[r][c] = finish(init[r] + Σ_k A[r][k]·B[k][c]) for a tile of Rows rows and Vecs·kLanes columns starting at
-// (row, col). A is read one element at a time (broadcast), at a + r·a_row + k·a_k, so it may be transposed;
-// B is row-major (columns contiguous). `finish(value, row, col)` stores a float or a Vec.
-template <int Rows, int Vecs, typename Finish>
+// C[r][c] = finish(init[r] + Σ_k A[r][k]·B[k][c]) for a tile of Rows rows and Vecs vectors V of columns
+// starting at (row, col). A is read one element at a time (broadcast), at a + r·a_row + k·a_k, so it may be
+// transposed; B is row-major (columns contiguous). `finish(value, row, col)` stores a float or a vector.
+// Each element is one chain of FMAs in k from init, whatever the tile: so every tile shape and vector width
+// rounds alike.
+template <int Rows, int Vecs, typename V, typename Finish>
 [[gnu::always_inline]] inline void gemm_tile(const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k,
                                              int depth, const float* b, std::ptrdiff_t b_stride,
                                              const float* init, int row, int col, Finish& finish) {
-  Vec acc[Rows][Vecs];
+  constexpr int lanes = sizeof(V) / sizeof(float);
+  V acc[Rows][Vecs];
 #pragma GCC unroll 8
   for (int r = 0; r < Rows; ++r)
 #pragma GCC unroll 8
-    for (int v = 0; v < Vecs; ++v) acc[r][v] = splat(init ? init[row + r] : 0.0f);
+    for (int v = 0; v < Vecs; ++v) acc[r][v] = splat<V>(init ? init[row + r] : 0.0f);
   const float* a_rows = a + row * a_row;
   const float* b_cols = b + col;
   for (int k = 0; k < depth; ++k) {
-    Vec b_k[Vecs];
+    V b_k[Vecs];
 #pragma GCC unroll 8
-    for (int v = 0; v < Vecs; ++v) b_k[v] = load_as<Vec>(b_cols + k * b_stride + v * kLanes);
+    for (int v = 0; v < Vecs; ++v) b_k[v] = load_as<V>(b_cols + k * b_stride + v * lanes);
 #pragma GCC unroll 8
     for (int r = 0; r < Rows; ++r) {
-      const Vec a_rk = splat(a_rows[r * a_row + k * a_k]);
+      const V a_rk = splat<V>(a_rows[r * a_row + k * a_k]);
 #pragma GCC unroll 8
       for (int v = 0; v < Vecs; ++v) acc[r][v] += a_rk * b_k[v];
     }
@@ -103,21 +127,29 @@ template <int Rows, int Vecs, typename Finish>
 #pragma GCC unroll 8
   for (int r = 0; r < Rows; ++r)
 #pragma GCC unroll 8
-    for (int v = 0; v < Vecs; ++v) finish(acc[r][v], row + r, col + v * kLanes);
+    for (int v = 0; v < Vecs; ++v) finish(acc[r][v], row + r, col + v * lanes);
 }
+
+// A tile is kTileRows rows × kTileVecs vectors, its accumulators most of the registers: 6 × 2 of AVX2's 16,
+// 6 × 4 of AVX-512's 32 (a 64-wide minibatch in one tile), 4 × 2 on SSE (each vector two registers there).
+constexpr int kTileRows = kLanes == 4 ? 4 : 6;
+constexpr int kTileVecs = kLanes == 16 ? 4 : 2;
 
 template <int Rows, typename Finish>
 void gemm_rows(int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth, const float* b,
                std::ptrdiff_t b_stride, const float* init, int row, Finish finish) {
   int col = 0;
-  for (; col + 2 * kLanes <= cols; col += 2 * kLanes)
-    gemm_tile<Rows, 2>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
+  for (; col + kTileVecs * kLanes <= cols; col += kTileVecs * kLanes)
+    gemm_tile<Rows, kTileVecs, Vec>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
   for (; col + kLanes <= cols; col += kLanes)
-    gemm_tile<Rows, 1>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
+    gemm_tile<Rows, 1, Vec>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
+  if constexpr (kNarrowLanes < kLanes)
+    for (; col + kNarrowLanes <= cols; col += kNarrowLanes)
+      gemm_tile<Rows, 1, NarrowVec>(a, a_row, a_k, depth, b, b_stride, init, row, col, finish);
   for (; col < cols; ++col)
     for (int r = row; r < row + Rows; ++r) {
       float sum = init ? init[r] : 0.0f;
-      for (int k = 0; k < depth; ++k) sum += a[r * a_row + k * a_k] * b[k * b_stride + col];
+      for (int k = 0; k < depth; ++k) sum = multiply_add(a[r * a_row + k * a_k], b[k * b_stride + col], sum);
       finish(sum, r, col);
     }
 }
@@ -135,9 +167,7 @@ void gemm_remaining_rows(int remaining, int cols, const float* a, std::ptrdiff_t
   }
 }
 
-// The whole product C = init + A·B, rows × cols, in tiles of kTileRows rows × 2 vectors: 12 accumulators of
-// the 16 AVX registers, 8 of the 16 SSE ones (each vector two registers there).
-constexpr int kTileRows = kLanes == 8 ? 6 : 4;
+// The whole product C = init + A·B, rows × cols, in tiles.
 template <typename Finish>
 void gemm(int rows, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff_t a_k, int depth,
           const float* b, std::ptrdiff_t b_stride, const float* init, Finish finish) {
@@ -147,9 +177,9 @@ void gemm(int rows, int cols, const float* a, std::ptrdiff_t a_row, std::ptrdiff
   gemm_remaining_rows<kTileRows - 1>(rows - row, cols, a, a_row, a_k, depth, b, b_stride, init, row, finish);
 }
 
-float sum_lanes(Vec v) {
+float sum_lanes(NarrowVec v) {
   float sum = 0;
-  for (int l = 0; l < kLanes; ++l) sum += v[l];
+  for (int l = 0; l < kNarrowLanes; ++l) sum += v[l];
   return sum;
 }
 
@@ -163,30 +193,37 @@ void dense_forward(const float* weight, const float* bias, int out, int in, cons
          [=](auto value, int row, int col) { store(output + row * batch + col, value); });
 }
 
-// One sample, Vecs vectors of outputs from output o: bias + Σ_i input[i]·weight_by_input[i][o…], a chain of
+// One sample, Vecs vectors V of outputs from output o: bias + Σ_i input[i]·weight_by_input[i][o…], a chain of
 // `in` FMAs per vector with Vecs chains side by side (the accumulators stay in registers).
-template <int Vecs>
+template <int Vecs, typename V>
 [[gnu::always_inline]] inline void dense_outputs_one(const float* weight_by_input, const float* bias, int out,
                                                      int in, const float* input, int o, float* output) {
-  Vec acc[Vecs];
+  constexpr int lanes = sizeof(V) / sizeof(float);
+  V acc[Vecs];
 #pragma GCC unroll 8
-  for (int v = 0; v < Vecs; ++v) acc[v] = load_as<Vec>(bias + o + v * kLanes);
+  for (int v = 0; v < Vecs; ++v) acc[v] = load_as<V>(bias + o + v * lanes);
   for (int i = 0; i < in; ++i) {
-    const Vec x = splat(input[i]);
+    const V x = splat<V>(input[i]);
 #pragma GCC unroll 8
-    for (int v = 0; v < Vecs; ++v) acc[v] += load_as<Vec>(weight_by_input + i * out + o + v * kLanes) * x;
+    for (int v = 0; v < Vecs; ++v) acc[v] += load_as<V>(weight_by_input + i * out + o + v * lanes) * x;
   }
 #pragma GCC unroll 8
-  for (int v = 0; v < Vecs; ++v) store(output + o + v * kLanes, acc[v]);
+  for (int v = 0; v < Vecs; ++v) store(output + o + v * lanes, acc[v]);
 }
+
+// 64 outputs a pass (PPO's layer width) with AVX or AVX-512, 32 with SSE.
+constexpr int kOneSampleVecs = kLanes == 16 ? 4 : 8;
 
 void dense_forward_one(const float* weight_by_input, const float* bias, int out, int in, const float* input,
                        float* output, bool tanh) {
   int o = 0;
-  for (; o + 8 * kLanes <= out; o += 8 * kLanes)
-    dense_outputs_one<8>(weight_by_input, bias, out, in, input, o, output);
+  for (; o + kOneSampleVecs * kLanes <= out; o += kOneSampleVecs * kLanes)
+    dense_outputs_one<kOneSampleVecs, Vec>(weight_by_input, bias, out, in, input, o, output);
   for (; o + kLanes <= out; o += kLanes)
-    dense_outputs_one<1>(weight_by_input, bias, out, in, input, o, output);
+    dense_outputs_one<1, Vec>(weight_by_input, bias, out, in, input, o, output);
+  if constexpr (kNarrowLanes < kLanes)
+    for (; o + kNarrowLanes <= out; o += kNarrowLanes)
+      dense_outputs_one<1, NarrowVec>(weight_by_input, bias, out, in, input, o, output);
   // The last outputs one at a time (a policy's few logits), in four partial sums to shorten the chain.
   for (; o < out; ++o) {
     float partial[4] = {0, 0, 0, 0};
@@ -199,6 +236,9 @@ void dense_forward_one(const float* weight_by_input, const float* bias, int out,
   if (!tanh) return;
   o = 0;
   for (; o + kLanes <= out; o += kLanes) store(output + o, fast_tanh(load_as<Vec>(output + o)));
+  if constexpr (kNarrowLanes < kLanes)
+    for (; o + kNarrowLanes <= out; o += kNarrowLanes)
+      store(output + o, fast_tanh(load_as<NarrowVec>(output + o)));
   for (; o < out; ++o) output[o] = fast_tanh(output[o]);
 }
 
@@ -212,16 +252,17 @@ void dense_input_gradient(const float* weight, int out, int in, const float* del
   });
 }
 
-// transposed[c][r] = matrix[r][c] for rows × cols, in blocks of kLanes × kLanes transposed in registers.
+// transposed[c][r] = matrix[r][c] for rows × cols, in blocks of kNarrowLanes × kNarrowLanes transposed in
+// registers.
 void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, float* transposed) {
-  const int row_end = rows - rows % kLanes, col_end = cols - cols % kLanes;
-  for (int r0 = 0; r0 < row_end; r0 += kLanes)
-    for (int c0 = 0; c0 < col_end; c0 += kLanes) {
-      Vec v[kLanes];
-      for (int r = 0; r < kLanes; ++r) v[r] = load_as<Vec>(matrix + (r0 + r) * stride + c0);
+  const int row_end = rows - rows % kNarrowLanes, col_end = cols - cols % kNarrowLanes;
+  for (int r0 = 0; r0 < row_end; r0 += kNarrowLanes)
+    for (int c0 = 0; c0 < col_end; c0 += kNarrowLanes) {
+      NarrowVec v[kNarrowLanes];
+      for (int r = 0; r < kNarrowLanes; ++r) v[r] = load_as<NarrowVec>(matrix + (r0 + r) * stride + c0);
 #if defined(__AVX__)
       // Interleave pairs of rows, then pairs of pairs, then the two 128-bit halves.
-      Vec t[8], u[8];
+      NarrowVec t[8], u[8];
       for (int j = 0; j < 8; j += 2) {
         t[j] = MAESTRO_SHUFFLE(v[j], v[j + 1], 0, 8, 1, 9, 4, 12, 5, 13);
         t[j + 1] = MAESTRO_SHUFFLE(v[j], v[j + 1], 2, 10, 3, 11, 6, 14, 7, 15);
@@ -236,35 +277,37 @@ void transpose(const float* matrix, std::ptrdiff_t stride, int rows, int cols, f
         v[j + 4] = MAESTRO_SHUFFLE(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
       }
 #else
-      const Vec t0 = MAESTRO_SHUFFLE(v[0], v[1], 0, 4, 1, 5), t1 = MAESTRO_SHUFFLE(v[0], v[1], 2, 6, 3, 7);
-      const Vec t2 = MAESTRO_SHUFFLE(v[2], v[3], 0, 4, 1, 5), t3 = MAESTRO_SHUFFLE(v[2], v[3], 2, 6, 3, 7);
+      const NarrowVec t0 = MAESTRO_SHUFFLE(v[0], v[1], 0, 4, 1, 5),
+                      t1 = MAESTRO_SHUFFLE(v[0], v[1], 2, 6, 3, 7);
+      const NarrowVec t2 = MAESTRO_SHUFFLE(v[2], v[3], 0, 4, 1, 5),
+                      t3 = MAESTRO_SHUFFLE(v[2], v[3], 2, 6, 3, 7);
       v[0] = MAESTRO_SHUFFLE(t0, t2, 0, 1, 4, 5);
       v[1] = MAESTRO_SHUFFLE(t0, t2, 2, 3, 6, 7);
       v[2] = MAESTRO_SHUFFLE(t1, t3, 0, 1, 4, 5);
       v[3] = MAESTRO_SHUFFLE(t1, t3, 2, 3, 6, 7);
 #endif
-      for (int c = 0; c < kLanes; ++c) store(transposed + (c0 + c) * rows + r0, v[c]);
+      for (int c = 0; c < kNarrowLanes; ++c) store(transposed + (c0 + c) * rows + r0, v[c]);
     }
   for (int r = 0; r < rows; ++r)
     for (int c = r < row_end ? col_end : 0; c < cols; ++c) transposed[c * rows + r] = matrix[r * stride + c];
 }
 
-// The bias gradient, and the weight gradient of a layer with Summed (< kLanes) inputs, one output at a time
-// along the batch: Summed + 1 accumulators, a compile-time count so that they stay in registers.
+// The bias gradient, and the weight gradient of a layer with Summed (< kNarrowLanes) inputs, one output at a
+// time along the batch: Summed + 1 accumulators, a compile-time count so that they stay in registers.
 template <int Summed>
 void sum_along_batch(const float* delta, int out, int batch, const float* input, std::ptrdiff_t input_stride,
                      float* weight_gradient, float* bias_gradient) {
-  const int vector_end = batch - batch % kLanes;
+  const int vector_end = batch - batch % kNarrowLanes;
   for (int o = 0; o < out; ++o) {
     const float* d = delta + o * batch;
-    Vec acc[Summed + 1];  // the inputs', then the bias's
+    NarrowVec acc[Summed + 1];  // the inputs', then the bias's
 #pragma GCC unroll 8
-    for (int i = 0; i <= Summed; ++i) acc[i] = Vec{};
-    for (int b = 0; b < vector_end; b += kLanes) {
-      const Vec e = load_as<Vec>(d + b);
+    for (int i = 0; i <= Summed; ++i) acc[i] = NarrowVec{};
+    for (int b = 0; b < vector_end; b += kNarrowLanes) {
+      const NarrowVec e = load_as<NarrowVec>(d + b);
       acc[Summed] += e;
 #pragma GCC unroll 8
-      for (int i = 0; i < Summed; ++i) acc[i] += e * load_as<Vec>(input + i * input_stride + b);
+      for (int i = 0; i < Summed; ++i) acc[i] += e * load_as<NarrowVec>(input + i * input_stride + b);
     }
     float bias_sum = sum_lanes(acc[Summed]);
     for (int b = vector_end; b < batch; ++b) bias_sum += d[b];
@@ -272,7 +315,7 @@ void sum_along_batch(const float* delta, int out, int batch, const float* input,
 #pragma GCC unroll 8
     for (int i = 0; i < Summed; ++i) {
       float sum = sum_lanes(acc[i]);
-      for (int b = vector_end; b < batch; ++b) sum += d[b] * input[i * input_stride + b];
+      for (int b = vector_end; b < batch; ++b) sum = multiply_add(d[b], input[i * input_stride + b], sum);
       weight_gradient[o * Summed + i] = sum;
     }
   }
@@ -297,14 +340,14 @@ void sum_along_batch_below(int summed, const float* delta, int out, int batch, c
 void dense_weight_gradient(const float* delta, int out, int batch, const float* input,
                            std::ptrdiff_t input_stride, int in, float* weight_gradient, float* bias_gradient,
                            float* scratch) {
-  const bool narrow = in < kLanes;
+  const bool narrow = in < kNarrowLanes;
   if (!narrow) {
     transpose(input, input_stride, in, batch, scratch);
     gemm(out, in, delta, batch, 1, batch, scratch, in, nullptr,
          [=](auto value, int row, int col) { store(weight_gradient + row * in + col, value); });
   }
-  sum_along_batch_below<kLanes>(narrow ? in : 0, delta, out, batch, input, input_stride, weight_gradient,
-                                bias_gradient);
+  sum_along_batch_below<kNarrowLanes>(narrow ? in : 0, delta, out, batch, input, input_stride,
+                                      weight_gradient, bias_gradient);
 }
 
 // A plain loop: with -fno-math-errno the compiler vectorises the square root.
@@ -324,7 +367,7 @@ void adam_step(float* __restrict parameters, float* __restrict exp_avg, float* _
 }
 
 double squared_norm(const float* values, std::size_t size) {
-  constexpr std::size_t kHalf = kLanes / 2;
+  constexpr std::size_t kHalf = kNarrowLanes / 2;
   DoubleVec acc0 = {}, acc1 = {};
   std::size_t i = 0;
   for (; i + 2 * kHalf <= size; i += 2 * kHalf) {

@@ -219,7 +219,8 @@ TEST_P(Sb3PpoUpdate, ParametersAfterTheUpdate) {
 INSTANTIATE_TEST_SUITE_P(Cases, Sb3PpoUpdate,
                          ::testing::Combine(::testing::Values(0, 1, 2),
                                             ::testing::Values(std::string("baseline"),
-                                                              std::string("x86-64-v3"))));
+                                                              std::string("x86-64-v3"),
+                                                              std::string("x86-64-v4"))));
 
 }  // namespace
 }  // namespace maestro::rl
