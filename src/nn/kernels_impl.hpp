@@ -57,9 +57,9 @@ template <typename T>
   __builtin_memcpy(p, &value, sizeof value);
 }
 
-// a·b + c, rounded once where the set has FMA, as contraction would round it; written out for the scalar
-// sums, which GCC may vectorise as an in-order reduction, multiplying and adding apart (it did so for
-// x86-64-v4), so that the sets would round them differently.
+// a·b + c, rounded once where the set has FMA, as the vector tiles round it. Written out for the scalar sums:
+// GCC vectorises those as in-order reductions, multiplying and adding apart, and not alike for every
+// instruction set, so that the tails rounded unlike the tiles and the AVX-512 set unlike the AVX2 one.
 [[gnu::always_inline]] inline float multiply_add(float a, float b, float c) {
 #if defined(__FMA__)
   return __builtin_fmaf(a, b, c);
