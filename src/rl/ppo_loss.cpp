@@ -16,22 +16,24 @@ ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix
   actor.forward(observations, work.cache);
   const Matrix<S>& logits = work.cache.outputs.back();
   const Eigen::Index action_count = logits.rows();
+  work.probabilities.resize(action_count, batch);
   work.logits_grad.resize(action_count, batch);
 
   const S low = S(1 - clip_range), high = S(1 + clip_range);
   const S inv_batch = S(1) / S(batch);
   ActorLossTerms terms;
   for (Eigen::Index i = 0; i < batch; ++i) {
-    // Log-softmax of this sample's logits.
+    // Softmax and log-softmax of this sample's logits, from one exponential per action (torch's softmax).
     const auto z = logits.col(i);
+    auto p = work.probabilities.col(i);
     const S max = z.maxCoeff();
-    const S log_sum = max + std::log((z.array() - max).exp().sum());
+    S sum = 0;
+    for (Eigen::Index j = 0; j < action_count; ++j) sum += p(j) = std::exp(z(j) - max);
+    const S log_sum = max + std::log(sum);
     S entropy = 0;
-    auto grad = work.logits_grad.col(i);
     for (Eigen::Index j = 0; j < action_count; ++j) {
-      const S log_p = z(j) - log_sum;
-      grad(j) = std::exp(log_p);  // p_j for now
-      entropy -= grad(j) * log_p;
+      p(j) /= sum;
+      entropy -= p(j) * (z(j) - log_sum);
     }
     const int action = actions[i];
     const S log_prob = z(action) - log_sum;
@@ -51,25 +53,23 @@ ActorLossTerms actor_loss(const nn::Mlp<S>& actor, const Eigen::Ref<const Matrix
     const bool through_ratio = (ratio >= low && ratio <= high) || surrogate < clipped_surrogate;
     const S d_log_prob = through_ratio ? -advantage * ratio * inv_batch : S(0);
     // d/dz_j: log_prob → d_log_prob·([j = a] − p_j); −ent_coef·mean(H) → ent_coef/B·p_j·(log p_j + H).
+    auto grad = work.logits_grad.col(i);
     for (Eigen::Index j = 0; j < action_count; ++j) {
-      const S p = grad(j);
       const S log_p = z(j) - log_sum;
-      grad(j) =
-          d_log_prob * ((j == action ? S(1) : S(0)) - p) + S(ent_coef) * inv_batch * p * (log_p + entropy);
+      grad(j) = d_log_prob * ((j == action ? S(1) : S(0)) - p(j)) +
+                S(ent_coef) * inv_batch * p(j) * (log_p + entropy);
     }
     if (anchor) {
       // KL = Σ_j p_j·(log p_j − log q_j); dKL/dz_k = p_k·(log p_k − log q_k − KL).
       const auto log_q = anchor->log_probs.col(i);
       S kl = 0;
       for (Eigen::Index j = 0; j < action_count; ++j) {
-        const S log_p = z(j) - log_sum;
-        kl += std::exp(log_p) * (log_p - log_q(j));
+        kl += p(j) * (z(j) - log_sum - log_q(j));
       }
       terms.anchor_kl += kl;
       const S scale = S(anchor->coef) * inv_batch;
       for (Eigen::Index j = 0; j < action_count; ++j) {
-        const S log_p = z(j) - log_sum;
-        grad(j) += scale * std::exp(log_p) * (log_p - log_q(j) - kl);
+        grad(j) += scale * p(j) * (z(j) - log_sum - log_q(j) - kl);
       }
     }
   }

@@ -41,7 +41,7 @@ struct AnchorTerm {
 template <typename S>
 struct ActorLossWork {
   typename nn::Mlp<S>::Cache cache;
-  Matrix<S> logits_grad;
+  Matrix<S> probabilities, logits_grad;
 };
 
 // `advantages` are used as given (normalise them first, as SB3 does per minibatch). Writes
