@@ -57,15 +57,16 @@ template <typename T>
   __builtin_memcpy(p, &value, sizeof value);
 }
 
-// a·b + c, rounded once where the set has FMA, as the vector tiles round it. Written out for the scalar sums:
-// GCC vectorises those as in-order reductions, multiplying and adding apart, and not alike for every
-// instruction set, so that the tails rounded unlike the tiles and the AVX-512 set unlike the AVX2 one.
-[[gnu::always_inline]] inline float multiply_add(float a, float b, float c) {
+// a·b + c for a float or a vector, rounded once where the set has FMA, as the vector tiles round it. Written
+// out for floats: GCC vectorises the scalar sums as in-order reductions, multiplying and adding apart, not
+// alike for every instruction set; and it folds a float expression whose inputs it knows (tanh past its
+// clamp) in two roundings. Either way floats would round unlike vectors, and the sets unlike each other.
+template <typename T>
+[[gnu::always_inline]] inline T multiply_add(T a, T b, T c) {
 #if defined(__FMA__)
-  return __builtin_fmaf(a, b, c);
-#else
-  return a * b + c;
+  if constexpr (sizeof(T) == sizeof(float)) return __builtin_fmaf(a, b, c);
 #endif
+  return a * b + c;
 }
 
 // tanh for a float or a Vec: Eigen 3.4's generic_fast_tanh_float (a 13/6 rational approximation within a
@@ -81,16 +82,17 @@ template <typename T>
   const T zero = T{};
   const T clamped = x < clamp ? (x > -clamp ? x : -clamp) : clamp;
   const T x2 = clamped * clamped;
-  T p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-  p = x2 * p + -8.60467152213735e-11f;
-  p = x2 * p + 5.12229709037114e-08f;
-  p = x2 * p + 1.48572235717979e-05f;
-  p = x2 * p + 6.37261928875436e-04f;
-  p = x2 * p + 4.89352455891786e-03f;
+  const auto c = [](float value) { return T{} + value; };
+  T p = multiply_add(x2, c(-2.76076847742355e-16f), c(2.00018790482477e-13f));
+  p = multiply_add(x2, p, c(-8.60467152213735e-11f));
+  p = multiply_add(x2, p, c(5.12229709037114e-08f));
+  p = multiply_add(x2, p, c(1.48572235717979e-05f));
+  p = multiply_add(x2, p, c(6.37261928875436e-04f));
+  p = multiply_add(x2, p, c(4.89352455891786e-03f));
   p = clamped * p;
-  T q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-  q = x2 * q + 2.26843463243900e-03f;
-  q = x2 * q + 4.89352518554385e-03f;
+  T q = multiply_add(x2, c(1.19825839466702e-06f), c(1.18534705686654e-04f));
+  q = multiply_add(x2, q, c(2.26843463243900e-03f));
+  q = multiply_add(x2, q, c(4.89352518554385e-03f));
   const T magnitude = x < zero ? -x : x;
   const T tiny = zero + 0.0004f;
   return magnitude < tiny ? clamped : p / q;
